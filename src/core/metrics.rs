@@ -1,0 +1,36 @@
+//! What a strategy reports about its work, beside the output.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Counters and phase times of one block execution. Fields a strategy has no use for stay 0.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Metrics {
+    /// Executions of transactions: first runs and re-executions.
+    pub executions: u64,
+    /// Read-set validations.
+    pub validations: u64,
+    /// Executions found stale (failed validation) and thrown away.
+    pub aborts: u64,
+    /// Executions stopped at an ESTIMATE, waiting for a dependency (Block-STM).
+    pub suspensions: u64,
+    /// Sequential validation: rounds of execution (the parallel first round, then one per
+    /// stale transaction re-executed against the updated state).
+    pub rounds: u64,
+    /// DAG validation: dependency edges found.
+    pub dependency_edges: u64,
+    /// DAG validation: the longest chain of dependencies, in transactions.
+    pub longest_chain: u64,
+    /// Set when the executor gave up on the parallel path (an engine invariant broke) and
+    /// ran the block sequentially instead; holds the reason.
+    pub fell_back: Option<String>,
+    /// Wall time per phase, in the order run (e.g. "execute", "validate", "assemble").
+    pub phases: Vec<(&'static str, Duration)>,
+}
+
+impl Metrics {
+    pub fn phase(&mut self, name: &'static str, time: Duration) {
+        self.phases.push((name, time));
+    }
+}

@@ -1,0 +1,96 @@
+//! The interface between the concurrent core and what it executes.
+//!
+//! The core (strategies, scheduler, multi-version memory, dependency graph) knows nothing
+//! of the EVM: it runs any [`TxnExecutor`], a block of transactions over keys and values.
+//! `crate::evm` is the revm implementation; tests and loom models use mock transactions.
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+/// Position of a transaction in its block.
+pub type TxnIndex = usize;
+/// How many times a transaction has been (re-)executed before: 0 for its first execution.
+pub type Incarnation = u32;
+
+/// Which execution of which transaction wrote a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Version {
+    pub txn_idx: TxnIndex,
+    pub incarnation: Incarnation,
+}
+
+impl Version {
+    pub const fn new(txn_idx: TxnIndex, incarnation: Incarnation) -> Self {
+        Self {
+            txn_idx,
+            incarnation,
+        }
+    }
+}
+
+/// What a read by transaction `j` resolves to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadResult<V> {
+    /// The value written by an earlier transaction, with the version that wrote it.
+    Written { version: Version, value: V },
+    /// No earlier transaction wrote the key (as far as the strategy knows): read the
+    /// pre-block state.
+    Base,
+    /// An earlier transaction's aborted incarnation wrote here (an ESTIMATE): its next
+    /// incarnation will probably write again, so wait for that transaction.
+    Estimate(TxnIndex),
+}
+
+impl<V> ReadResult<V> {
+    /// The origin a read set records: the writer's version, or `None` for the pre-state.
+    /// An ESTIMATE is never recorded (the execution stops at it).
+    pub fn origin(&self) -> Option<Version> {
+        match self {
+            ReadResult::Written { version, .. } => Some(*version),
+            _ => None,
+        }
+    }
+}
+
+/// The state as one execution of one transaction sees it. Each strategy supplies its own
+/// view and records the reads made through it.
+pub trait StateView<K, V> {
+    fn read(&mut self, key: &K) -> ReadResult<V>;
+}
+
+/// What one execution of a transaction produced.
+#[derive(Clone, Debug)]
+pub enum Execution<K, V, O> {
+    /// The execution ran to its end (a transaction rejected by the VM also ends here, with
+    /// no writes and an output that says so).
+    Done { writes: Vec<(K, V)>, output: O },
+    /// The execution read an ESTIMATE of transaction `on` and stopped.
+    Blocked { on: TxnIndex },
+}
+
+/// A block of transactions and the machine that runs one of them.
+///
+/// `execute` must be a pure function of the transaction and the values its view returns:
+/// given the same reads it produces the same writes and output. Everything the strategies
+/// promise rests on that.
+pub trait TxnExecutor: Sync {
+    type Key: Clone + Eq + Hash + Debug + Send + Sync;
+    type Value: Clone + Debug + Send + Sync;
+    type Output: Clone + Debug + Send + Sync;
+
+    /// Number of transactions in the block.
+    fn num_txns(&self) -> usize;
+
+    fn execute<S: StateView<Self::Key, Self::Value>>(
+        &self,
+        txn_idx: TxnIndex,
+        view: &mut S,
+    ) -> Execution<Self::Key, Self::Value, Self::Output>;
+}
+
+/// The final, committed result of one transaction.
+#[derive(Clone, Debug)]
+pub struct TxnResult<K, V, O> {
+    pub writes: Vec<(K, V)>,
+    pub output: O,
+}

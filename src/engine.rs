@@ -1,0 +1,139 @@
+//! The library API a node calls: execute this block on this state with this strategy and
+//! this many threads.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Instant;
+
+use revm::DatabaseRef;
+
+use crate::core::metrics::Metrics;
+use crate::core::txn::TxnResult;
+use crate::error::EngineError;
+use crate::evm::assemble::assemble;
+use crate::evm::block::Block;
+use crate::evm::executor::{EvmTxOutput, EvmTxns};
+use crate::evm::location::{EvmValue, Location};
+use crate::evm::output::BlockOutput;
+use crate::evm::sequential;
+use crate::strategies;
+
+/// The strategies stmlab compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Plain revm, one transaction after another: the reference.
+    Sequential,
+    /// Parallel execution, then sequential validation in block order.
+    Sv,
+}
+
+impl Strategy {
+    pub const ALL: &'static [Strategy] = &[Strategy::Sequential, Strategy::Sv];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Sequential => "sequential",
+            Strategy::Sv => "sv",
+        }
+    }
+
+    /// Parses one name, a comma-separated list, or `all`.
+    pub fn parse_list(s: &str) -> Result<Vec<Strategy>, String> {
+        if s.trim().eq_ignore_ascii_case("all") {
+            return Ok(Self::ALL.to_vec());
+        }
+        let list = s
+            .split(',')
+            .map(|n| n.trim().parse())
+            .collect::<Result<Vec<Strategy>, String>>()?;
+        if list.is_empty() {
+            return Err("no strategy named".into());
+        }
+        Ok(list)
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Strategy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|st| st.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                let names: Vec<_> = Self::ALL.iter().map(|s| s.name()).collect();
+                format!("unknown strategy {s:?} (known: {}, or all)", names.join(", "))
+            })
+    }
+}
+
+/// A block's output with the metrics of the run that produced it.
+#[derive(Clone, Debug)]
+pub struct Executed {
+    pub output: BlockOutput,
+    pub metrics: Metrics,
+}
+
+type EvmResults = Vec<TxnResult<Location, EvmValue, EvmTxOutput>>;
+
+/// Executes `block` on the pre-block state `pre` with `strategy` on `threads` threads.
+///
+/// Every strategy returns exactly the output of sequential execution. If a parallel
+/// strategy reports a broken engine invariant, the block is executed sequentially instead
+/// and `metrics.fell_back` says why.
+pub fn execute_block<P>(
+    block: &Block,
+    pre: &P,
+    strategy: Strategy,
+    threads: usize,
+) -> Result<Executed, EngineError>
+where
+    P: DatabaseRef + Sync,
+{
+    if threads == 0 {
+        return Err(EngineError::ZeroThreads);
+    }
+    let mut metrics = Metrics::default();
+    let txns = EvmTxns::new(block, pre);
+    let parallel: Result<EvmResults, EngineError> = match strategy {
+        Strategy::Sequential => {
+            let output = sequential::execute(block, pre, &mut metrics)
+                .map_err(|e| EngineError::PreState(e.to_string()))?;
+            return Ok(Executed { output, metrics });
+        }
+        Strategy::Sv => strategies::sv::execute(&txns, threads, &mut metrics),
+    };
+    match parallel {
+        Ok(results) => {
+            let start = Instant::now();
+            let output = assemble(block, pre, results.into_iter().map(|r| (r.writes, r.output)))
+                .map_err(|e| EngineError::PreState(e.to_string()))?;
+            metrics.phase("assemble", start.elapsed());
+            Ok(Executed { output, metrics })
+        }
+        Err(EngineError::Invariant(reason)) => fall_back(block, pre, reason),
+        Err(other) => Err(other),
+    }
+}
+
+fn fall_back<P: DatabaseRef>(
+    block: &Block,
+    pre: &P,
+    reason: String,
+) -> Result<Executed, EngineError> {
+    tracing::warn!(block = %block.label, %reason, "falling back to sequential execution");
+    let mut metrics = Metrics {
+        fell_back: Some(reason),
+        ..Metrics::default()
+    };
+    let output = sequential::execute(block, pre, &mut metrics)
+        .map_err(|e| EngineError::PreState(e.to_string()))?;
+    Ok(Executed { output, metrics })
+}

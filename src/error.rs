@@ -1,0 +1,15 @@
+//! The errors a block execution can return.
+
+/// Why a block could not be executed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("the number of threads must be at least 1")]
+    ZeroThreads,
+    /// A state the engine's own logic rules out was reached: a bug. The top level falls
+    /// back to sequential execution when it sees this.
+    #[error("engine invariant broken: {0}")]
+    Invariant(String),
+    /// The pre-block state failed to answer a read.
+    #[error("pre-block state: {0}")]
+    PreState(String),
+}

@@ -1,0 +1,164 @@
+//! From the committed write sets and outputs of a block's transactions, in block order, to
+//! the block's output: receipts with cumulative gas, and the canonical state changes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use revm::primitives::hardfork::SpecId;
+use revm::primitives::{Address, U256};
+use revm::state::AccountInfo;
+use revm::DatabaseRef;
+
+use super::block::Block;
+use super::executor::EvmTxOutput;
+use super::location::{AccountValue, EvmValue, Location};
+use super::output::{AccountChange, AccountSummary, BlockOutput, Receipt, StateChanges};
+use crate::core::txn::TxnIndex;
+
+/// The block's state at its end, built by applying write sets in block order.
+#[derive(Default)]
+pub struct FinalState {
+    accounts: HashMap<Address, (AccountValue, TxnIndex)>,
+    slots: HashMap<(Address, U256), (U256, TxnIndex)>,
+    fees: Vec<(TxnIndex, U256)>,
+}
+
+impl FinalState {
+    /// Applies transaction `txn_idx`'s writes (write sets must come in block order).
+    pub fn apply(&mut self, txn_idx: TxnIndex, writes: &[(Location, EvmValue)]) {
+        for (key, value) in writes {
+            match (key, value) {
+                (Location::Account(a), EvmValue::Account(v)) => {
+                    self.accounts.insert(*a, (v.clone(), txn_idx));
+                }
+                (Location::Storage(a, s), EvmValue::Storage(v)) => {
+                    self.slots.insert((*a, *s), (*v, txn_idx));
+                }
+                (Location::Fee(i), EvmValue::Fee(f)) => self.fees.push((*i, *f)),
+                // Write sets are built by `writes::write_set`, which pairs them right.
+                _ => unreachable!("mismatched write {key:?} = {value:?}"),
+            }
+        }
+    }
+
+    /// The storage epoch of an account so far (for building the next write set).
+    pub fn storage_epoch(&self, address: &Address) -> Option<TxnIndex> {
+        self.accounts.get(address).and_then(|(v, _)| v.storage_epoch)
+    }
+
+    /// The canonical changes relative to `pre`.
+    pub fn changes<P: DatabaseRef>(
+        &self,
+        pre: &P,
+        beneficiary: Address,
+        spec: SpecId,
+    ) -> Result<StateChanges, P::Error> {
+        let spurious_dragon = spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
+        let summary = |info: &Option<AccountInfo>| {
+            info.as_ref()
+                .filter(|i| !(spurious_dragon && i.is_empty()))
+                .map(|i| AccountSummary {
+                    balance: i.balance,
+                    nonce: i.nonce,
+                    code_hash: i.code_hash,
+                })
+        };
+        let mut finals: BTreeMap<Address, AccountValue> = self
+            .accounts
+            .iter()
+            .map(|(a, (v, _))| (*a, v.clone()))
+            .collect();
+        // Deferred fees: those of the beneficiary's last explicit writer and after.
+        let since = self.accounts.get(&beneficiary).map_or(0, |(_, w)| *w);
+        let fees = self
+            .fees
+            .iter()
+            .filter(|(i, _)| *i >= since)
+            .fold(U256::ZERO, |s, (_, f)| s.saturating_add(*f));
+        if !fees.is_zero() {
+            let entry = match finals.remove(&beneficiary) {
+                Some(v) => v,
+                None => AccountValue {
+                    info: pre.basic_ref(beneficiary)?,
+                    storage_epoch: None,
+                },
+            };
+            let mut entry = entry;
+            let info = entry.info.get_or_insert_with(AccountInfo::default);
+            info.balance = info.balance.saturating_add(fees);
+            finals.insert(beneficiary, entry);
+        }
+        let mut changes = StateChanges::default();
+        for (address, value) in &finals {
+            let before = summary(&pre.basic_ref(*address)?);
+            let after = summary(&value.info);
+            let change = AccountChange {
+                info: after,
+                storage_wiped: value.storage_epoch.is_some(),
+                storage: BTreeMap::new(),
+            };
+            if after != before || change.storage_wiped {
+                changes.accounts.insert(*address, change);
+            }
+        }
+        for ((address, slot), (value, writer)) in &self.slots {
+            let epoch = self.storage_epoch(address);
+            let value = match epoch {
+                Some(e) if *writer < e => U256::ZERO,
+                _ => *value,
+            };
+            let changed = if epoch.is_some() {
+                !value.is_zero()
+            } else {
+                value != pre.storage_ref(*address, *slot)?
+            };
+            if changed {
+                let entry = changes.accounts.entry(*address).or_insert_with(|| AccountChange {
+                    info: finals.get(address).and_then(|v| summary(&v.info)),
+                    storage_wiped: epoch.is_some(),
+                    storage: BTreeMap::new(),
+                });
+                entry.storage.insert(*slot, value);
+            }
+        }
+        Ok(changes)
+    }
+}
+
+/// Receipts from outputs in block order: cumulative gas over included transactions.
+pub fn receipts(block: &Block, outputs: impl IntoIterator<Item = EvmTxOutput>) -> Vec<super::output::TxOutcome> {
+    let mut cumulative = 0u64;
+    outputs
+        .into_iter()
+        .enumerate()
+        .map(|(i, out)| {
+            out.map(|s| {
+                cumulative += s.gas_used;
+                Receipt {
+                    tx_type: block.txs[i].tx_type,
+                    success: s.success,
+                    gas_used: s.gas_used,
+                    cumulative_gas_used: cumulative,
+                    logs: s.logs,
+                }
+            })
+        })
+        .collect()
+}
+
+/// The block output from committed (writes, output) pairs in block order.
+pub fn assemble<P: DatabaseRef>(
+    block: &Block,
+    pre: &P,
+    results: impl IntoIterator<Item = (Vec<(Location, EvmValue)>, EvmTxOutput)>,
+) -> Result<BlockOutput, P::Error> {
+    let mut state = FinalState::default();
+    let mut outputs = Vec::with_capacity(block.txs.len());
+    for (i, (writes, output)) in results.into_iter().enumerate() {
+        state.apply(i, &writes);
+        outputs.push(output);
+    }
+    Ok(BlockOutput {
+        txs: receipts(block, outputs),
+        state: state.changes(pre, block.env.beneficiary, block.spec)?,
+    })
+}

@@ -1,0 +1,116 @@
+//! `EvmTxns`: a block of EVM transactions as the core's `TxnExecutor`.
+
+use revm::context::result::{EVMError, ExecutionResult};
+use revm::context::CfgEnv;
+use revm::context_interface::JournalTr;
+use revm::handler::{Handler, MainnetContext};
+use revm::primitives::{Log, U256};
+use revm::{DatabaseRef, MainBuilder};
+
+use super::adapter::{AdapterError, TxnDb};
+use super::block::Block;
+use super::handler::DeferredFeeHandler;
+use super::location::{EvmValue, Location};
+use super::writes::write_set;
+use crate::core::txn::{Execution, StateView, TxnExecutor, TxnIndex};
+
+/// What one transaction did, as far as its receipt goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecSummary {
+    pub success: bool,
+    pub gas_used: u64,
+    pub logs: Vec<Log>,
+}
+
+/// A transaction's output: its execution summary, or why revm rejects it.
+pub type EvmTxOutput = Result<ExecSummary, String>;
+
+pub(crate) fn summarize(result: ExecutionResult) -> ExecSummary {
+    ExecSummary {
+        success: result.is_success(),
+        gas_used: result.tx_gas_used(),
+        logs: result.into_logs(),
+    }
+}
+
+/// The configuration revm runs a block's transactions with.
+pub fn cfg_env(block: &Block) -> CfgEnv {
+    let mut cfg = CfgEnv::new_with_spec(block.spec);
+    cfg.chain_id = block.chain_id;
+    cfg
+}
+
+/// The transactions of `block` over the pre-block state `pre`.
+pub struct EvmTxns<'a, P> {
+    block: &'a Block,
+    pre: &'a P,
+    cfg: CfgEnv,
+}
+
+impl<'a, P: DatabaseRef + Sync> EvmTxns<'a, P> {
+    pub fn new(block: &'a Block, pre: &'a P) -> Self {
+        Self {
+            block,
+            pre,
+            cfg: cfg_env(block),
+        }
+    }
+}
+
+impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
+    type Key = Location;
+    type Value = EvmValue;
+    type Output = EvmTxOutput;
+
+    fn num_txns(&self) -> usize {
+        self.block.txs.len()
+    }
+
+    fn execute<S: StateView<Location, EvmValue>>(
+        &self,
+        txn_idx: TxnIndex,
+        view: &mut S,
+    ) -> Execution<Location, EvmValue, EvmTxOutput> {
+        let db = TxnDb::new(view, self.pre, txn_idx, self.block.env.beneficiary);
+        let mut evm = MainnetContext::new(db, self.block.spec)
+            .with_block(self.block.env.clone())
+            .with_cfg(self.cfg.clone())
+            .with_tx(self.block.txs[txn_idx].clone())
+            .build_mainnet();
+        let mut handler = DeferredFeeHandler::default();
+        let result = handler.run(&mut evm);
+        let state = evm.ctx.journaled_state.finalize();
+        match result {
+            Ok(result) => {
+                let db = &evm.ctx.journaled_state.database;
+                let writes = write_set(
+                    txn_idx,
+                    &state,
+                    |a| db.accounts_read().get(a),
+                    Some(handler.fee()),
+                );
+                Execution::Done {
+                    writes,
+                    output: Ok(summarize(result)),
+                }
+            }
+            Err(EVMError::Database(AdapterError::Blocked(on))) => Execution::Blocked { on },
+            Err(error) => Execution::Done {
+                writes: Vec::new(),
+                output: Err(error.to_string()),
+            },
+        }
+    }
+}
+
+/// The fee a transaction owes, from its output (0 for rejected ones): kept for assembly.
+pub fn fee_of(writes: &[(Location, EvmValue)]) -> U256 {
+    writes
+        .iter()
+        .rev()
+        .find_map(|(k, v)| match (k, v) {
+            (Location::Fee(_), EvmValue::Fee(fee)) => Some(*fee),
+            _ => None,
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,39 @@
+//! The keys and values the core sees when it runs EVM transactions.
+//!
+//! An account's balance, nonce and code are one location; each storage slot is its own.
+//! Fees are not credited to the beneficiary inside a transaction (that would make every
+//! transaction write the same balance and serialise the block): transaction `i` writes its
+//! fee to its own location `Fee(i)`, and a read of the beneficiary's account adds up the
+//! fees of the transactions since its last explicit write (see `adapter.rs`).
+
+use revm::primitives::{Address, U256};
+use revm::state::AccountInfo;
+
+use crate::core::txn::TxnIndex;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Location {
+    /// Balance, nonce and code of an account.
+    Account(Address),
+    /// One storage slot.
+    Storage(Address, U256),
+    /// The fee transaction `i` pays to the beneficiary.
+    Fee(TxnIndex),
+}
+
+/// An account as written by a transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountValue {
+    /// `None`: the account does not exist (destroyed, or never created).
+    pub info: Option<AccountInfo>,
+    /// The last transaction of the block that wiped this account's storage (self-destruct
+    /// or creation). Slots written before it, and all pre-block slots, then read as zero.
+    pub storage_epoch: Option<TxnIndex>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EvmValue {
+    Account(AccountValue),
+    Storage(U256),
+    Fee(U256),
+}

@@ -1,0 +1,105 @@
+//! What executing a block produces: per transaction a receipt or the reason it was
+//! rejected, and the block's state changes in one canonical form, so that the outputs of
+//! two strategies compare with `==`.
+
+use std::collections::BTreeMap;
+
+use revm::primitives::{Address, Log, B256, U256};
+use serde::Serialize;
+
+/// The receipt of an included transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    /// EIP-2718 type of the transaction (0 for legacy).
+    pub tx_type: u8,
+    pub success: bool,
+    pub gas_used: u64,
+    /// Gas used by this and all earlier included transactions of the block.
+    pub cumulative_gas_used: u64,
+    #[serde(skip)]
+    pub logs: Vec<Log>,
+}
+
+/// A transaction's outcome: a receipt, or why sequential revm rejects it (nonce, balance, ...).
+/// A rejected transaction changes no state and uses no block gas.
+pub type TxOutcome = Result<Receipt, String>;
+
+/// An account's state at the end of the block, as far as it is observable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct AccountSummary {
+    pub balance: U256,
+    pub nonce: u64,
+    pub code_hash: B256,
+}
+
+/// How one account changed over the block.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AccountChange {
+    /// The account at the end of the block; `None` when it does not exist (never created,
+    /// destroyed, or empty from Spurious Dragon on).
+    pub info: Option<AccountSummary>,
+    /// The account's storage was wiped during the block (self-destruct or creation):
+    /// every slot not listed in `storage` is zero.
+    pub storage_wiped: bool,
+    /// Slots whose value at the end differs from the pre-block value (for a wiped
+    /// account: every non-zero slot).
+    pub storage: BTreeMap<U256, U256>,
+}
+
+/// The block's state changes: only accounts that changed appear.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct StateChanges {
+    pub accounts: BTreeMap<Address, AccountChange>,
+}
+
+/// Everything a block's execution produces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockOutput {
+    pub txs: Vec<TxOutcome>,
+    pub state: StateChanges,
+}
+
+impl BlockOutput {
+    /// Gas used by the block (the last cumulative gas).
+    pub fn gas_used(&self) -> u64 {
+        self.txs
+            .iter()
+            .rev()
+            .find_map(|t| t.as_ref().ok().map(|r| r.cumulative_gas_used))
+            .unwrap_or(0)
+    }
+
+    /// The first difference from `expected`, described for a person, or `None` when equal.
+    pub fn first_difference(&self, expected: &BlockOutput) -> Option<String> {
+        if self.txs.len() != expected.txs.len() {
+            return Some(format!(
+                "{} transaction outcomes, expected {}",
+                self.txs.len(),
+                expected.txs.len()
+            ));
+        }
+        for (i, (got, want)) in self.txs.iter().zip(&expected.txs).enumerate() {
+            if got != want {
+                return Some(format!("transaction {i}: got {got:?}, expected {want:?}"));
+            }
+        }
+        if self.state != expected.state {
+            let got = &self.state.accounts;
+            let want = &expected.state.accounts;
+            for (addr, change) in want {
+                if got.get(addr) != Some(change) {
+                    return Some(format!(
+                        "state of {addr}: got {:?}, expected {change:?}",
+                        got.get(addr)
+                    ));
+                }
+            }
+            for (addr, change) in got {
+                if !want.contains_key(addr) {
+                    return Some(format!("state of {addr}: got {change:?}, expected no change"));
+                }
+            }
+        }
+        None
+    }
+}

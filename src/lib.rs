@@ -1,0 +1,11 @@
+//! # stmlab
+//!
+//! (Overview written below as the pieces land.)
+pub mod core;
+pub mod engine;
+pub mod error;
+pub mod evm;
+pub mod strategies;
+
+pub use engine::{execute_block, Executed, Strategy};
+pub use error::EngineError;

@@ -1,0 +1,4 @@
+//! The parallel strategies, side by side, each generic over `TxnExecutor`.
+//! (`sequential`, plain revm, lives in `evm::sequential`: it is the reference.)
+pub mod pool;
+pub mod sv;
