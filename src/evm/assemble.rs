@@ -112,11 +112,21 @@ impl FinalState {
                 value != pre.storage_ref(*address, *slot)?
             };
             if changed {
-                let entry = changes.accounts.entry(*address).or_insert_with(|| AccountChange {
-                    info: finals.get(address).and_then(|v| summary(&v.info)),
-                    storage_wiped: epoch.is_some(),
-                    storage: BTreeMap::new(),
-                });
+                let entry = match changes.accounts.entry(*address) {
+                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        // Storage changed but the account itself did not.
+                        let info = match finals.get(address) {
+                            Some(v) => summary(&v.info),
+                            None => summary(&pre.basic_ref(*address)?),
+                        };
+                        e.insert(AccountChange {
+                            info,
+                            storage_wiped: epoch.is_some(),
+                            storage: BTreeMap::new(),
+                        })
+                    }
+                };
                 entry.storage.insert(*slot, value);
             }
         }

@@ -1,11 +1,13 @@
 //! The EVM side: blocks, the revm `Database` adapter, the `TxnExecutor` for revm, plain
-//! sequential execution, and the block output.
+//! sequential execution, the block output, the mainnet loader and the header check.
 pub mod adapter;
 pub mod assemble;
 pub mod block;
 pub mod executor;
 pub mod handler;
+pub mod header;
 pub mod location;
+pub mod mainnet;
 pub mod output;
 pub mod sequential;
 pub mod state;

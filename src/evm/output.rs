@@ -87,17 +87,35 @@ impl BlockOutput {
             let got = &self.state.accounts;
             let want = &expected.state.accounts;
             for (addr, change) in want {
-                if got.get(addr) != Some(change) {
-                    return Some(format!(
-                        "state of {addr}: got {:?}, expected {change:?}",
-                        got.get(addr)
-                    ));
+                match got.get(addr) {
+                    None => return Some(format!("state of {addr}: no change, expected a change")),
+                    Some(g) if g.info != change.info => {
+                        return Some(format!(
+                            "account {addr}: got {:?}, expected {:?}",
+                            g.info, change.info
+                        ))
+                    }
+                    Some(g) if g.storage_wiped != change.storage_wiped => {
+                        return Some(format!(
+                            "account {addr}: storage wiped {}, expected {}",
+                            g.storage_wiped, change.storage_wiped
+                        ))
+                    }
+                    Some(g) => {
+                        let slots = g.storage.keys().chain(change.storage.keys());
+                        for slot in slots {
+                            let (a, b) = (g.storage.get(slot), change.storage.get(slot));
+                            if a != b {
+                                return Some(format!(
+                                    "slot {slot} of {addr}: got {a:?}, expected {b:?}"
+                                ));
+                            }
+                        }
+                    }
                 }
             }
-            for (addr, change) in got {
-                if !want.contains_key(addr) {
-                    return Some(format!("state of {addr}: got {change:?}, expected no change"));
-                }
+            if let Some(addr) = got.keys().find(|a| !want.contains_key(*a)) {
+                return Some(format!("state of {addr}: changed, expected no change"));
             }
         }
         None

@@ -1,0 +1,119 @@
+//! Runs strategies against sequential execution on the same inputs, interleaved, and
+//! reports medians. Every run's output is compared with sequential execution's.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::inputs::Input;
+use crate::evm::header::{check_header, HeaderCheck};
+use crate::{execute_block, Strategy};
+
+/// One (block, strategy, threads) point.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    pub block: String,
+    pub strategy: Strategy,
+    pub threads: usize,
+    pub txs: usize,
+    pub gas_used: u64,
+    /// Median wall time over the repeats, in nanoseconds.
+    pub wall_ns: u64,
+    pub wall_ns_min: u64,
+    pub wall_ns_max: u64,
+    /// Median wall time of sequential in the same interleaved run, over this one's.
+    pub speedup_vs_sequential: f64,
+    pub executions: u64,
+    pub validations: u64,
+    pub aborts: u64,
+    pub suspensions: u64,
+    pub fell_back: bool,
+    pub identical_to_sequential: bool,
+    pub header_ok: Option<bool>,
+}
+
+/// The first way a strategy's output differed from sequential execution's.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mismatch {
+    pub block: String,
+    pub strategy: Strategy,
+    pub threads: usize,
+    pub difference: String,
+}
+
+fn median(v: &mut [u64]) -> u64 {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+/// Runs `strategies` at each of `threads` on `input`, `repeat` times, interleaving
+/// sequential and each strategy within every repeat. Every difference from sequential is
+/// reported (the first one per strategy and thread count).
+pub fn compare(
+    input: &Input,
+    strategies: &[Strategy],
+    threads: &[usize],
+    repeat: usize,
+) -> Result<(Vec<Row>, Vec<Mismatch>), String> {
+    let mut rows = Vec::new();
+    let mut mismatches = Vec::new();
+    let err = |e: crate::EngineError| format!("{}: {e}", input.label);
+    // The reference output, and the header check on it (outside any timing).
+    let reference = execute_block(&input.block, &input.state, Strategy::Sequential, 1).map_err(err)?;
+    let header_ok = match check_header(&input.block, &reference.output.txs) {
+        HeaderCheck::NoHeader => None,
+        check => Some(check.is_match()),
+    };
+    for &t in threads {
+        let mut seq_times = Vec::with_capacity(repeat);
+        let mut times = vec![Vec::with_capacity(repeat); strategies.len()];
+        let mut last = vec![None; strategies.len()];
+        let mut identical = vec![true; strategies.len()];
+        for _ in 0..repeat.max(1) {
+            let start = Instant::now();
+            execute_block(&input.block, &input.state, Strategy::Sequential, 1).map_err(err)?;
+            seq_times.push(start.elapsed().as_nanos() as u64);
+            for (s, &strategy) in strategies.iter().enumerate() {
+                let start = Instant::now();
+                let run = execute_block(&input.block, &input.state, strategy, t).map_err(err)?;
+                times[s].push(start.elapsed().as_nanos() as u64);
+                if let Some(difference) = run.output.first_difference(&reference.output) {
+                    if identical[s] {
+                        mismatches.push(Mismatch {
+                            block: input.label.clone(),
+                            strategy,
+                            threads: t,
+                            difference,
+                        });
+                    }
+                    identical[s] = false;
+                }
+                last[s] = Some(run);
+            }
+        }
+        let seq_median = median(&mut seq_times);
+        for (s, &strategy) in strategies.iter().enumerate() {
+            let run = last[s].take().expect("at least one repeat ran");
+            let wall = median(&mut times[s]);
+            rows.push(Row {
+                block: input.label.clone(),
+                strategy,
+                threads: t,
+                txs: input.block.txs.len(),
+                gas_used: run.output.gas_used(),
+                wall_ns: wall,
+                wall_ns_min: times[s][0],
+                wall_ns_max: *times[s].last().unwrap_or(&wall),
+                speedup_vs_sequential: seq_median as f64 / wall.max(1) as f64,
+                executions: run.metrics.executions,
+                validations: run.metrics.validations,
+                aborts: run.metrics.aborts,
+                suspensions: run.metrics.suspensions,
+                fell_back: run.metrics.fell_back.is_some(),
+                identical_to_sequential: identical[s],
+                header_ok,
+            });
+        }
+    }
+    Ok((rows, mismatches))
+}

@@ -1,0 +1,104 @@
+//! What the generators share: a seeded RNG, account addresses, the block environment.
+
+use revm::context::{BlockEnv, TxEnv};
+use revm::primitives::hardfork::SpecId;
+use revm::primitives::{Address, Bytes, TxKind, U256};
+
+use crate::evm::block::Block;
+
+/// SplitMix64: small, fast, and the same sequence on every machine.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed ^ 0x5DEE_CE66_D1CE_5EED)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+    /// True with probability `p`.
+    pub fn chance(&mut self, p: f64) -> bool {
+        p > 0.0 && (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
+    }
+    /// A seeded permutation of `0..n` (Fisher-Yates).
+    pub fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut v: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            let j = self.below(i as u64 + 1) as usize;
+            v.swap(i, j);
+        }
+        v
+    }
+}
+
+/// The `i`-th externally owned account of a workload.
+pub fn eoa(i: usize) -> Address {
+    let mut bytes = [0u8; 20];
+    bytes[0] = 0xEE;
+    bytes[12..].copy_from_slice(&(i as u64).to_be_bytes());
+    Address::from(bytes)
+}
+
+/// The `i`-th contract of a workload.
+pub fn contract(i: usize) -> Address {
+    let mut bytes = [0u8; 20];
+    bytes[0] = 0xCC;
+    bytes[12..].copy_from_slice(&(i as u64).to_be_bytes());
+    Address::from(bytes)
+}
+
+/// The beneficiary of generated blocks: an account no workload uses otherwise.
+pub const BENEFICIARY: Address = Address::new([0xBE; 20]);
+pub const BASE_FEE: u64 = 1_000_000_000;
+pub const GAS_PRICE: u128 = 2_000_000_000;
+/// What every generated account starts with: 1000 ether.
+pub fn initial_balance() -> U256 {
+    U256::from(1000u64) * U256::from(10u64).pow(U256::from(18u64))
+}
+
+/// A Cancun block holding `txs`.
+pub fn block(label: String, txs: Vec<TxEnv>) -> Block {
+    let gas_limit = txs.iter().map(|t| t.gas_limit).sum::<u64>().max(30_000_000);
+    let env = BlockEnv {
+        number: U256::from(20_000_000u64),
+        beneficiary: BENEFICIARY,
+        timestamp: U256::from(1_720_000_000u64),
+        gas_limit,
+        basefee: BASE_FEE,
+        difficulty: U256::ZERO,
+        prevrandao: Some(Default::default()),
+        ..Default::default()
+    };
+    Block {
+        label,
+        env,
+        spec: SpecId::CANCUN,
+        chain_id: 1,
+        txs,
+        header: None,
+    }
+}
+
+/// A legacy transaction with chain id 1.
+pub fn tx(caller: Address, to: Address, value: U256, data: Bytes, nonce: u64, gas_limit: u64) -> TxEnv {
+    TxEnv {
+        tx_type: 0,
+        caller,
+        gas_limit,
+        gas_price: GAS_PRICE,
+        kind: TxKind::Call(to),
+        value,
+        data,
+        nonce,
+        chain_id: Some(1),
+        ..Default::default()
+    }
+}
