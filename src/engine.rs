@@ -8,6 +8,7 @@ use std::time::Instant;
 use revm::DatabaseRef;
 
 use crate::core::metrics::Metrics;
+use crate::core::mvmemory::locked::LockedMvMemory;
 use crate::core::txn::TxnResult;
 use crate::error::EngineError;
 use crate::evm::assemble::assemble;
@@ -26,15 +27,18 @@ pub enum Strategy {
     Sequential,
     /// Parallel execution, then sequential validation in block order.
     Sv,
+    /// Block-STM: multi-version memory and the collaborative scheduler.
+    BlockStm,
 }
 
 impl Strategy {
-    pub const ALL: &'static [Strategy] = &[Strategy::Sequential, Strategy::Sv];
+    pub const ALL: &'static [Strategy] = &[Strategy::Sequential, Strategy::Sv, Strategy::BlockStm];
 
     pub fn name(self) -> &'static str {
         match self {
             Strategy::Sequential => "sequential",
             Strategy::Sv => "sv",
+            Strategy::BlockStm => "block-stm",
         }
     }
 
@@ -109,6 +113,9 @@ where
             return Ok(Executed { output, metrics });
         }
         Strategy::Sv => strategies::sv::execute(&txns, threads, &mut metrics),
+        Strategy::BlockStm => {
+            strategies::block_stm::execute::<_, LockedMvMemory<_, _>>(&txns, threads, &mut metrics)
+        }
     };
     match parallel {
         Ok(results) => {

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod error;
 pub mod evm;
 pub mod strategies;
+mod sync;
 pub mod workloads;
 
 pub use engine::{execute_block, Executed, Strategy};

@@ -472,9 +472,14 @@ fn parse_block(
     let spec = spec_override.unwrap_or_else(|| mainnet_spec(number, timestamp));
 
     let blob_excess_gas_and_price = match obj.opt("excessBlobGas", u64_value)? {
-        Some(excess) => Some(blob_excess_gas_and_price(excess, spec)),
+        Some(excess) => Some(blob_excess_gas_and_price(excess, spec).ok_or_else(|| {
+            obj.err(
+                "excessBlobGas",
+                format!("blob gas price for excess blob gas {excess} overflows"),
+            )
+        })?),
         // revm requires a blob gas price from Cancun on.
-        None if spec.is_enabled_in(SpecId::CANCUN) => Some(blob_excess_gas_and_price(0, spec)),
+        None if spec.is_enabled_in(SpecId::CANCUN) => blob_excess_gas_and_price(0, spec),
         None => None,
     };
     let env = BlockEnv {
@@ -528,14 +533,41 @@ fn parse_block(
 }
 
 /// The blob gas price for an excess blob gas, with the update fraction of the spec
-/// (Cancun's 3338477 before Prague).
-pub fn blob_excess_gas_and_price(excess_blob_gas: u64, spec: SpecId) -> BlobExcessGasAndPrice {
+/// (Cancun's 3338477 before Prague), or `None` if the price does not fit in 128 bits
+/// (revm's computation would overflow).
+pub fn blob_excess_gas_and_price(
+    excess_blob_gas: u64,
+    spec: SpecId,
+) -> Option<BlobExcessGasAndPrice> {
     let fraction = if spec.is_enabled_in(SpecId::PRAGUE) {
         BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE
     } else {
         BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN
     };
-    BlobExcessGasAndPrice::new(excess_blob_gas, fraction)
+    blob_price_fits(excess_blob_gas, fraction)
+        .then(|| BlobExcessGasAndPrice::new(excess_blob_gas, fraction))
+}
+
+/// Whether revm's `fake_exponential(MIN_BLOB_GASPRICE = 1, excess, fraction)` runs without
+/// overflow: the same loop with checked arithmetic.
+fn blob_price_fits(excess_blob_gas: u64, fraction: u64) -> bool {
+    let (numerator, denominator) = (u128::from(excess_blob_gas), u128::from(fraction));
+    let mut i: u128 = 1;
+    let mut output: u128 = 0;
+    let mut accum = denominator;
+    while accum > 0 {
+        let Some(sum) = output.checked_add(accum) else {
+            return false;
+        };
+        output = sum;
+        let (Some(num), Some(den)) = (accum.checked_mul(numerator), denominator.checked_mul(i))
+        else {
+            return false;
+        };
+        accum = num / den;
+        i += 1;
+    }
+    true
 }
 
 fn parse_tx(tx: &Obj<'_>) -> Result<TxEnv, LoadError> {
@@ -983,6 +1015,24 @@ mod tests {
         let msg = load_err(&dir);
         assert!(
             msg.contains("spec.txt: unknown hardfork name \"Dencun\""),
+            "{msg}"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn huge_excess_blob_gas_is_an_error() {
+        assert!(blob_excess_gas_and_price(0x80000, SpecId::CANCUN).is_some());
+        assert!(blob_excess_gas_and_price(100_000_000, SpecId::CANCUN).is_some());
+        assert!(blob_excess_gas_and_price(u64::MAX, SpecId::CANCUN).is_none());
+        let dir = valid_dir("blobgas");
+        let mut block = block_json();
+        block["excessBlobGas"] = Value::String("0xffffffffffffffff".into());
+        fs::remove_file(dir.join("block.json.gz")).unwrap();
+        write(&dir, "block.json", &block);
+        let msg = load_err(&dir);
+        assert!(
+            msg.contains("block.json: excessBlobGas: blob gas price"),
             "{msg}"
         );
         fs::remove_dir_all(&dir).unwrap();

@@ -1,0 +1,95 @@
+//! The lock-based multi-version memory: a concurrent map (`scc::HashMap`) from keys to a
+//! mutex-guarded ordered map of versions. Simple to trust; the baseline the lock-free
+//! implementation is benchmarked against.
+//!
+//! Lock order: a key's mutex is taken inside `scc`'s bucket lock, never the other way
+//! round, and no thread holds two key mutexes at once. `last_written[i]` is taken alone.
+
+use std::collections::BTreeMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+
+use super::MvMemory;
+use crate::core::txn::{Incarnation, ReadResult, TxnIndex, Version};
+
+#[derive(Debug)]
+enum Entry<V> {
+    Written(Incarnation, V),
+    Estimate,
+}
+
+pub struct LockedMvMemory<K, V> {
+    data: scc::HashMap<K, Mutex<BTreeMap<TxnIndex, Entry<V>>>>,
+    /// The keys each transaction's last recorded incarnation wrote.
+    last_written: Vec<Mutex<Vec<K>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned lock means a worker panicked while holding it; the pool reports that
+    // panic, so the data behind it is never trusted again.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl<K, V> MvMemory<K, V> for LockedMvMemory<K, V>
+where
+    K: Clone + Eq + Hash + Send + Sync,
+    V: Clone + Send + Sync,
+{
+    fn new(num_txns: usize) -> Self {
+        Self {
+            data: scc::HashMap::default(),
+            last_written: (0..num_txns).map(|_| Mutex::new(Vec::new())).collect(),
+        }
+    }
+
+    fn record(&self, version: Version, writes: &[(K, V)]) -> bool {
+        let idx = version.txn_idx;
+        for (key, value) in writes {
+            let entry = self.data.entry_sync(key.clone()).or_default();
+            lock(entry.get()).insert(idx, Entry::Written(version.incarnation, value.clone()));
+        }
+        let mut last = lock(&self.last_written[idx]);
+        let mut wrote_new = false;
+        let new_keys: std::collections::HashSet<&K> = writes.iter().map(|(k, _)| k).collect();
+        let old_keys: std::collections::HashSet<&K> = last.iter().collect();
+        for key in last.iter() {
+            if !new_keys.contains(key) {
+                self.data.read_sync(key, |_, m| lock(m).remove(&idx));
+            }
+        }
+        for key in &new_keys {
+            if !old_keys.contains(key) {
+                wrote_new = true;
+                break;
+            }
+        }
+        *last = writes.iter().map(|(k, _)| k.clone()).collect();
+        wrote_new
+    }
+
+    fn mark_estimates(&self, txn_idx: TxnIndex) {
+        let last = lock(&self.last_written[txn_idx]);
+        for key in last.iter() {
+            self.data.read_sync(key, |_, m| {
+                if let Some(e) = lock(m).get_mut(&txn_idx) {
+                    *e = Entry::Estimate;
+                }
+            });
+        }
+    }
+
+    fn read(&self, key: &K, txn_idx: TxnIndex) -> ReadResult<V> {
+        self.data
+            .read_sync(key, |_, m| {
+                lock(m).range(..txn_idx).next_back().map(|(idx, e)| match e {
+                    Entry::Written(inc, v) => ReadResult::Written {
+                        version: Version::new(*idx, *inc),
+                        value: v.clone(),
+                    },
+                    Entry::Estimate => ReadResult::Estimate(*idx),
+                })
+            })
+            .flatten()
+            .unwrap_or(ReadResult::Base)
+    }
+}

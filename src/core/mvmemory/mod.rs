@@ -1,0 +1,47 @@
+//! Multi-version memory: for every key, the values written by the transactions of the
+//! block, each tagged with the version (transaction, incarnation) that wrote it, or an
+//! ESTIMATE marker left by an aborted incarnation.
+//!
+//! A read by transaction `j` resolves to the entry of the highest transaction below `j`:
+//! a value with its version, an ESTIMATE naming the transaction to wait for, or nothing
+//! (read the pre-block state). Two implementations stand behind one trait:
+//! [`locked::LockedMvMemory`] (a concurrent map of keys to mutex-guarded ordered maps) and
+//! [`lockfree::LockFreeMvMemory`] (no lock on the read or write path).
+
+pub mod locked;
+
+use crate::core::read_set::ReadSet;
+use crate::core::txn::{ReadResult, TxnIndex, Version};
+
+/// The operations Block-STM (and the DAG strategy) need from multi-version memory.
+///
+/// Concurrency contract: `record` and `mark_estimates` for one transaction are called by
+/// the one worker that holds that transaction's execution (or abort) at the time; `read`
+/// and `validate` may run concurrently with anything.
+pub trait MvMemory<K, V>: Send + Sync {
+    /// Memory for a block of `num_txns` transactions.
+    fn new(num_txns: usize) -> Self
+    where
+        Self: Sized;
+
+    /// Records incarnation `version`'s write set, replacing the entries of the previous
+    /// incarnation of the same transaction and removing keys it no longer writes.
+    /// Returns true when it writes a key the previous incarnation did not.
+    fn record(&self, version: Version, writes: &[(K, V)]) -> bool;
+
+    /// Turns the entries of transaction `txn_idx`'s last recorded write set into
+    /// ESTIMATE markers (its incarnation was aborted).
+    fn mark_estimates(&self, txn_idx: TxnIndex);
+
+    /// What key `key` resolves to for reader `txn_idx`.
+    fn read(&self, key: &K, txn_idx: TxnIndex) -> ReadResult<V>;
+
+    /// True when every read recorded in `reads` by transaction `txn_idx` still resolves
+    /// to the same version (an ESTIMATE never does).
+    fn validate(&self, txn_idx: TxnIndex, reads: &ReadSet<K>) -> bool {
+        reads.is_valid(|key| match self.read(key, txn_idx) {
+            ReadResult::Estimate(_) => Err(()),
+            other => Ok(other.origin()),
+        })
+    }
+}

@@ -1,0 +1,304 @@
+//! The collaborative scheduler of Block-STM (Gelashvili et al., PPoPP 2023, Algorithms 4
+//! and 5): shared execution and validation indices hand out tasks in block order, and
+//! every worker takes the lower of the next execution and the next validation task.
+//!
+//! # Status of a transaction
+//!
+//! ```text
+//!                  try_incarnate                finish_execution
+//!  ReadyToExecute(i) ----------> Executing(i) -----------------> Executed(i)
+//!        ^                         |                                |
+//!        | set_ready (i+1)         | add_dependency                 | try_validation_abort
+//!        |                         v                                v
+//!        +-------------------- Aborting(i) <------------------------+
+//!          (resume_dependencies, or finish_validation of an abort)
+//! ```
+//! `i` is the incarnation number; only `set_ready` increments it, so an incarnation is
+//! executed at most once and aborted at most once (the first abort wins).
+//!
+//! # Method call concurrency
+//! - `next_task` may run on every worker at once; each index it hands out is claimed by
+//!   `fetch_add` and an execution is only handed out by `try_incarnate`, under the
+//!   transaction's status lock, so each (transaction, incarnation) executes once.
+//! - `finish_execution(j)` and `add_dependency(k, j)` race on transaction `j`: both take
+//!   `dependencies[j]` and the status of `j` is set to `Executed` *before*
+//!   `finish_execution` takes `dependencies[j]`, so either `add_dependency` sees `Executed`
+//!   (and the caller re-executes at once) or it registers `k` before the swap (and
+//!   `finish_execution` resumes it). No wake-up is lost.
+//! - Lock order: `dependencies[j]`, then `status[j]`, then `status[k]` (only
+//!   `add_dependency` holds more than one lock, and `j < k` never cycles back because a
+//!   transaction only waits on a lower one). Every other function holds one lock at a
+//!   time.
+//! - Liveness: every task handed out is matched by exactly one decrement of
+//!   `num_active_tasks` (when it completes without a follow-up task, or is suspended);
+//!   `done` is declared only when both indices are past the block, no task is active, and
+//!   no index was decreased during the check.
+
+use crossbeam_utils::CachePadded;
+
+use crate::core::txn::{Incarnation, TxnIndex, Version};
+use crate::error::EngineError;
+use crate::sync::{lock, AtomicBool, AtomicUsize, Mutex, Ordering};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    ReadyToExecute,
+    Executing,
+    Executed,
+    Aborting,
+}
+
+#[derive(Debug)]
+struct TxnState {
+    incarnation: Incarnation,
+    status: Status,
+}
+
+/// What a worker should do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    Execute(Version),
+    Validate(Version),
+}
+
+pub struct Scheduler {
+    num_txns: usize,
+    /// The next transaction to try to execute. Only grows by `fetch_add`, shrinks by
+    /// `fetch_min` when an aborted or resumed transaction must run again.
+    execution_idx: CachePadded<AtomicUsize>,
+    /// The next transaction to validate; shrinks (`fetch_min`) when an execution may have
+    /// invalidated the reads of later transactions.
+    validation_idx: CachePadded<AtomicUsize>,
+    /// How many times either index was decreased: lets `check_done` see that nothing
+    /// changed while it read the other counters.
+    decrease_cnt: CachePadded<AtomicUsize>,
+    /// Tasks handed out and not yet finished.
+    num_active_tasks: CachePadded<AtomicUsize>,
+    done_marker: CachePadded<AtomicBool>,
+    /// Transactions waiting for transaction `j` to finish executing. Padded: workers
+    /// touch neighbouring transactions at once.
+    dependencies: Vec<CachePadded<Mutex<Vec<TxnIndex>>>>,
+    status: Vec<CachePadded<Mutex<TxnState>>>,
+}
+
+// Ordering: every access to the five shared counters is SeqCst. `check_done` reads
+// `decrease_cnt`, both indices and `num_active_tasks` and concludes from their values
+// together; the paper's argument needs one total order over all their updates (a stale
+// index read beside a fresh task count would end the block early). Weaker orderings
+// would need a separate proof for each pair, and these counters are not the bottleneck.
+const SC: Ordering = Ordering::SeqCst;
+
+impl Scheduler {
+    pub fn new(num_txns: usize) -> Self {
+        Self {
+            num_txns,
+            execution_idx: CachePadded::new(AtomicUsize::new(0)),
+            validation_idx: CachePadded::new(AtomicUsize::new(0)),
+            decrease_cnt: CachePadded::new(AtomicUsize::new(0)),
+            num_active_tasks: CachePadded::new(AtomicUsize::new(0)),
+            done_marker: CachePadded::new(AtomicBool::new(num_txns == 0)),
+            dependencies: (0..num_txns)
+                .map(|_| CachePadded::new(Mutex::new(Vec::new())))
+                .collect(),
+            status: (0..num_txns)
+                .map(|_| {
+                    CachePadded::new(Mutex::new(TxnState {
+                        incarnation: 0,
+                        status: Status::ReadyToExecute,
+                    }))
+                })
+                .collect(),
+        }
+    }
+
+    pub fn num_txns(&self) -> usize {
+        self.num_txns
+    }
+
+    pub fn done(&self) -> bool {
+        self.done_marker.load(SC)
+    }
+
+    fn decrease_execution_idx(&self, target: TxnIndex) {
+        self.execution_idx.fetch_min(target, SC);
+        self.decrease_cnt.fetch_add(1, SC);
+    }
+
+    fn decrease_validation_idx(&self, target: TxnIndex) {
+        self.validation_idx.fetch_min(target, SC);
+        self.decrease_cnt.fetch_add(1, SC);
+    }
+
+    fn check_done(&self) {
+        let observed = self.decrease_cnt.load(SC);
+        let exec = self.execution_idx.load(SC);
+        let val = self.validation_idx.load(SC);
+        if exec.min(val) >= self.num_txns
+            && self.num_active_tasks.load(SC) == 0
+            && observed == self.decrease_cnt.load(SC)
+        {
+            self.done_marker.store(true, SC);
+        }
+    }
+
+    /// A task ended without a follow-up task.
+    fn finish_task(&self) {
+        self.num_active_tasks.fetch_sub(1, SC);
+    }
+
+    fn try_incarnate(&self, txn_idx: TxnIndex) -> Option<Version> {
+        if txn_idx < self.num_txns {
+            let mut state = lock(&self.status[txn_idx]);
+            if state.status == Status::ReadyToExecute {
+                state.status = Status::Executing;
+                return Some(Version::new(txn_idx, state.incarnation));
+            }
+        }
+        self.finish_task();
+        None
+    }
+
+    fn next_version_to_execute(&self) -> Option<Version> {
+        if self.execution_idx.load(SC) >= self.num_txns {
+            self.check_done();
+            return None;
+        }
+        self.num_active_tasks.fetch_add(1, SC);
+        let idx = self.execution_idx.fetch_add(1, SC);
+        self.try_incarnate(idx)
+    }
+
+    fn next_version_to_validate(&self) -> Option<Version> {
+        if self.validation_idx.load(SC) >= self.num_txns {
+            self.check_done();
+            return None;
+        }
+        self.num_active_tasks.fetch_add(1, SC);
+        let idx = self.validation_idx.fetch_add(1, SC);
+        if idx < self.num_txns {
+            let state = lock(&self.status[idx]);
+            if state.status == Status::Executed {
+                return Some(Version::new(idx, state.incarnation));
+            }
+        }
+        self.finish_task();
+        None
+    }
+
+    /// The lower of the next validation and the next execution task, if any is ready.
+    pub fn next_task(&self) -> Option<Task> {
+        if self.validation_idx.load(SC) < self.execution_idx.load(SC) {
+            self.next_version_to_validate().map(Task::Validate)
+        } else {
+            self.next_version_to_execute().map(Task::Execute)
+        }
+    }
+
+    /// Transaction `txn_idx` read an ESTIMATE of `blocking`: suspend it until `blocking`
+    /// finishes executing. Returns false when `blocking` already finished (the caller
+    /// re-executes at once).
+    pub fn add_dependency(&self, txn_idx: TxnIndex, blocking: TxnIndex) -> Result<bool, EngineError> {
+        if blocking >= txn_idx {
+            return Err(EngineError::Invariant(format!(
+                "transaction {txn_idx} waits on {blocking}, which is not earlier"
+            )));
+        }
+        {
+            let mut deps = lock(&self.dependencies[blocking]);
+            if lock(&self.status[blocking]).status == Status::Executed {
+                return Ok(false);
+            }
+            let mut state = lock(&self.status[txn_idx]);
+            if state.status != Status::Executing {
+                return Err(EngineError::Invariant(format!(
+                    "transaction {txn_idx} suspended while {:?}",
+                    state.status
+                )));
+            }
+            state.status = Status::Aborting;
+            drop(state);
+            deps.push(txn_idx);
+        }
+        self.finish_task();
+        Ok(true)
+    }
+
+    fn set_ready(&self, txn_idx: TxnIndex) -> Result<(), EngineError> {
+        let mut state = lock(&self.status[txn_idx]);
+        if state.status != Status::Aborting {
+            return Err(EngineError::Invariant(format!(
+                "transaction {txn_idx} made ready while {:?}",
+                state.status
+            )));
+        }
+        state.incarnation += 1;
+        state.status = Status::ReadyToExecute;
+        Ok(())
+    }
+
+    /// Incarnation `version` finished executing; `wrote_new_key` when it wrote a key its
+    /// previous incarnation did not. May return the validation of this same version.
+    pub fn finish_execution(&self, version: Version, wrote_new_key: bool) -> Result<Option<Task>, EngineError> {
+        let txn_idx = version.txn_idx;
+        {
+            let mut state = lock(&self.status[txn_idx]);
+            if state.status != Status::Executing || state.incarnation != version.incarnation {
+                return Err(EngineError::Invariant(format!(
+                    "finish_execution of {version:?} while {:?}({})",
+                    state.status, state.incarnation
+                )));
+            }
+            state.status = Status::Executed;
+        }
+        let waiting = std::mem::take(&mut *lock(&self.dependencies[txn_idx]));
+        if let Some(&min) = waiting.iter().min() {
+            for &dep in &waiting {
+                self.set_ready(dep)?;
+            }
+            self.decrease_execution_idx(min);
+        }
+        if self.validation_idx.load(SC) > txn_idx {
+            if wrote_new_key {
+                // Later transactions may have read around the new key: revalidate them all.
+                self.decrease_validation_idx(txn_idx);
+            } else {
+                return Ok(Some(Task::Validate(version)));
+            }
+        }
+        self.finish_task();
+        Ok(None)
+    }
+
+    /// A validation of `version` failed: abort it unless another validation already did
+    /// (or a newer incarnation exists). True when this call won the abort.
+    pub fn try_validation_abort(&self, version: Version) -> bool {
+        let mut state = lock(&self.status[version.txn_idx]);
+        if state.status == Status::Executed && state.incarnation == version.incarnation {
+            state.status = Status::Aborting;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The validation of `version` ended; `aborted` when it won the abort. May return the
+    /// re-execution of the transaction.
+    pub fn finish_validation(&self, version: Version, aborted: bool) -> Result<Option<Task>, EngineError> {
+        let txn_idx = version.txn_idx;
+        if aborted {
+            self.set_ready(txn_idx)?;
+            self.decrease_validation_idx(txn_idx + 1);
+            if self.execution_idx.load(SC) > txn_idx {
+                // `try_incarnate` ends this task if the re-execution was claimed elsewhere.
+                return Ok(self.try_incarnate(txn_idx).map(Task::Execute));
+            }
+        }
+        self.finish_task();
+        Ok(None)
+    }
+
+    /// The incarnation each transaction ended with (call after `done`).
+    pub fn final_incarnations(&self) -> Vec<Incarnation> {
+        self.status.iter().map(|s| lock(s).incarnation).collect()
+    }
+}

@@ -1,0 +1,180 @@
+//! Strategy `block-stm`: Block-STM (Gelashvili et al., PPoPP 2023).
+//!
+//! Workers run the collaborative scheduler's loop (`core::scheduler`): take the lower of
+//! the next execution and the next validation task. An execution reads through the
+//! multi-version memory (`core::mvmemory`), recording the version each read resolved to;
+//! a read of an ESTIMATE suspends the transaction on the transaction that left it, until
+//! that one finishes executing. A finished execution records its write set as the
+//! transaction's new version. A validation re-reads the read set; if any read resolves
+//! differently, the first validation to notice aborts the incarnation, turns its writes
+//! into ESTIMATEs, and the scheduler re-executes it and revalidates the transactions after
+//! it. When both indices have passed the block and no task is active, the last recorded
+//! execution of every transaction is the sequential one.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crossbeam_utils::CachePadded;
+
+use super::pool::run_workers;
+use crate::core::metrics::Metrics;
+use crate::core::mvmemory::MvMemory;
+use crate::core::read_set::{ReadSet, RecordingView};
+use crate::core::scheduler::{Scheduler, Task};
+use crate::core::txn::{Execution, TxnExecutor, TxnResult, Version};
+use crate::error::EngineError;
+
+/// The last execution of one transaction: what validation re-checks and what the block's
+/// output is assembled from.
+struct Record<T: TxnExecutor> {
+    reads: ReadSet<T::Key>,
+    writes: Vec<(T::Key, T::Value)>,
+    output: T::Output,
+}
+
+/// Counters shared by the workers. Relaxed: they are only summed after the workers are
+/// joined, which orders every increment before the read.
+#[derive(Default)]
+struct Counters {
+    executions: AtomicU64,
+    validations: AtomicU64,
+    aborts: AtomicU64,
+    suspensions: AtomicU64,
+}
+
+struct Worker<'a, T: TxnExecutor, M> {
+    txns: &'a T,
+    memory: &'a M,
+    scheduler: &'a Scheduler,
+    records: &'a [CachePadded<Mutex<Option<Arc<Record<T>>>>>],
+    counters: &'a Counters,
+}
+
+impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
+    fn execute(&self, version: Version) -> Result<Option<Task>, EngineError> {
+        let idx = version.txn_idx;
+        loop {
+            let mut reads = ReadSet::default();
+            let execution = {
+                let resolve = |key: &T::Key| self.memory.read(key, idx);
+                let mut view = RecordingView::new(resolve, &mut reads);
+                self.txns.execute(idx, &mut view)
+            };
+            self.counters.executions.fetch_add(1, Ordering::Relaxed);
+            match execution {
+                Execution::Blocked { on } => {
+                    self.counters.suspensions.fetch_add(1, Ordering::Relaxed);
+                    if self.scheduler.add_dependency(idx, on)? {
+                        return Ok(None);
+                    }
+                    // The dependency finished meanwhile: execute again at once.
+                }
+                Execution::Done { writes, output } => {
+                    let wrote_new_key = self.memory.record(version, &writes);
+                    // Published before `finish_execution` marks the version executed (the
+                    // status mutex orders the two), so a validator of this version finds
+                    // this record or a newer one.
+                    *crate::sync::lock(&self.records[idx]) = Some(Arc::new(Record {
+                        reads,
+                        writes,
+                        output,
+                    }));
+                    return self.scheduler.finish_execution(version, wrote_new_key);
+                }
+            }
+        }
+    }
+
+    fn validate(&self, version: Version) -> Result<Option<Task>, EngineError> {
+        let idx = version.txn_idx;
+        let record = crate::sync::lock(&self.records[idx]).clone().ok_or_else(|| {
+            EngineError::Invariant(format!("validation of {version:?} before any execution"))
+        })?;
+        self.counters.validations.fetch_add(1, Ordering::Relaxed);
+        let valid = self.memory.validate(idx, &record.reads);
+        let aborted = !valid && self.scheduler.try_validation_abort(version);
+        if aborted {
+            self.counters.aborts.fetch_add(1, Ordering::Relaxed);
+            self.memory.mark_estimates(idx);
+        }
+        self.scheduler.finish_validation(version, aborted)
+    }
+
+    fn run(&self, failed: &AtomicBool) -> Result<(), EngineError> {
+        let mut task = None;
+        // Acquire pairs with the Release store of a failing worker, so that a worker
+        // which sees the flag stops (the error itself travels through `join`).
+        while !self.scheduler.done() && !failed.load(Ordering::Acquire) {
+            let result = match task {
+                Some(Task::Execute(version)) => self.execute(version),
+                Some(Task::Validate(version)) => self.validate(version),
+                None => Ok(self.scheduler.next_task()),
+            };
+            task = match result {
+                Ok(next) => next,
+                Err(e) => {
+                    failed.store(true, Ordering::Release);
+                    return Err(e);
+                }
+            };
+            if task.is_none() {
+                crate::sync::spin_hint();
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn execute<T, M>(
+    txns: &T,
+    threads: usize,
+    metrics: &mut Metrics,
+) -> Result<Vec<TxnResult<T::Key, T::Value, T::Output>>, EngineError>
+where
+    T: TxnExecutor,
+    M: MvMemory<T::Key, T::Value>,
+{
+    let n = txns.num_txns();
+    let start = Instant::now();
+    let memory = M::new(n);
+    let scheduler = Scheduler::new(n);
+    let records: Vec<CachePadded<Mutex<Option<Arc<Record<T>>>>>> =
+        (0..n).map(|_| CachePadded::new(Mutex::new(None))).collect();
+    let counters = Counters::default();
+    let failed = AtomicBool::new(false);
+    let worker = Worker {
+        txns,
+        memory: &memory,
+        scheduler: &scheduler,
+        records: &records,
+        counters: &counters,
+    };
+    let outcomes = run_workers(threads, |_| worker.run(&failed))?;
+    for outcome in outcomes {
+        outcome?;
+    }
+    metrics.executions += counters.executions.load(Ordering::Relaxed);
+    metrics.validations += counters.validations.load(Ordering::Relaxed);
+    metrics.aborts += counters.aborts.load(Ordering::Relaxed);
+    metrics.suspensions += counters.suspensions.load(Ordering::Relaxed);
+    metrics.phase("execute+validate", start.elapsed());
+    records
+        .into_iter()
+        .enumerate()
+        .map(|(i, slot)| {
+            let record = slot
+                .into_inner()
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .ok_or_else(|| EngineError::Invariant(format!("transaction {i} never executed")))?;
+            let record = Arc::try_unwrap(record).map_err(|_| {
+                EngineError::Invariant(format!("record of transaction {i} still shared"))
+            })?;
+            Ok(TxnResult {
+                writes: record.writes,
+                output: record.output,
+            })
+        })
+        .collect()
+}
