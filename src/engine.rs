@@ -8,7 +8,7 @@ use std::time::Instant;
 use revm::DatabaseRef;
 
 use crate::core::metrics::Metrics;
-use crate::core::mvmemory::locked::LockedMvMemory;
+use crate::core::mvmemory::lockfree::LockFreeMvMemory;
 use crate::core::txn::TxnResult;
 use crate::error::EngineError;
 use crate::evm::assemble::assemble;
@@ -114,7 +114,7 @@ where
         }
         Strategy::Sv => strategies::sv::execute(&txns, threads, &mut metrics),
         Strategy::BlockStm => {
-            strategies::block_stm::execute::<_, LockedMvMemory<_, _>>(&txns, threads, &mut metrics)
+            strategies::block_stm::execute::<_, LockFreeMvMemory<_, _>>(&txns, threads, &mut metrics)
         }
     };
     match parallel {

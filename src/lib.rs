@@ -1,3 +1,5 @@
+#![deny(unsafe_code)]
+#![warn(unsafe_op_in_unsafe_fn)]
 //! # stmlab
 //!
 //! (Overview written below as the pieces land.)

@@ -9,6 +9,9 @@
 //! [`lockfree::LockFreeMvMemory`] (no lock on the read or write path).
 
 pub mod locked;
+pub mod lockfree;
+#[allow(unsafe_code)]
+mod version_list;
 
 use crate::core::read_set::ReadSet;
 use crate::core::txn::{ReadResult, TxnIndex, Version};

@@ -1,0 +1,326 @@
+//! The dependency graph of the DAG-validation strategy (`strategies::dag`), and the ready
+//! queue its commit loop runs on.
+//!
+//! Nodes are the transactions of a block; an edge `w -> j` (always `w < j`) says that `j`
+//! may read something `w` writes, so `j` must not commit before `w` has. The edges are
+//! fixed when the graph is built (the strategy discovers them from its first round of
+//! executions); what changes while the block runs is, per transaction, the number of its
+//! dependencies that have not committed yet. A transaction whose count is 0 is *ready*.
+//!
+//! The commit loop: workers take ready transactions with [`DepGraph::next`], commit them,
+//! and report each commit with [`DepGraph::commit`], which counts down the dependents and
+//! makes ready the ones that reach 0. `next` waits when nothing is ready and returns `None`
+//! once every transaction has committed (or the run was abandoned with
+//! [`DepGraph::abandon`]).
+//!
+//! A transaction's life in the graph:
+//!
+//! ```text
+//!   waiting (pending > 0) --last dependency commits--> ready (in the queue)
+//!   ready --next() pops it--> running (one worker holds it) --commit()--> committed
+//! ```
+//!
+//! A transaction with no dependencies starts ready. Each transition happens exactly once.
+//!
+//! Liveness (no worker blocks forever, no cycle, no lost wake-up):
+//! - Edges only go from a lower to a higher index, so the graph has no cycle: the lowest
+//!   transaction not yet committed has all its dependencies (all lower) committed, so its
+//!   count is 0 and it is ready or running. Hence while some transaction is uncommitted,
+//!   one is in the queue or held by a worker, which will commit it.
+//! - Every count reaches 0 exactly once (each edge is decremented exactly once, by the
+//!   single commit of its source), and the decrement that reaches 0 pushes the transaction
+//!   exactly once; transactions without dependencies are pushed once, at construction.
+//! - The queue, the committed count and the `abandoned` flag change only under the queue's
+//!   mutex, and a waiting worker re-checks all three under that mutex before waiting.
+//!   Every change that can end a wait (a push, the last commit, abandoning) notifies the
+//!   condition variable after it, so no wake-up is lost.
+//! - A worker that fails or panics while holding a transaction calls `abandon` (the
+//!   strategy arms a guard for that), which wakes every waiting worker and makes `next`
+//!   return `None`: the other workers exit instead of waiting for a commit that will
+//!   never come.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::core::txn::TxnIndex;
+use crate::sync::{lock, AtomicUsize, Condvar, Mutex, Ordering};
+
+/// The commit loop's shared state, behind one mutex.
+struct Ready {
+    /// Ready transactions, lowest index first: the lowest uncommitted transaction is the
+    /// one everything else ends up waiting for, and committing in roughly block order
+    /// makes a re-execution more likely to read its final inputs.
+    queue: BinaryHeap<Reverse<TxnIndex>>,
+    /// How many transactions have committed.
+    committed: usize,
+    /// Set by `abandon`: the run failed, every worker stops.
+    abandoned: bool,
+}
+
+/// The dependency graph of one block, with the counters and the ready queue of its commit
+/// loop. See the module documentation.
+pub struct DepGraph {
+    /// `deps[j]`: the transactions `j` depends on, sorted, distinct, all below `j`.
+    deps: Vec<Vec<TxnIndex>>,
+    /// `dependents[w]`: the transactions that depend on `w`, sorted.
+    dependents: Vec<Vec<TxnIndex>>,
+    /// `pending[j]`: how many of `deps[j]` have not committed yet.
+    pending: Vec<AtomicUsize>,
+    /// `depth[j]`: the longest chain of dependencies ending at `j`, in transactions
+    /// (1 for a transaction without dependencies).
+    depth: Vec<usize>,
+    edges: usize,
+    ready: Mutex<Ready>,
+    wake: Condvar,
+}
+
+/// Why a list of dependencies does not make a graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadEdge {
+    pub from: TxnIndex,
+    pub to: TxnIndex,
+}
+
+impl std::fmt::Display for BadEdge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "dependency edge {} -> {} does not go from a lower to a higher transaction",
+            self.from, self.to
+        )
+    }
+}
+
+impl DepGraph {
+    /// The graph in which transaction `j` depends on every transaction in `deps[j]`
+    /// (duplicates are merged). Every dependency must be below its dependent: that is
+    /// what rules out cycles.
+    pub fn new(mut deps: Vec<Vec<TxnIndex>>) -> Result<Self, BadEdge> {
+        let n = deps.len();
+        let mut dependents = vec![Vec::new(); n];
+        let mut depth = vec![0usize; n];
+        let mut edges = 0;
+        for (j, list) in deps.iter_mut().enumerate() {
+            list.sort_unstable();
+            list.dedup();
+            if let Some(&from) = list.last().filter(|&&w| w >= j) {
+                return Err(BadEdge { from, to: j });
+            }
+            edges += list.len();
+            // All of `list` is below `j`, so their depths are final.
+            depth[j] = 1 + list.iter().map(|&w| depth[w]).max().unwrap_or(0);
+            for &w in list.iter() {
+                dependents[w].push(j);
+            }
+        }
+        let pending = deps.iter().map(|d| AtomicUsize::new(d.len())).collect();
+        let queue = (0..n)
+            .filter(|&j| deps[j].is_empty())
+            .map(Reverse)
+            .collect();
+        Ok(Self {
+            deps,
+            dependents,
+            pending,
+            depth,
+            edges,
+            ready: Mutex::new(Ready {
+                queue,
+                committed: 0,
+                abandoned: false,
+            }),
+            wake: Condvar::new(),
+        })
+    }
+
+    pub fn num_txns(&self) -> usize {
+        self.deps.len()
+    }
+
+    /// Number of edges (each pair of transactions counted once).
+    pub fn edges(&self) -> usize {
+        self.edges
+    }
+
+    /// The longest chain of dependencies, in transactions (0 for an empty block, 1 when
+    /// no transaction depends on another).
+    pub fn longest_chain(&self) -> usize {
+        self.depth.iter().copied().max().unwrap_or(0)
+    }
+
+    /// The longest chain of dependencies ending at `txn_idx`, in transactions.
+    pub fn depth(&self, txn_idx: TxnIndex) -> usize {
+        self.depth[txn_idx]
+    }
+
+    /// The transactions `txn_idx` depends on, sorted.
+    pub fn dependencies(&self, txn_idx: TxnIndex) -> &[TxnIndex] {
+        &self.deps[txn_idx]
+    }
+
+    /// The transactions that depend on `txn_idx`, sorted.
+    pub fn dependents(&self, txn_idx: TxnIndex) -> &[TxnIndex] {
+        &self.dependents[txn_idx]
+    }
+
+    /// True when `txn_idx` depends on no transaction.
+    pub fn is_independent(&self, txn_idx: TxnIndex) -> bool {
+        self.deps[txn_idx].is_empty()
+    }
+
+    /// Takes a ready transaction, waiting while none is ready. `None` once every
+    /// transaction has committed, or the run was abandoned.
+    pub fn next(&self) -> Option<TxnIndex> {
+        let mut ready = lock(&self.ready);
+        loop {
+            if ready.abandoned {
+                return None;
+            }
+            if let Some(Reverse(j)) = ready.queue.pop() {
+                return Some(j);
+            }
+            if ready.committed == self.num_txns() {
+                return None;
+            }
+            // Re-checked under the mutex after every wake-up (spurious ones included).
+            ready = self.wake.wait(ready).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Reports that `txn_idx` (taken from `next`) has committed: its writes are final
+    /// and visible to every later reader. Makes ready the dependents whose last
+    /// dependency this was and returns how many there were (the re-executions this
+    /// commit released).
+    pub fn commit(&self, txn_idx: TxnIndex) -> usize {
+        let mut released = Vec::new();
+        for &d in &self.dependents[txn_idx] {
+            // AcqRel: the Release half publishes this transaction's committed writes
+            // (made before this call) along the counter's modification order; the
+            // Acquire half lets the commit that brings the count to 0 see the writes of
+            // every earlier committer of `d`, and pass them on to the worker that pops
+            // `d` (through the queue mutex). So `d` runs only after, and sees, all of its
+            // dependencies' writes.
+            if self.pending[d].fetch_sub(1, Ordering::AcqRel) == 1 {
+                released.push(d);
+            }
+        }
+        let count = released.len();
+        let all_done = {
+            let mut ready = lock(&self.ready);
+            ready.queue.extend(released.into_iter().map(Reverse));
+            ready.committed += 1;
+            ready.committed == self.num_txns()
+        };
+        // Notified after the state changed under the mutex (see the liveness argument).
+        if all_done || count > 1 {
+            self.wake.notify_all();
+        } else if count == 1 {
+            self.wake.notify_one();
+        }
+        count
+    }
+
+    /// Stops the commit loop: every waiting worker wakes up and `next` returns `None`
+    /// from now on. Called when a worker fails or panics while holding a transaction.
+    pub fn abandon(&self) {
+        lock(&self.ready).abandoned = true;
+        self.wake.notify_all();
+    }
+
+    /// True once every transaction has committed.
+    pub fn is_done(&self) -> bool {
+        lock(&self.ready).committed == self.num_txns()
+    }
+}
+
+impl std::fmt::Debug for DepGraph {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DepGraph")
+            .field("deps", &self.deps)
+            .field("edges", &self.edges)
+            .field("longest_chain", &self.longest_chain())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(stmlab_loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize as StdAtomic;
+
+    #[test]
+    fn shape_and_metrics() {
+        // 0 -> 2, 1 -> 2, 2 -> 3 (listed twice), 4 alone.
+        let g = DepGraph::new(vec![vec![], vec![], vec![1, 0], vec![2, 2], vec![]]).unwrap();
+        assert_eq!(g.edges(), 3);
+        assert_eq!(g.longest_chain(), 3);
+        assert_eq!(g.dependencies(2), &[0, 1]);
+        assert_eq!(g.dependents(2), &[3]);
+        assert!(g.is_independent(4) && !g.is_independent(3));
+        assert_eq!(DepGraph::new(vec![]).unwrap().longest_chain(), 0);
+        assert_eq!(
+            DepGraph::new(vec![vec![], vec![1]]).unwrap_err(),
+            BadEdge { from: 1, to: 1 }
+        );
+    }
+
+    #[test]
+    fn single_worker_commits_in_dependency_order() {
+        let g = DepGraph::new(vec![vec![], vec![0], vec![0], vec![1, 2], vec![]]).unwrap();
+        let mut order = Vec::new();
+        let mut released = 0;
+        while let Some(j) = g.next() {
+            assert!(g.dependencies(j).iter().all(|d| order.contains(d)));
+            order.push(j);
+            released += g.commit(j);
+        }
+        assert_eq!(order, vec![0, 1, 2, 3, 4]);
+        assert_eq!(released, 3);
+        assert!(g.is_done());
+    }
+
+    #[test]
+    fn many_workers_commit_everything_once() {
+        // A dense random-ish graph, many times over.
+        for round in 0..50usize {
+            let n = 200;
+            let deps: Vec<Vec<usize>> = (0..n)
+                .map(|j| {
+                    (0..j)
+                        .filter(|w| (w * 7 + j * 13 + round) % 11 == 0)
+                        .collect()
+                })
+                .collect();
+            let g = DepGraph::new(deps).unwrap();
+            let committed: Vec<StdAtomic> = (0..n).map(|_| StdAtomic::new(0)).collect();
+            std::thread::scope(|s| {
+                for _ in 0..4 {
+                    s.spawn(|| {
+                        while let Some(j) = g.next() {
+                            for &d in g.dependencies(j) {
+                                assert_eq!(committed[d].load(Ordering::Acquire), 1);
+                            }
+                            committed[j].fetch_add(1, Ordering::Release);
+                            g.commit(j);
+                        }
+                    });
+                }
+            });
+            assert!(committed.iter().all(|c| c.load(Ordering::Relaxed) == 1));
+        }
+    }
+
+    #[test]
+    fn abandon_wakes_waiting_workers() {
+        let g = DepGraph::new(vec![vec![], vec![0]]).unwrap();
+        std::thread::scope(|s| {
+            let first = g.next();
+            assert_eq!(first, Some(0));
+            // Nothing else is ready: this worker waits until the run is abandoned.
+            let waiter = s.spawn(|| g.next());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            g.abandon();
+            assert_eq!(waiter.join().unwrap(), None);
+        });
+    }
+}
