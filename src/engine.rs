@@ -27,17 +27,26 @@ pub enum Strategy {
     Sequential,
     /// Parallel execution, then sequential validation in block order.
     Sv,
+    /// Parallel validation building a dependency graph: independent transactions commit
+    /// at once, only dependents re-execute.
+    Dag,
     /// Block-STM: multi-version memory and the collaborative scheduler.
     BlockStm,
 }
 
 impl Strategy {
-    pub const ALL: &'static [Strategy] = &[Strategy::Sequential, Strategy::Sv, Strategy::BlockStm];
+    pub const ALL: &'static [Strategy] = &[
+        Strategy::Sequential,
+        Strategy::Sv,
+        Strategy::Dag,
+        Strategy::BlockStm,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Strategy::Sequential => "sequential",
             Strategy::Sv => "sv",
+            Strategy::Dag => "dag",
             Strategy::BlockStm => "block-stm",
         }
     }
@@ -113,6 +122,7 @@ where
             return Ok(Executed { output, metrics });
         }
         Strategy::Sv => strategies::sv::execute(&txns, threads, &mut metrics),
+        Strategy::Dag => strategies::dag::execute(&txns, threads, &mut metrics),
         Strategy::BlockStm => {
             strategies::block_stm::execute::<_, LockFreeMvMemory<_, _>>(&txns, threads, &mut metrics)
         }

@@ -27,6 +27,13 @@ pub struct Row {
     pub validations: u64,
     pub aborts: u64,
     pub suspensions: u64,
+    /// DAG validation: edges of the dependency graph, its longest chain (in
+    /// transactions), the most re-executions one commit released, and the transactions
+    /// the repair pass executed again (0 for the other strategies).
+    pub dependency_edges: u64,
+    pub longest_chain: u64,
+    pub max_released: u64,
+    pub repairs: u64,
     pub fell_back: bool,
     pub identical_to_sequential: bool,
     pub header_ok: Option<bool>,
@@ -109,6 +116,10 @@ pub fn compare(
                 validations: run.metrics.validations,
                 aborts: run.metrics.aborts,
                 suspensions: run.metrics.suspensions,
+                dependency_edges: run.metrics.dependency_edges,
+                longest_chain: run.metrics.longest_chain,
+                max_released: run.metrics.max_released,
+                repairs: run.metrics.repairs,
                 fell_back: run.metrics.fell_back.is_some(),
                 identical_to_sequential: identical[s],
                 header_ok,

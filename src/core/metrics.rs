@@ -22,6 +22,12 @@ pub struct Metrics {
     pub dependency_edges: u64,
     /// DAG validation: the longest chain of dependencies, in transactions.
     pub longest_chain: u64,
+    /// DAG validation: the most re-executions a single commit released (the dependents
+    /// whose last uncommitted dependency it was).
+    pub max_released: u64,
+    /// DAG validation: transactions the final repair pass found stale and executed again
+    /// (a dependency the graph missed).
+    pub repairs: u64,
     /// Set when the executor gave up on the parallel path (an engine invariant broke) and
     /// ran the block sequentially instead; holds the reason.
     pub fell_back: Option<String>,

@@ -302,3 +302,109 @@ impl Scheduler {
         self.status.iter().map(|s| lock(s).incarnation).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Scripted single-threaded runs: call the scheduler's functions in chosen orders and
+    //! check exactly what each returns.
+    use super::*;
+
+    fn v(i: TxnIndex, inc: Incarnation) -> Version {
+        Version::new(i, inc)
+    }
+
+    #[test]
+    fn executes_then_validates_in_order() {
+        let s = Scheduler::new(2);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        // Validation index 0 < execution index 1: tries to validate 0, still executing.
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        // Validation index 1 is past 0, which wrote a new key: revalidate from 0.
+        assert_eq!(s.finish_execution(v(0, 0), true).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        assert_eq!(s.finish_validation(v(0, 0), false).unwrap(), None);
+        // Transaction 1 is still executing: its validation slot is skipped.
+        assert_eq!(s.next_task(), None);
+        assert!(!s.done());
+        // Validation index (2) is past 1, and 1 wrote nothing new: validate at once.
+        assert_eq!(s.finish_execution(v(1, 0), false).unwrap(), Some(Task::Validate(v(1, 0))));
+        assert_eq!(s.finish_validation(v(1, 0), false).unwrap(), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+        assert_eq!(s.final_incarnations(), vec![0, 0]);
+    }
+
+    #[test]
+    fn dependency_suspends_and_resumes() {
+        let s = Scheduler::new(2);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        // Validation index 0 < execution index 1: tries to validate 0, still executing.
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        // 1 read an ESTIMATE of 0, which has not finished: suspended.
+        assert!(s.add_dependency(1, 0).unwrap());
+        assert_eq!(s.finish_execution(v(0, 0), true).unwrap(), None);
+        // 1 resumed with incarnation 1; the execution index went back to 1.
+        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        assert_eq!(s.finish_validation(v(0, 0), false).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 1))));
+        // Validation index 1 is not past 1: validated through the index instead.
+        assert_eq!(s.finish_execution(v(1, 1), false).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(1, 1))));
+        assert_eq!(s.finish_validation(v(1, 1), false).unwrap(), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+        assert_eq!(s.final_incarnations(), vec![0, 1]);
+    }
+
+    #[test]
+    fn dependency_on_finished_transaction_is_refused() {
+        let s = Scheduler::new(2);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        // Validation index 0 < execution index 1: tries to validate 0, still executing.
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        assert_eq!(s.finish_execution(v(0, 0), false).unwrap(), Some(Task::Validate(v(0, 0))));
+        // 0 already executed: the caller must re-execute 1 at once.
+        assert!(!s.add_dependency(1, 0).unwrap());
+    }
+
+    #[test]
+    fn only_the_first_abort_wins() {
+        let s = Scheduler::new(2);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        // Validation index 0 < execution index 1: tries to validate 0, still executing.
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        assert_eq!(s.finish_execution(v(0, 0), true).unwrap(), None);
+        assert_eq!(s.finish_execution(v(1, 0), true).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        assert_eq!(s.next_task(), Some(Task::Validate(v(1, 0))));
+        assert!(s.try_validation_abort(v(1, 0)));
+        assert!(!s.try_validation_abort(v(1, 0)));
+        // The winner gets the re-execution (execution index 2 > 1); the loser ends.
+        assert_eq!(s.finish_validation(v(1, 0), true).unwrap(), Some(Task::Execute(v(1, 1))));
+        assert_eq!(s.finish_validation(v(0, 0), false).unwrap(), None);
+        assert_eq!(s.finish_execution(v(1, 1), false).unwrap(), Some(Task::Validate(v(1, 1))));
+        assert_eq!(s.finish_validation(v(1, 1), false).unwrap(), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+        assert_eq!(s.final_incarnations(), vec![0, 1]);
+    }
+
+    #[test]
+    fn impossible_calls_are_errors_not_panics() {
+        let s = Scheduler::new(2);
+        assert!(s.finish_execution(v(0, 0), false).is_err());
+        assert!(s.add_dependency(0, 1).is_err());
+        assert!(matches!(s.finish_validation(v(1, 0), true), Err(EngineError::Invariant(_))));
+    }
+
+    #[test]
+    fn empty_block_is_done_at_once() {
+        let s = Scheduler::new(0);
+        assert!(s.done());
+        assert_eq!(s.next_task(), None);
+    }
+}

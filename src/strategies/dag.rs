@@ -60,7 +60,6 @@
 //! `repairs`. [`execute_with_report`] also returns the graph and per-transaction counts.
 
 use std::collections::HashMap;
-use std::hash::Hash;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -323,10 +322,7 @@ fn execute_against_store<T: TxnExecutor>(
     txns: &T,
     store: &Store<T>,
     txn_idx: TxnIndex,
-) -> Result<Run<T>, EngineError>
-where
-    Key<T>: Hash,
-{
+) -> Result<Run<T>, EngineError> {
     let mut reads = ReadSet::default();
     let execution = {
         let mut view = RecordingView::new(|key: &Key<T>| store.read(key, txn_idx), &mut reads);
@@ -469,7 +465,11 @@ mod tests {
                 panic!("mock transaction {txn_idx} panics on re-execution");
             }
             if let Some((key, expected)) = tx.guard {
-                let at = tx.reads.iter().position(|k| *k == key).expect("guard key is read");
+                let at = tx
+                    .reads
+                    .iter()
+                    .position(|k| *k == key)
+                    .expect("guard key is read");
                 if values[at] != expected {
                     return Execution::Done {
                         writes: Vec::new(),
@@ -690,21 +690,34 @@ mod tests {
         for threads in [2, 4, 8] {
             let mut metrics = Metrics::default();
             let got = execute(&txns, threads, &mut metrics);
-            assert!(matches!(got, Err(EngineError::Invariant(_))), "{threads} threads");
+            assert!(
+                matches!(got, Err(EngineError::Invariant(_))),
+                "{threads} threads"
+            );
         }
     }
 
     fn mock_tx() -> impl Strategy<Value = MockTx> {
         let keys = || proptest::collection::vec(0u64..10, 0..4);
-        (keys(), keys(), keys(), any::<bool>(), proptest::option::of((0u64..10, 0u64..3)))
+        (
+            keys(),
+            keys(),
+            keys(),
+            any::<bool>(),
+            proptest::option::of((0u64..10, 0u64..3)),
+        )
             .prop_map(|(reads, writes_even, odd, stable, guard)| {
-                let mut dedup = |mut v: Vec<u64>| {
+                let dedup = |mut v: Vec<u64>| {
                     v.sort_unstable();
                     v.dedup();
                     v
                 };
                 let writes_even = dedup(writes_even);
-                let writes_odd = if stable { writes_even.clone() } else { dedup(odd) };
+                let writes_odd = if stable {
+                    writes_even.clone()
+                } else {
+                    dedup(odd)
+                };
                 let mut reads = reads;
                 let guard = guard.map(|(key, expected)| {
                     reads.push(key);
