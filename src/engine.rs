@@ -9,7 +9,7 @@ use revm::DatabaseRef;
 
 use crate::core::metrics::Metrics;
 use crate::core::mvmemory::lockfree::LockFreeMvMemory;
-use crate::core::txn::TxnResult;
+use crate::core::txn::{TxnExecutor, TxnResult};
 use crate::error::EngineError;
 use crate::evm::assemble::assemble;
 use crate::evm::block::Block;
@@ -113,18 +113,33 @@ where
     if threads == 0 {
         return Err(EngineError::ZeroThreads);
     }
+    execute_txns(block, pre, strategy, threads, &EvmTxns::new(block, pre))
+}
+
+/// `execute_block` over any executor of the block's EVM transactions (tests wrap
+/// `EvmTxns` to inject faults).
+fn execute_txns<P, T>(
+    block: &Block,
+    pre: &P,
+    strategy: Strategy,
+    threads: usize,
+    txns: &T,
+) -> Result<Executed, EngineError>
+where
+    P: DatabaseRef + Sync,
+    T: TxnExecutor<Key = Location, Value = EvmValue, Output = EvmTxOutput>,
+{
     let mut metrics = Metrics::default();
-    let txns = EvmTxns::new(block, pre);
     let parallel: Result<EvmResults, EngineError> = match strategy {
         Strategy::Sequential => {
             let output = sequential::execute(block, pre, &mut metrics)
                 .map_err(|e| EngineError::PreState(e.to_string()))?;
             return Ok(Executed { output, metrics });
         }
-        Strategy::Sv => strategies::sv::execute(&txns, threads, &mut metrics),
-        Strategy::Dag => strategies::dag::execute(&txns, threads, &mut metrics),
+        Strategy::Sv => strategies::sv::execute(txns, threads, &mut metrics),
+        Strategy::Dag => strategies::dag::execute(txns, threads, &mut metrics),
         Strategy::BlockStm => {
-            strategies::block_stm::execute::<_, LockFreeMvMemory<_, _>>(&txns, threads, &mut metrics)
+            strategies::block_stm::execute::<_, LockFreeMvMemory<_, _>>(txns, threads, &mut metrics)
         }
     };
     match parallel {
@@ -153,4 +168,57 @@ fn fall_back<P: DatabaseRef>(
     let output = sequential::execute(block, pre, &mut metrics)
         .map_err(|e| EngineError::PreState(e.to_string()))?;
     Ok(Executed { output, metrics })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::txn::{Execution, StateView, TxnIndex};
+    use crate::workloads;
+
+    /// `EvmTxns` with one transaction made to report an impossible state: it claims to be
+    /// blocked on itself (on its first execution only, so a strategy that somehow went on
+    /// would still finish).
+    struct Faulty<'a, T> {
+        inner: &'a T,
+        bad: TxnIndex,
+    }
+
+    impl<T: TxnExecutor> TxnExecutor for Faulty<'_, T> {
+        type Key = T::Key;
+        type Value = T::Value;
+        type Output = T::Output;
+        fn num_txns(&self) -> usize {
+            self.inner.num_txns()
+        }
+        fn execute<S: StateView<T::Key, T::Value>>(
+            &self,
+            txn_idx: TxnIndex,
+            view: &mut S,
+        ) -> Execution<T::Key, T::Value, T::Output> {
+            if txn_idx == self.bad {
+                return Execution::Blocked { on: txn_idx };
+            }
+            self.inner.execute(txn_idx, view)
+        }
+    }
+
+    #[test]
+    fn broken_invariant_falls_back_to_sequential() {
+        let (block, state) = workloads::from_spec("erc20:txs=200,accounts=400,hot=0.3").unwrap();
+        let expected = execute_block(&block, &state, Strategy::Sequential, 1).unwrap().output;
+        let txns = EvmTxns::new(&block, &state);
+        let faulty = Faulty { inner: &txns, bad: 57 };
+        for &strategy in Strategy::ALL.iter().filter(|s| **s != Strategy::Sequential) {
+            for threads in [1, 2, 4] {
+                let run = execute_txns(&block, &state, strategy, threads, &faulty).unwrap();
+                let reason = run.metrics.fell_back.as_deref();
+                assert!(
+                    reason.is_some_and(|r| r.contains("57")),
+                    "{strategy} at {threads} threads did not fall back: {reason:?}"
+                );
+                assert_eq!(run.output.first_difference(&expected), None, "{strategy}");
+            }
+        }
+    }
 }
