@@ -273,7 +273,13 @@ impl Scheduler {
     /// (or a newer incarnation exists). True when this call won the abort.
     pub fn try_validation_abort(&self, version: Version) -> bool {
         let mut state = lock(&self.status[version.txn_idx]);
-        if state.status == Status::Executed && state.incarnation == version.incarnation {
+        // The loom mutation test (`loom-tests`, `--cfg stmlab_mutant_double_abort`)
+        // drops the status check, so two validations can both win the abort.
+        #[cfg(not(stmlab_mutant_double_abort))]
+        let may_abort = state.status == Status::Executed;
+        #[cfg(stmlab_mutant_double_abort)]
+        let may_abort = true;
+        if may_abort && state.incarnation == version.incarnation {
             state.status = Status::Aborting;
             true
         } else {
