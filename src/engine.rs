@@ -82,7 +82,10 @@ impl FromStr for Strategy {
             .find(|st| st.name().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
                 let names: Vec<_> = Self::ALL.iter().map(|s| s.name()).collect();
-                format!("unknown strategy {s:?} (known: {}, or all)", names.join(", "))
+                format!(
+                    "unknown strategy {s:?} (known: {}, or all)",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -145,8 +148,12 @@ where
     match parallel {
         Ok(results) => {
             let start = Instant::now();
-            let output = assemble(block, pre, results.into_iter().map(|r| (r.writes, r.output)))
-                .map_err(|e| EngineError::PreState(e.to_string()))?;
+            let output = assemble(
+                block,
+                pre,
+                results.into_iter().map(|r| (r.writes, r.output)),
+            )
+            .map_err(|e| EngineError::PreState(e.to_string()))?;
             metrics.phase("assemble", start.elapsed());
             Ok(Executed { output, metrics })
         }
@@ -206,9 +213,14 @@ mod tests {
     #[test]
     fn broken_invariant_falls_back_to_sequential() {
         let (block, state) = workloads::from_spec("erc20:txs=200,accounts=400,hot=0.3").unwrap();
-        let expected = execute_block(&block, &state, Strategy::Sequential, 1).unwrap().output;
+        let expected = execute_block(&block, &state, Strategy::Sequential, 1)
+            .unwrap()
+            .output;
         let txns = EvmTxns::new(&block, &state);
-        let faulty = Faulty { inner: &txns, bad: 57 };
+        let faulty = Faulty {
+            inner: &txns,
+            bad: 57,
+        };
         for &strategy in Strategy::ALL.iter().filter(|s| **s != Strategy::Sequential) {
             for threads in [1, 2, 4] {
                 let run = execute_txns(&block, &state, strategy, threads, &faulty).unwrap();

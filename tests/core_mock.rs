@@ -13,11 +13,17 @@ fn check_block_stm(block: &MockBlock, threads: usize) {
     let expected = block.sequential();
     let mut m = Metrics::default();
     let got = block_stm::execute::<_, LockFreeMvMemory<u64, u64>>(block, threads, &mut m).unwrap();
-    assert!(same_results(&got, &expected), "lock-free block-stm at {threads} threads");
+    assert!(
+        same_results(&got, &expected),
+        "lock-free block-stm at {threads} threads"
+    );
     assert!(m.executions >= block.txns.len() as u64);
     let mut m = Metrics::default();
     let got = block_stm::execute::<_, LockedMvMemory<u64, u64>>(block, threads, &mut m).unwrap();
-    assert!(same_results(&got, &expected), "locked block-stm at {threads} threads");
+    assert!(
+        same_results(&got, &expected),
+        "locked block-stm at {threads} threads"
+    );
 }
 
 proptest! {

@@ -9,7 +9,9 @@ const REPEATS: usize = 3;
 
 fn check(spec: &str) {
     let (block, state) = workloads::from_spec(spec).unwrap();
-    let expected = execute_block(&block, &state, Strategy::Sequential, 1).unwrap().output;
+    let expected = execute_block(&block, &state, Strategy::Sequential, 1)
+        .unwrap()
+        .output;
     assert_eq!(expected.txs.len(), block.txs.len());
     for &strategy in Strategy::ALL.iter().filter(|s| **s != Strategy::Sequential) {
         for threads in THREADS {
@@ -18,7 +20,10 @@ fn check(spec: &str) {
                 if let Some(diff) = got.output.first_difference(&expected) {
                     panic!("{spec}: {strategy} at {threads} threads (repeat {repeat}): {diff}");
                 }
-                assert!(got.metrics.fell_back.is_none(), "{spec}: {strategy} fell back");
+                assert!(
+                    got.metrics.fell_back.is_none(),
+                    "{spec}: {strategy} fell back"
+                );
             }
         }
     }

@@ -22,7 +22,9 @@ use revm::state::AccountInfo;
 use stmlab::evm::block::Block;
 use stmlab::evm::output::{AccountChange, AccountSummary, BlockOutput, Receipt};
 use stmlab::evm::state::InMemoryState;
-use stmlab::workloads::common::{block, contract, eoa, initial_balance, tx, BENEFICIARY, GAS_PRICE};
+use stmlab::workloads::common::{
+    block, contract, eoa, initial_balance, tx, BENEFICIARY, GAS_PRICE,
+};
 use stmlab::{execute_block, Strategy};
 
 const THREADS: [usize; 4] = [1, 2, 4, 8];
@@ -61,7 +63,11 @@ fn check_all(block: &Block, state: &InMemoryState) -> BlockOutput {
     let expected = execute_block(block, state, Strategy::Sequential, 1)
         .unwrap_or_else(|e| panic!("{label}: sequential failed: {e}"))
         .output;
-    assert_eq!(expected.txs.len(), block.txs.len(), "{label}: one outcome per transaction");
+    assert_eq!(
+        expected.txs.len(),
+        block.txs.len(),
+        "{label}: one outcome per transaction"
+    );
     for &strategy in Strategy::ALL {
         for threads in THREADS {
             for repeat in 0..REPEATS {
@@ -109,12 +115,17 @@ fn init_code(constructor: &[u8], runtime: &[u8]) -> Bytes {
     let len = runtime.len() as u8;
     let mut code = constructor.to_vec();
     code.extend_from_slice(&[
-        0x60, len, // PUSH1 len
-        0x60, offset as u8, // PUSH1 offset of the runtime in this code
-        0x60, 0x00, // PUSH1 0 (memory destination)
+        0x60,
+        len, // PUSH1 len
+        0x60,
+        offset as u8, // PUSH1 offset of the runtime in this code
+        0x60,
+        0x00, // PUSH1 0 (memory destination)
         0x39, // CODECOPY
-        0x60, len, // PUSH1 len
-        0x60, 0x00, // PUSH1 0
+        0x60,
+        len, // PUSH1 len
+        0x60,
+        0x00, // PUSH1 0
         0xf3, // RETURN
     ]);
     code.extend_from_slice(runtime);
@@ -229,7 +240,10 @@ fn rejection<'a>(out: &'a BlockOutput, b: &Block, i: usize) -> &'a str {
 
 fn change<'a>(out: &'a BlockOutput, b: &Block, a: Address) -> &'a AccountChange {
     out.state.accounts.get(&a).unwrap_or_else(|| {
-        panic!("{}: {a} did not change; changes: {:#?}", b.label, out.state.accounts)
+        panic!(
+            "{}: {a} did not change; changes: {:#?}",
+            b.label, out.state.accounts
+        )
     })
 }
 
@@ -252,7 +266,12 @@ fn balance(out: &BlockOutput, state: &InMemoryState, a: Address) -> U256 {
 /// A storage slot at the end of the block.
 fn slot(out: &BlockOutput, state: &InMemoryState, a: Address, s: u64) -> U256 {
     let s = U256::from(s);
-    let pre = state.storage.get(&a).and_then(|m| m.get(&s)).copied().unwrap_or_default();
+    let pre = state
+        .storage
+        .get(&a)
+        .and_then(|m| m.get(&s))
+        .copied()
+        .unwrap_or_default();
     match out.state.accounts.get(&a) {
         Some(c) => match c.storage.get(&s) {
             Some(v) => *v,
@@ -406,16 +425,44 @@ fn creation_then_calls_in_the_same_block() {
             let r = receipt(&out, &b, i);
             assert_eq!(r.success, i != 9, "{}: tx {i} success", b.label);
         }
-        assert_eq!(receipt(&out, &b, 9).gas_used, 100_000, "{}: failed creation", b.label);
-        let contract_nonce = if spec.is_enabled_in(SpecId::SPURIOUS_DRAGON) { 1 } else { 0 };
+        assert_eq!(
+            receipt(&out, &b, 9).gas_used,
+            100_000,
+            "{}: failed creation",
+            b.label
+        );
+        let contract_nonce = if spec.is_enabled_in(SpecId::SPURIOUS_DRAGON) {
+            1
+        } else {
+            0
+        };
         let c1_info = change(&out, &b, c1).info.expect("c1 exists");
         assert_eq!(c1_info.code_hash, keccak256(&runtime1), "{}", b.label);
         assert_eq!(c1_info.nonce, contract_nonce, "{}", b.label);
-        assert_eq!(slot(&out, &state, c1, 0), U256::from(3), "{}: three calls", b.label);
+        assert_eq!(
+            slot(&out, &state, c1, 0),
+            U256::from(3),
+            "{}: three calls",
+            b.label
+        );
         let c2_change = change(&out, &b, c2);
-        assert!(c2_change.storage_wiped, "{}: a created account starts empty", b.label);
-        assert_eq!(c2_change.info.unwrap().balance, U256::from(1000), "{}", b.label);
-        assert_eq!(c2_change.info.unwrap().code_hash, keccak256(&runtime2), "{}", b.label);
+        assert!(
+            c2_change.storage_wiped,
+            "{}: a created account starts empty",
+            b.label
+        );
+        assert_eq!(
+            c2_change.info.unwrap().balance,
+            U256::from(1000),
+            "{}",
+            b.label
+        );
+        assert_eq!(
+            c2_change.info.unwrap().code_hash,
+            keccak256(&runtime2),
+            "{}",
+            b.label
+        );
         assert_eq!(slot(&out, &state, c2, 1), U256::from(44), "{}", b.label);
         assert_eq!(slot(&out, &state, c2, 2), U256::from(43), "{}", b.label);
         assert_eq!(
@@ -424,13 +471,29 @@ fn creation_then_calls_in_the_same_block() {
             "{}: the factory stored the new address",
             b.label
         );
-        let ff = change(&out, &b, from_factory).info.expect("factory's contract exists");
+        let ff = change(&out, &b, from_factory)
+            .info
+            .expect("factory's contract exists");
         assert_eq!(ff.code_hash, keccak256(&runtime1), "{}", b.label);
-        assert_eq!(slot(&out, &state, from_factory, 0), U256::ONE, "{}", b.label);
-        let f = change(&out, &b, failed).info.expect("the transfer created an account");
-        assert_eq!((f.balance, f.nonce, f.code_hash), (U256::from(5), 0, KECCAK_EMPTY));
+        assert_eq!(
+            slot(&out, &state, from_factory, 0),
+            U256::ONE,
+            "{}",
+            b.label
+        );
+        let f = change(&out, &b, failed)
+            .info
+            .expect("the transfer created an account");
+        assert_eq!(
+            (f.balance, f.nonce, f.code_hash),
+            (U256::from(5), 0, KECCAK_EMPTY)
+        );
         let d = change(&out, &b, deployer).info.unwrap();
-        assert_eq!(d.nonce, 4, "{}: 3 creations (one failed) and a call", b.label);
+        assert_eq!(
+            d.nonce, 4,
+            "{}: 3 creations (one failed) and a call",
+            b.label
+        );
     }
 }
 
@@ -508,13 +571,16 @@ fn selfdestruct_then_reads_in_the_same_block() {
         // Create-and-destroy in one transaction: the constructor writes slot0 = 42 and
         // self-destructs, sending the value to target2.
         let short_lived = asm(&[
-            "602a",            // PUSH1 42
-            "6000",            // PUSH1 0
-            "55",              // SSTORE
-            &push20(target2),  // PUSH20 target2
-            "ff",              // SELFDESTRUCT
+            "602a",           // PUSH1 42
+            "6000",           // PUSH1 0
+            "55",             // SSTORE
+            &push20(target2), // PUSH20 target2
+            "ff",             // SELFDESTRUCT
         ]);
         let short_lived_addr = eoa(5).create(0);
+        // A contract that self-destructs to itself: before Cancun its balance is burned.
+        let burner = contract(14);
+        deploy(&mut state, burner, &asm(&["30", "ff"]), ether(1)); // ADDRESS; SELFDESTRUCT
         let none = Bytes::new();
         let txs = vec![
             // 0: read the victim before
@@ -530,7 +596,9 @@ fn selfdestruct_then_reads_in_the_same_block() {
             // 5: create and destroy in one transaction
             create_tx(eoa(5), short_lived, U256::from(1000), 0, 200_000),
             // 6: value to the address of the short-lived contract
-            call(eoa(6), short_lived_addr, U256::from(7), none, 0),
+            call(eoa(6), short_lived_addr, U256::from(7), none.clone(), 0),
+            // 7: self-destruct to itself
+            call(eoa(7), burner, U256::ZERO, none, 0),
         ];
         let b = spec_block(spec, "selfdestruct", txs);
         let out = check(&b, &state);
@@ -540,7 +608,12 @@ fn selfdestruct_then_reads_in_the_same_block() {
         }
         let code_len = U256::from(victim_code.len());
         // Before the self-destruct everything is as in the pre-state.
-        assert_eq!(slot(&out, &state, readers[0], 0), U256::from(7), "{}", b.label);
+        assert_eq!(
+            slot(&out, &state, readers[0], 0),
+            U256::from(7),
+            "{}",
+            b.label
+        );
         assert_eq!(slot(&out, &state, readers[0], 1), U256::ONE, "{}", b.label);
         assert_eq!(slot(&out, &state, readers[0], 2), code_len, "{}", b.label);
         assert_eq!(slot(&out, &state, readers[0], 3), ether(1), "{}", b.label);
@@ -552,13 +625,28 @@ fn selfdestruct_then_reads_in_the_same_block() {
             let info = v.info.expect("the victim survives");
             assert_eq!((info.balance, info.nonce), (U256::ZERO, 1), "{}", b.label);
             assert_eq!(info.code_hash, keccak256(&victim_code), "{}", b.label);
-            assert_eq!(slot(&out, &state, readers[1], 0), U256::from(7), "{}", b.label);
+            assert_eq!(
+                slot(&out, &state, readers[1], 0),
+                U256::from(7),
+                "{}",
+                b.label
+            );
             assert_eq!(slot(&out, &state, readers[1], 2), code_len, "{}", b.label);
             assert_eq!(slot(&out, &state, readers[1], 3), U256::ZERO, "{}", b.label);
-            assert_eq!(slot(&out, &state, readers[2], 0), U256::from(7), "{}", b.label);
+            assert_eq!(
+                slot(&out, &state, readers[2], 0),
+                U256::from(7),
+                "{}",
+                b.label
+            );
             assert_eq!(slot(&out, &state, readers[2], 3), U256::ZERO, "{}", b.label);
             assert_eq!(slot(&out, &state, victim, 1), U256::from(9), "{}", b.label);
-            assert_eq!(balance(&out, &state, target), ether(1) + U256::from(5), "{}", b.label);
+            assert_eq!(
+                balance(&out, &state, target),
+                ether(1) + U256::from(5),
+                "{}",
+                b.label
+            );
         } else {
             // Destroyed: code and storage gone; the later transfer makes a plain account.
             assert!(v.storage_wiped, "{}: storage wiped", b.label);
@@ -574,16 +662,50 @@ fn selfdestruct_then_reads_in_the_same_block() {
             assert_eq!(slot(&out, &state, readers[1], 2), U256::ZERO, "{}", b.label);
             assert_eq!(slot(&out, &state, readers[1], 3), U256::ZERO, "{}", b.label);
             assert_eq!(slot(&out, &state, readers[2], 0), U256::ZERO, "{}", b.label);
-            assert_eq!(slot(&out, &state, readers[2], 3), U256::from(5), "{}", b.label);
+            assert_eq!(
+                slot(&out, &state, readers[2], 3),
+                U256::from(5),
+                "{}",
+                b.label
+            );
             assert_eq!(slot(&out, &state, victim, 1), U256::ZERO, "{}", b.label);
             assert_eq!(balance(&out, &state, target), ether(1), "{}", b.label);
         }
         // Created and destroyed in one transaction: gone on every spec; the value moved.
-        assert_eq!(balance(&out, &state, target2), U256::from(1000), "{}", b.label);
+        assert_eq!(
+            balance(&out, &state, target2),
+            U256::from(1000),
+            "{}",
+            b.label
+        );
         let sl = change(&out, &b, short_lived_addr);
         let info = sl.info.expect("recreated by the transfer");
-        assert_eq!((info.balance, info.code_hash), (U256::from(7), KECCAK_EMPTY), "{}", b.label);
-        assert_eq!(slot(&out, &state, short_lived_addr, 0), U256::ZERO, "{}", b.label);
+        assert_eq!(
+            (info.balance, info.code_hash),
+            (U256::from(7), KECCAK_EMPTY),
+            "{}",
+            b.label
+        );
+        assert_eq!(
+            slot(&out, &state, short_lived_addr, 0),
+            U256::ZERO,
+            "{}",
+            b.label
+        );
+        if spec.is_enabled_in(SpecId::CANCUN) {
+            assert!(
+                !out.state.accounts.contains_key(&burner),
+                "{}: unchanged",
+                b.label
+            );
+        } else {
+            let c = change(&out, &b, burner);
+            assert!(
+                c.info.is_none() && c.storage_wiped,
+                "{}: burned: {c:?}",
+                b.label
+            );
+        }
     }
 }
 
@@ -592,7 +714,7 @@ fn selfdestruct_then_reads_in_the_same_block() {
 /// on the first one survives and the second collides.
 #[test]
 fn selfdestruct_and_recreate_with_create2() {
-    for spec in [SpecId::CONSTANTINOPLE, SpecId::LONDON, SpecId::CANCUN] {
+    for spec in [SpecId::PETERSBURG, SpecId::LONDON, SpecId::CANCUN] {
         let factory = contract(20);
         let sink = fresh(3);
         let mut state = funded_eoas(6);
@@ -636,11 +758,13 @@ fn selfdestruct_and_recreate_with_create2() {
         let init = init_code(&constructor, &runtime);
         let meta = factory.create2_from_code(B256::ZERO, &init);
         let poke = Bytes::from_static(&[1]);
+        // A colliding CREATE2 burns the gas it was given (all but 1/64): the factory needs
+        // enough left over for its SSTORE.
         let txs = vec![
-            call(eoa(0), factory, U256::ZERO, init.clone(), 0),
+            tx(eoa(0), factory, U256::ZERO, init.clone(), 0, 1_000_000),
             call(eoa(1), meta, U256::ZERO, poke.clone(), 0),
             call(eoa(2), meta, U256::from(3), Bytes::new(), 0),
-            call(eoa(3), factory, U256::ZERO, init, 0),
+            tx(eoa(3), factory, U256::ZERO, init, 0, 1_000_000),
             call(eoa(4), meta, U256::ZERO, poke, 0),
         ];
         let b = spec_block(spec, "create2 metamorphic", txs);
@@ -650,14 +774,29 @@ fn selfdestruct_and_recreate_with_create2() {
         }
         let m = change(&out, &b, meta);
         assert!(m.storage_wiped, "{}: created in the block", b.label);
-        assert_eq!(m.info.unwrap().code_hash, keccak256(&runtime), "{}", b.label);
+        assert_eq!(
+            m.info.unwrap().code_hash,
+            keccak256(&runtime),
+            "{}",
+            b.label
+        );
         assert_eq!(slot(&out, &state, meta, 0), U256::from(42), "{}", b.label);
         assert_eq!(balance(&out, &state, sink), U256::from(3), "{}", b.label);
         if spec.is_enabled_in(SpecId::CANCUN) {
             assert_eq!(slot(&out, &state, meta, 1), U256::from(2), "{}", b.label);
-            assert_eq!(slot(&out, &state, factory, 0), U256::ZERO, "{}: collision", b.label);
+            assert_eq!(
+                slot(&out, &state, factory, 0),
+                U256::ZERO,
+                "{}: collision",
+                b.label
+            );
         } else {
-            assert_eq!(slot(&out, &state, meta, 1), U256::ONE, "{}: fresh storage", b.label);
+            assert_eq!(
+                slot(&out, &state, meta, 1),
+                U256::ONE,
+                "{}: fresh storage",
+                b.label
+            );
             assert_eq!(
                 slot(&out, &state, factory, 0),
                 U256::from_be_bytes(addr_word(meta)),
@@ -674,7 +813,12 @@ fn selfdestruct_and_recreate_with_create2() {
 
 #[test]
 fn reverts_and_out_of_gas() {
-    for spec in [SpecId::BYZANTIUM, SpecId::ISTANBUL, SpecId::LONDON, SpecId::CANCUN] {
+    for spec in [
+        SpecId::BYZANTIUM,
+        SpecId::ISTANBUL,
+        SpecId::LONDON,
+        SpecId::CANCUN,
+    ] {
         let reverter = contract(30);
         let looper = contract(31);
         let invalid = contract(32);
@@ -750,7 +894,11 @@ fn reverts_and_out_of_gas() {
         let out = check(&b, &state);
         let r0 = receipt(&out, &b, 0);
         assert!(!r0.success, "{}: REVERT fails", b.label);
-        assert!(r0.gas_used > 21_000 && r0.gas_used < 100_000, "{}: {r0:?}", b.label);
+        assert!(
+            r0.gas_used > 21_000 && r0.gas_used < 100_000,
+            "{}: {r0:?}",
+            b.label
+        );
         for (i, limit) in [(1, 100_000), (2, 60_000), (5, 60_000)] {
             let r = receipt(&out, &b, i);
             assert!(!r.success, "{}: tx {i} fails", b.label);
@@ -760,9 +908,20 @@ fn reverts_and_out_of_gas() {
         assert!(receipt(&out, &b, 4).success, "{}", b.label);
         assert_eq!(slot(&out, &state, catcher, 0), U256::from(2), "{}", b.label);
         assert_eq!(slot(&out, &state, catcher, 1), U256::ONE, "{}", b.label);
-        assert!(!out.state.accounts.contains_key(&reverter), "{}: reverted", b.label);
-        assert!(!out.state.accounts.contains_key(&looper), "{}: out of gas", b.label);
-        let spent: u64 = [0, 1, 4].iter().map(|&i| receipt(&out, &b, i).gas_used).sum();
+        assert!(
+            !out.state.accounts.contains_key(&reverter),
+            "{}: reverted",
+            b.label
+        );
+        assert!(
+            !out.state.accounts.contains_key(&looper),
+            "{}: out of gas",
+            b.label
+        );
+        let spent: u64 = [0, 1, 4]
+            .iter()
+            .map(|&i| receipt(&out, &b, i).gas_used)
+            .sum();
         let sender = change(&out, &b, eoa(0)).info.unwrap();
         assert_eq!(sender.nonce, 3, "{}", b.label);
         assert_eq!(
@@ -771,7 +930,9 @@ fn reverts_and_out_of_gas() {
             "{}: gas paid, reverted value returned",
             b.label
         );
-        let total: u64 = (0..b.txs.len()).map(|i| receipt(&out, &b, i).gas_used).sum();
+        let total: u64 = (0..b.txs.len())
+            .map(|i| receipt(&out, &b, i).gas_used)
+            .sum();
         assert_eq!(out.gas_used(), total, "{}", b.label);
     }
 }
@@ -782,7 +943,12 @@ fn reverts_and_out_of_gas() {
 
 #[test]
 fn precompiles() {
-    for spec in [SpecId::SPURIOUS_DRAGON, SpecId::ISTANBUL, SpecId::LONDON, SpecId::CANCUN] {
+    for spec in [
+        SpecId::SPURIOUS_DRAGON,
+        SpecId::ISTANBUL,
+        SpecId::LONDON,
+        SpecId::CANCUN,
+    ] {
         let hasher = contract(40);
         let mut state = funded_eoas(8);
         // sha256(calldata) into slot0 and identity(calldata) into slot1.
@@ -828,10 +994,22 @@ fn precompiles() {
         let txs = vec![
             call(eoa(0), hasher, U256::ZERO, abc.clone(), 0),
             // ecrecover on garbage: succeeds with empty output
-            call(eoa(1), precompile(1), U256::ZERO, Bytes::from(vec![0x11; 128]), 0),
+            call(
+                eoa(1),
+                precompile(1),
+                U256::ZERO,
+                Bytes::from(vec![0x11; 128]),
+                0,
+            ),
             call(eoa(2), precompile(2), U256::ZERO, abc, 0),
             // value transfers to precompiles, two senders to the same one
-            call(eoa(3), precompile(4), ether(1), Bytes::from_static(b"hello"), 0),
+            call(
+                eoa(3),
+                precompile(4),
+                ether(1),
+                Bytes::from_static(b"hello"),
+                0,
+            ),
             call(eoa(4), precompile(4), ether(2), Bytes::new(), 0),
             call(eoa(5), precompile(1), U256::ONE, Bytes::new(), 0),
             // zero-value touch of an absent precompile (ripemd160)
@@ -849,14 +1027,37 @@ fn precompiles() {
                 .try_into()
                 .unwrap(),
         );
-        assert_eq!(slot(&out, &state, hasher, 0), sha_abc, "{}: sha256(abc)", b.label);
+        assert_eq!(
+            slot(&out, &state, hasher, 0),
+            sha_abc,
+            "{}: sha256(abc)",
+            b.label
+        );
         let mut padded = [0u8; 32];
         padded[..3].copy_from_slice(b"abc");
-        assert_eq!(slot(&out, &state, hasher, 1), U256::from_be_bytes(padded), "{}", b.label);
-        assert_eq!(balance(&out, &state, precompile(4)), ether(3), "{}", b.label);
-        assert_eq!(balance(&out, &state, precompile(1)), U256::ONE, "{}", b.label);
+        assert_eq!(
+            slot(&out, &state, hasher, 1),
+            U256::from_be_bytes(padded),
+            "{}",
+            b.label
+        );
+        assert_eq!(
+            balance(&out, &state, precompile(4)),
+            ether(3),
+            "{}",
+            b.label
+        );
+        assert_eq!(
+            balance(&out, &state, precompile(1)),
+            U256::ONE,
+            "{}",
+            b.label
+        );
         assert!(
-            out.state.accounts.get(&precompile(3)).is_none_or(|c| c.info.is_none()),
+            out.state
+                .accounts
+                .get(&precompile(3))
+                .is_none_or(|c| c.info.is_none()),
             "{}: an empty touched account does not exist from Spurious Dragon on",
             b.label
         );
@@ -875,8 +1076,14 @@ fn invalid_transactions_are_rejected_identically() {
         let late = fresh(12);
         let mut state = funded_eoas(8);
         fund(&mut state, poor, U256::from(1000));
+        let coded = contract(50);
+        deploy(&mut state, coded, &asm(&["00"]), ether(1));
         // Exactly enough for one 21000-gas transfer of 5 wei.
-        fund(&mut state, exact, U256::from(21_000u64) * U256::from(GAS_PRICE) + U256::from(5));
+        fund(
+            &mut state,
+            exact,
+            U256::from(21_000u64) * U256::from(GAS_PRICE) + U256::from(5),
+        );
         let none = Bytes::new();
         let t = |from, to, nonce| call(from, to, U256::ONE, Bytes::new(), nonce);
         let mut below_base = tx(eoa(5), eoa(6), U256::ONE, none.clone(), 0, 21_000);
@@ -889,7 +1096,8 @@ fn invalid_transactions_are_rejected_identically() {
             /* 2 */ t(eoa(0), eoa(1), 2), // nonce too high (skips 1)
             /* 3 */ t(eoa(0), eoa(1), 1),
             /* 4 */ t(poor, eoa(1), 0), // cannot pay the fee
-            /* 5 */ tx(eoa(1), eoa(2), U256::ONE, none.clone(), 0, 20_000), // < intrinsic gas
+            /* 5 */
+            tx(eoa(1), eoa(2), U256::ONE, none.clone(), 0, 20_000), // < intrinsic gas
             /* 6 */ t(eoa(2), eoa(3), 0),
             /* 7 */ t(eoa(2), eoa(3), 5), // the invalid middle one
             /* 8 */ t(eoa(2), eoa(3), 1),
@@ -897,18 +1105,22 @@ fn invalid_transactions_are_rejected_identically() {
             /* 10 */ call(eoa(3), late, ether(1), none.clone(), 0),
             /* 11 */ t(late, eoa(3), 0), // funded by tx 10
             /* 12 */ tx(exact, eoa(3), U256::from(5), none.clone(), 0, 21_000),
-            /* 13 */ tx(exact, eoa(3), U256::ZERO, none.clone(), 1, 21_000), // now broke
+            /* 13 */
+            tx(exact, eoa(3), U256::ZERO, none.clone(), 1, 21_000), // now broke
             /* 14 */ wrong_chain,
             /* 15 */ below_base,
-            /* 16 */ tx(eoa(6), eoa(3), U256::ONE, none.clone(), 0, 30_000_001), // > block
-            /* 17 */ t(eoa(1), eoa(2), 0), // tx 5 was rejected, so nonce 0 is still next
+            /* 16 */
+            tx(eoa(6), eoa(3), U256::ONE, none.clone(), 0, 30_000_001), // > block
+            /* 17 */
+            t(eoa(1), eoa(2), 0), // tx 5 was rejected, so nonce 0 is still next
             /* 18 */ create_tx(eoa(7), asm(&["00"]), U256::ZERO, 0, 40_000), // < 53000
+            /* 19 */ t(coded, eoa(1), 1), // EIP-3607: a sender with code
         ];
         let mut b = spec_block(spec, "invalid txs", txs);
         b.env.gas_limit = 30_000_000;
         let out = check(&b, &state);
 
-        let mut rejected = vec![1, 2, 4, 5, 7, 9, 13, 14, 16];
+        let mut rejected = vec![1, 2, 4, 5, 7, 9, 13, 14, 16, 19];
         if spec.is_enabled_in(SpecId::LONDON) {
             rejected.push(15); // gas price below the base fee
         }
@@ -922,15 +1134,45 @@ fn invalid_transactions_are_rejected_identically() {
                 receipt(&out, &b, i);
             }
         }
-        assert!(rejection(&out, &b, 1).contains("nonce"), "{}", b.label);
-        assert!(rejection(&out, &b, 2).contains("nonce"), "{}", b.label);
-        assert!(rejection(&out, &b, 7).contains("nonce"), "{}", b.label);
+        // The reasons are revm's, e.g. "transaction validation error: nonce 0 too low, expected 1".
+        let mut reasons = vec![
+            (1, "nonce 0 too low"),
+            (2, "nonce 2 too high"),
+            (4, "lack of funds"),
+            (5, "exceeds the gas limit"),
+            (7, "nonce 5 too high"),
+            (9, "lack of funds"),
+            (13, "lack of funds"),
+            (14, "chain ID"),
+            (16, "block gas limit"),
+        ];
+        if spec.is_enabled_in(SpecId::LONDON) {
+            reasons.push((15, "less than basefee"));
+        }
+        for (i, reason) in reasons {
+            let got = rejection(&out, &b, i);
+            assert!(
+                got.contains(reason),
+                "{}: tx {i}: {got:?} lacks {reason:?}",
+                b.label
+            );
+        }
         // A rejected transaction uses no block gas and changes nothing.
         let total: u64 = out.txs.iter().flatten().map(|r| r.gas_used).sum();
         assert_eq!(out.gas_used(), total, "{}", b.label);
         assert!(!out.state.accounts.contains_key(&poor), "{}", b.label);
-        assert_eq!(change(&out, &b, eoa(0)).info.unwrap().nonce, 2, "{}", b.label);
-        assert_eq!(change(&out, &b, eoa(2)).info.unwrap().nonce, 2, "{}", b.label);
+        assert_eq!(
+            change(&out, &b, eoa(0)).info.unwrap().nonce,
+            2,
+            "{}",
+            b.label
+        );
+        assert_eq!(
+            change(&out, &b, eoa(2)).info.unwrap().nonce,
+            2,
+            "{}",
+            b.label
+        );
         assert_eq!(change(&out, &b, late).info.unwrap().nonce, 1, "{}", b.label);
         let e = change(&out, &b, exact).info.unwrap();
         assert_eq!((e.nonce, e.balance), (1, U256::ZERO), "{}", b.label);
@@ -952,6 +1194,8 @@ enum Effect {
     /// Sent by the beneficiary, with this value and gas limit; `Some(k)`: it also calls
     /// the reader with slot k.
     From(U256, u64, Option<u64>),
+    /// Rejected: no effect at all.
+    Rejected,
 }
 
 /// Checks every recorded read and the final balance of the beneficiary against a model
@@ -965,33 +1209,60 @@ fn check_beneficiary_model(
 ) {
     let beneficiary = b.env.beneficiary;
     let price = U256::from(GAS_PRICE);
-    let mut bal = state.accounts.get(&beneficiary).map_or(U256::ZERO, |i| i.balance);
+    let mut bal = state
+        .accounts
+        .get(&beneficiary)
+        .map_or(U256::ZERO, |i| i.balance);
     for (i, effect) in effects.iter().enumerate() {
+        if let Effect::Rejected = effect {
+            rejection(out, b, i);
+            continue;
+        }
         let r = receipt(out, b, i);
         let gas = U256::from(r.gas_used);
         match effect {
-            Effect::Plain => {}
+            Effect::Plain | Effect::Rejected => {}
             Effect::Read(k) => {
-                assert_eq!(slot(out, state, reader, *k), bal, "{}: read {k} (tx {i})", b.label)
+                assert_eq!(
+                    slot(out, state, reader, *k),
+                    bal,
+                    "{}: read {k} (tx {i})",
+                    b.label
+                )
             }
             Effect::Pay(v) => bal += *v,
             Effect::From(v, limit, read) => {
                 if let Some(k) = read {
                     // The gas limit is charged up front; the refund comes after execution.
                     let during = bal - U256::from(*limit) * price - *v;
-                    assert_eq!(slot(out, state, reader, *k), during, "{}: read {k}", b.label);
+                    assert_eq!(
+                        slot(out, state, reader, *k),
+                        during,
+                        "{}: read {k}",
+                        b.label
+                    );
                 }
                 bal = bal - gas * price - *v;
             }
         }
         bal += gas * priority(b);
     }
-    assert_eq!(balance(out, state, beneficiary), bal, "{}: final beneficiary balance", b.label);
+    assert_eq!(
+        balance(out, state, beneficiary),
+        bal,
+        "{}: final beneficiary balance",
+        b.label
+    );
 }
 
 #[test]
 fn beneficiary_balance_reads_payments_and_own_transactions() {
-    for spec in [SpecId::FRONTIER, SpecId::ISTANBUL, SpecId::LONDON, SpecId::CANCUN] {
+    for spec in [
+        SpecId::FRONTIER,
+        SpecId::ISTANBUL,
+        SpecId::LONDON,
+        SpecId::CANCUN,
+    ] {
         let reader = contract(60);
         let forwarder = contract(61);
         let donor = contract(62);
@@ -1033,21 +1304,39 @@ fn beneficiary_balance_reads_payments_and_own_transactions() {
             txs.push(t);
             effects.push(e);
         };
-        push(call(eoa(0), eoa(1), ether(1), none.clone(), 0), Effect::Plain);
+        push(
+            call(eoa(0), eoa(1), ether(1), none.clone(), 0),
+            Effect::Plain,
+        );
         push(read(eoa(1), 1, 0), Effect::Read(1));
-        push(call(eoa(2), BENEFICIARY, ether(1), none.clone(), 0), Effect::Pay(ether(1)));
+        push(
+            call(eoa(2), BENEFICIARY, ether(1), none.clone(), 0),
+            Effect::Pay(ether(1)),
+        );
         push(read(eoa(3), 2, 0), Effect::Read(2));
         push(
             call(BENEFICIARY, eoa(4), ether(2), none.clone(), 0),
             Effect::From(ether(2), 300_000, None),
         );
         push(read(eoa(4), 3, 0), Effect::Read(3));
-        push(call(eoa(5), forwarder, ether(3), none.clone(), 0), Effect::Pay(ether(3)));
+        push(
+            call(eoa(5), forwarder, ether(3), none.clone(), 0),
+            Effect::Pay(ether(3)),
+        );
         push(read(eoa(6), 4, 0), Effect::Read(4));
-        push(call(eoa(7), donor, U256::ZERO, none.clone(), 0), Effect::Pay(ether(1)));
+        push(
+            call(eoa(7), donor, U256::ZERO, none.clone(), 0),
+            Effect::Pay(ether(1)),
+        );
         push(read(eoa(8), 5, 0), Effect::Read(5));
-        push(read(BENEFICIARY, 6, 1), Effect::From(U256::ZERO, 300_000, Some(6)));
-        push(call(eoa(9), eoa(0), U256::ONE, none.clone(), 0), Effect::Plain);
+        push(
+            read(BENEFICIARY, 6, 1),
+            Effect::From(U256::ZERO, 300_000, Some(6)),
+        );
+        push(
+            call(eoa(9), eoa(0), U256::ONE, none.clone(), 0),
+            Effect::Plain,
+        );
         push(read(eoa(0), 7, 1), Effect::Read(7));
         // Back-to-back reads with nothing but fees in between.
         push(read(eoa(1), 8, 1), Effect::Read(8));
@@ -1057,21 +1346,33 @@ fn beneficiary_balance_reads_payments_and_own_transactions() {
         for i in 0..b.txs.len() {
             assert!(receipt(&out, &b, i).success, "{}: tx {i}", b.label);
         }
-        assert!(slot(&out, &state, reader, 1) > ether(10), "{}: fees were added", b.label);
+        assert!(
+            slot(&out, &state, reader, 1) > ether(10),
+            "{}: fees were added",
+            b.label
+        );
         check_beneficiary_model(&b, &out, &state, reader, &effects);
     }
 }
 
 #[test]
 fn beneficiary_absent_from_the_pre_state() {
-    for spec in [SpecId::FRONTIER, SpecId::SPURIOUS_DRAGON, SpecId::LONDON, SpecId::CANCUN] {
+    for spec in [
+        SpecId::FRONTIER,
+        SpecId::SPURIOUS_DRAGON,
+        SpecId::LONDON,
+        SpecId::CANCUN,
+    ] {
         let reader = contract(60);
         let mut state = funded_eoas(8);
         deploy(&mut state, reader, &coinbase_reader(), U256::ZERO);
         assert!(!state.accounts.contains_key(&BENEFICIARY));
         let read = |from, k, nonce| call(from, reader, U256::ZERO, calldata(&[word(k)]), nonce);
         let none = Bytes::new();
+        // The beneficiary's own transfer, valid only once the fees cover its gas.
+        let own = || tx(BENEFICIARY, eoa(7), U256::ONE, Bytes::new(), 0, 21_000);
         let txs = vec![
+            own(), // rejected: no funds yet
             read(eoa(0), 1, 0),
             call(eoa(1), eoa(2), U256::ONE, none.clone(), 0),
             read(eoa(2), 2, 0),
@@ -1080,8 +1381,11 @@ fn beneficiary_absent_from_the_pre_state() {
             read(eoa(4), 3, 0),
             call(eoa(5), BENEFICIARY, U256::from(9), none, 0),
             read(eoa(6), 4, 0),
+            own(), // paid for by the fees of the transactions above
+            read(eoa(7), 5, 0),
         ];
         let effects = [
+            Effect::Rejected,
             Effect::Read(1),
             Effect::Plain,
             Effect::Read(2),
@@ -1089,23 +1393,49 @@ fn beneficiary_absent_from_the_pre_state() {
             Effect::Read(3),
             Effect::Pay(U256::from(9)),
             Effect::Read(4),
+            Effect::From(U256::ONE, 21_000, None),
+            Effect::Read(5),
         ];
         let b = spec_block(spec, "absent beneficiary", txs);
         let out = check(&b, &state);
-        assert_eq!(slot(&out, &state, reader, 1), U256::ZERO, "{}: nothing yet", b.label);
+        assert_eq!(
+            slot(&out, &state, reader, 1),
+            U256::ZERO,
+            "{}: nothing yet",
+            b.label
+        );
         assert!(slot(&out, &state, reader, 2) > U256::ZERO, "{}", b.label);
         check_beneficiary_model(&b, &out, &state, reader, &effects);
-        let info = change(&out, &b, BENEFICIARY).info.expect("the beneficiary exists");
-        assert_eq!((info.nonce, info.code_hash), (0, KECCAK_EMPTY), "{}", b.label);
+        assert!(
+            rejection(&out, &b, 0).contains("lack of funds"),
+            "{}",
+            b.label
+        );
+        let info = change(&out, &b, BENEFICIARY)
+            .info
+            .expect("the beneficiary exists");
+        assert_eq!(
+            (info.nonce, info.code_hash),
+            (1, KECCAK_EMPTY),
+            "{}",
+            b.label
+        );
     }
 }
 
 /// Before Spurious Dragon a touched empty account is created. A transaction with gas price
 /// zero pays the beneficiary nothing, but revm still touches (and so creates) it; a later
 /// CALL to the beneficiary then costs no new-account gas.
+/// The parallel strategies defer fees, so their handler touches the beneficiary itself
+/// for a zero fee before Spurious Dragon (`evm/handler.rs`).
 #[test]
 fn zero_fee_touches_absent_beneficiary_before_spurious_dragon() {
-    for spec in [SpecId::FRONTIER, SpecId::HOMESTEAD, SpecId::SPURIOUS_DRAGON, SpecId::LONDON] {
+    for spec in [
+        SpecId::FRONTIER,
+        SpecId::HOMESTEAD,
+        SpecId::SPURIOUS_DRAGON,
+        SpecId::LONDON,
+    ] {
         let probe = contract(81);
         let mut state = funded_eoas(4);
         deploy(&mut state, probe, &gas_probe(), ether(1));
@@ -1122,8 +1452,16 @@ fn zero_fee_touches_absent_beneficiary_before_spurious_dragon() {
             b.env.basefee = 0;
         }
         let out = check(&b, &state);
-        assert!(receipt(&out, &b, 0).success && receipt(&out, &b, 1).success, "{}", b.label);
-        let exists = out.state.accounts.get(&BENEFICIARY).is_some_and(|c| c.info.is_some());
+        assert!(
+            receipt(&out, &b, 0).success && receipt(&out, &b, 1).success,
+            "{}",
+            b.label
+        );
+        let exists = out
+            .state
+            .accounts
+            .get(&BENEFICIARY)
+            .is_some_and(|c| c.info.is_some());
         assert_eq!(
             exists,
             !spec.is_enabled_in(SpecId::SPURIOUS_DRAGON),
@@ -1133,12 +1471,18 @@ fn zero_fee_touches_absent_beneficiary_before_spurious_dragon() {
     }
 }
 
-/// A beneficiary that self-destructs in a transaction loses that transaction's fee (the
-/// account is deleted at the end of the transaction, after the reward); a later
-/// transaction's fee recreates it.
+/// Before Cancun a beneficiary that self-destructs in a transaction loses that
+/// transaction's fee (the account is deleted at the end of the transaction, after the
+/// reward); a later transaction's fee recreates it. From Cancun on it keeps its code and
+/// both fees.
 #[test]
 fn beneficiary_selfdestructs() {
-    for spec in [SpecId::SPURIOUS_DRAGON, SpecId::LONDON] {
+    for spec in [
+        SpecId::FRONTIER,
+        SpecId::SPURIOUS_DRAGON,
+        SpecId::LONDON,
+        SpecId::CANCUN,
+    ] {
         let coinbase = contract(70);
         let sink = fresh(20);
         let mut state = funded_eoas(4);
@@ -1150,16 +1494,28 @@ fn beneficiary_selfdestructs() {
         let mut b = spec_block(spec, "self-destructing beneficiary", txs);
         b.env.beneficiary = coinbase;
         let out = check(&b, &state);
+        let fee0 = U256::from(receipt(&out, &b, 0).gas_used) * priority(&b);
         let fee1 = U256::from(receipt(&out, &b, 1).gas_used) * priority(&b);
         assert_eq!(balance(&out, &state, sink), ether(1), "{}", b.label);
         let c = change(&out, &b, coinbase);
-        assert!(c.storage_wiped, "{}", b.label);
-        assert_eq!(
-            c.info,
-            Some(AccountSummary { balance: fee1, nonce: 0, code_hash: KECCAK_EMPTY }),
-            "{}: only the second fee",
-            b.label
-        );
+        if spec.is_enabled_in(SpecId::CANCUN) {
+            assert!(!c.storage_wiped, "{}", b.label);
+            let info = c.info.expect("survives");
+            assert_eq!(info.balance, fee0 + fee1, "{}: both fees", b.label);
+            assert_ne!(info.code_hash, KECCAK_EMPTY, "{}: keeps its code", b.label);
+        } else {
+            assert!(c.storage_wiped, "{}", b.label);
+            assert_eq!(
+                c.info,
+                Some(AccountSummary {
+                    balance: fee1,
+                    nonce: 0,
+                    code_hash: KECCAK_EMPTY
+                }),
+                "{}: only the second fee",
+                b.label
+            );
+        }
     }
 }
 
@@ -1182,6 +1538,78 @@ fn beneficiary_created_and_destroyed_in_one_transaction() {
     assert_eq!(balance(&out, &state, coinbase), fee1, "only the second fee");
 }
 
+/// The beneficiary is the address a contract is created at in the middle of the block: it
+/// collects fees before (a balance-only account, no collision), keeps them through the
+/// creation, and its code reads its own balance afterwards.
+#[test]
+fn beneficiary_created_mid_block() {
+    for spec in [
+        SpecId::FRONTIER,
+        SpecId::SPURIOUS_DRAGON,
+        SpecId::LONDON,
+        SpecId::CANCUN,
+    ] {
+        let state = funded_eoas(6);
+        let creator = eoa(5);
+        let coinbase = creator.create(0);
+        // Runtime: slot[calldata[0]] = BALANCE(ADDRESS) (no SELFBALANCE before Istanbul).
+        let runtime = asm(&[
+            "30",   // ADDRESS
+            "31",   // BALANCE
+            "6000", // PUSH1 0
+            "35",   // CALLDATALOAD
+            "55",   // SSTORE                   slot[calldata[0]] = own balance
+            "00",   // STOP
+        ]);
+        let constructor = asm(&[
+            "30",   // ADDRESS
+            "31",   // BALANCE
+            "6000", // PUSH1 0
+            "55",   // SSTORE                   slot0 = balance at creation
+        ]);
+        let none = Bytes::new();
+        let txs = vec![
+            call(eoa(0), eoa(1), U256::ONE, none.clone(), 0),
+            call(eoa(1), coinbase, U256::from(3), none.clone(), 0),
+            create_tx(
+                creator,
+                init_code(&constructor, &runtime),
+                U256::from(100),
+                0,
+                300_000,
+            ),
+            call(eoa(2), coinbase, U256::ZERO, calldata(&[word(1)]), 0),
+            call(eoa(3), eoa(4), U256::ONE, none.clone(), 0),
+            call(eoa(4), coinbase, U256::ZERO, calldata(&[word(2)]), 0),
+        ];
+        let mut b = spec_block(spec, "beneficiary created mid-block", txs);
+        b.env.beneficiary = coinbase;
+        let out = check(&b, &state);
+        let fee = |i| U256::from(receipt(&out, &b, i).gas_used) * priority(&b);
+        for i in 0..b.txs.len() {
+            assert!(receipt(&out, &b, i).success, "{}: tx {i}", b.label);
+        }
+        let at_creation = fee(0) + fee(1) + U256::from(3 + 100);
+        assert_eq!(slot(&out, &state, coinbase, 0), at_creation, "{}", b.label);
+        assert_eq!(
+            slot(&out, &state, coinbase, 1),
+            at_creation + fee(2),
+            "{}",
+            b.label
+        );
+        let at_5 = at_creation + fee(2) + fee(3) + fee(4);
+        assert_eq!(slot(&out, &state, coinbase, 2), at_5, "{}", b.label);
+        let c = change(&out, &b, coinbase);
+        assert_eq!(
+            c.info.unwrap().code_hash,
+            keccak256(&runtime),
+            "{}",
+            b.label
+        );
+        assert_eq!(c.info.unwrap().balance, at_5 + fee(5), "{}", b.label);
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Touch semantics
 // ---------------------------------------------------------------------------------------
@@ -1197,7 +1625,8 @@ fn zero_value_calls_and_fresh_accounts() {
     ] {
         let toucher = contract(80);
         let probe = contract(81);
-        let (n1, n2, empty, recipient, never) = (fresh(30), fresh(31), fresh(32), fresh(33), fresh(34));
+        let (n1, n2, empty, recipient, never) =
+            (fresh(30), fresh(31), fresh(32), fresh(33), fresh(34));
         let mut state = funded_eoas(10);
         // An account that exists but is empty.
         fund(&mut state, empty, U256::ZERO);
@@ -1229,13 +1658,15 @@ fn zero_value_calls_and_fresh_accounts() {
         let txs = vec![
             /* 0 */ call(eoa(0), n1, U256::ZERO, Bytes::new(), 0), // EOA touches n1
             /* 1 */ touch(eoa(1), n2), // a contract touches n2
-            /* 2 */ touch(eoa(2), empty), // a contract touches an existing empty account
+            /* 2 */
+            touch(eoa(2), empty), // a contract touches an existing empty account
             /* 3 */ call(eoa(3), recipient, ether(1), Bytes::new(), 0), // fresh account
             /* 4 */ measure(eoa(4), n1, 1, 0),
             /* 5 */ measure(eoa(5), n2, 2, 1),
             /* 6 */ measure(eoa(6), recipient, 3, 1),
             /* 7 */ measure(eoa(7), never, 4, 0),
             /* 8 */ measure(eoa(8), recipient, 5, 0),
+            /* 9 */ call(eoa(9), eoa(9), ether(1), Bytes::new(), 0), // to itself
         ];
         let b = spec_block(spec, "touch", txs);
         let out = check(&b, &state);
@@ -1246,6 +1677,13 @@ fn zero_value_calls_and_fresh_accounts() {
         let r = change(&out, &b, recipient).info.unwrap();
         assert_eq!(r.balance, ether(1) + U256::ONE, "{}", b.label);
         assert_eq!(balance(&out, &state, n2), U256::ONE, "{}", b.label);
+        let own = U256::from(receipt(&out, &b, 9).gas_used) * U256::from(GAS_PRICE);
+        assert_eq!(
+            balance(&out, &state, eoa(9)),
+            initial_balance() - own,
+            "{}",
+            b.label
+        );
         if spec.is_enabled_in(SpecId::SPURIOUS_DRAGON) {
             // EIP-161: touching creates nothing; value to a dead account costs 25000.
             assert!(
@@ -1258,9 +1696,19 @@ fn zero_value_calls_and_fresh_accounts() {
         } else {
             // Touching creates an empty account; calling a missing one costs 25000.
             let n1_info = change(&out, &b, n1).info.expect("n1 created by the touch");
-            assert_eq!((n1_info.balance, n1_info.nonce), (U256::ZERO, 0), "{}", b.label);
+            assert_eq!(
+                (n1_info.balance, n1_info.nonce),
+                (U256::ZERO, 0),
+                "{}",
+                b.label
+            );
             assert_eq!(gas(2), gas(3), "{}: n2 exists", b.label);
-            assert_eq!(gas(4) - gas(1), 25_000, "{}: n1 exists, `never` does not", b.label);
+            assert_eq!(
+                gas(4) - gas(1),
+                25_000,
+                "{}: n1 exists, `never` does not",
+                b.label
+            );
         }
     }
 }

@@ -47,7 +47,8 @@ fn replaced_entries_are_freed() {
     for round in 0..200u32 {
         for txn in 0..64usize {
             // Each record replaces the previous incarnation's 1 KiB values.
-            let writes: Vec<(u64, Vec<u8>)> = (0..4).map(|k| (k, vec![round as u8; 1024])).collect();
+            let writes: Vec<(u64, Vec<u8>)> =
+                (0..4).map(|k| (k, vec![round as u8; 1024])).collect();
             m.record(Version::new(txn, round), &writes);
             if round % 3 == 0 {
                 m.mark_estimates(txn);
@@ -58,7 +59,10 @@ fn replaced_entries_are_freed() {
     let during = LIVE.load(Ordering::Relaxed) - before;
     // What is live: 64 transactions x 4 keys x ~1 KiB, plus nodes and indices. 200 rounds
     // of replaced values (50 MiB) must be gone.
-    assert!(during < 2 * 1024 * 1024, "{during} bytes live after replacements");
+    assert!(
+        during < 2 * 1024 * 1024,
+        "{during} bytes live after replacements"
+    );
     drop(m);
     flush_epochs();
     let after = LIVE.load(Ordering::Relaxed) - before;

@@ -31,6 +31,10 @@ fn double_abort_mutant_is_caught() {
             *wins.lock().unwrap() += 1;
         }
         t.join().unwrap();
-        assert_eq!(*wins.lock().unwrap(), 1, "exactly one validation wins the abort");
+        assert_eq!(
+            *wins.lock().unwrap(),
+            1,
+            "exactly one validation wins the abort"
+        );
     });
 }

@@ -19,7 +19,8 @@ fn worker(s: &Scheduler, log: &Mutex<Vec<Task>>) {
         task = match task {
             Some(Task::Execute(version)) => {
                 log.lock().unwrap().push(Task::Execute(version));
-                s.finish_execution(version, version.incarnation == 0).unwrap()
+                s.finish_execution(version, version.incarnation == 0)
+                    .unwrap()
             }
             Some(Task::Validate(version)) => {
                 log.lock().unwrap().push(Task::Validate(version));
@@ -47,9 +48,18 @@ fn each_task_is_handed_out_once() {
         other.join().unwrap();
         let log = log.lock().unwrap();
         for txn in 0..2 {
-            let executions = log.iter().filter(|t| **t == Task::Execute(v(txn, 0))).count();
-            assert_eq!(executions, 1, "transaction {txn} executed {executions} times: {log:?}");
-            assert!(log.contains(&Task::Validate(v(txn, 0))), "{txn} never validated: {log:?}");
+            let executions = log
+                .iter()
+                .filter(|t| **t == Task::Execute(v(txn, 0)))
+                .count();
+            assert_eq!(
+                executions, 1,
+                "transaction {txn} executed {executions} times: {log:?}"
+            );
+            assert!(
+                log.contains(&Task::Validate(v(txn, 0))),
+                "{txn} never validated: {log:?}"
+            );
         }
         assert!(s.done());
     });
@@ -79,7 +89,11 @@ fn only_one_of_two_failing_validations_aborts() {
         let t = thread::spawn(validate(s.clone(), wins.clone()));
         let here = validate(s.clone(), wins.clone())();
         let there = t.join().unwrap();
-        assert_eq!(*wins.lock().unwrap(), 1, "exactly one validation wins the abort");
+        assert_eq!(
+            *wins.lock().unwrap(),
+            1,
+            "exactly one validation wins the abort"
+        );
         // The winner was handed the re-execution (incarnation 1); the loser nothing.
         let reexec: Vec<_> = [here, there].into_iter().flatten().collect();
         assert_eq!(reexec, vec![Task::Execute(v(1, 1))]);
@@ -113,7 +127,13 @@ fn no_lost_wake_up() {
                 task = next;
             } else if let Some(n) = next {
                 log.lock().unwrap().push(n);
-                s.finish_validation(match n { Task::Validate(x) | Task::Execute(x) => x }, false).unwrap();
+                s.finish_validation(
+                    match n {
+                        Task::Validate(x) | Task::Execute(x) => x,
+                    },
+                    false,
+                )
+                .unwrap();
             }
         }
         while !s.done() {
@@ -131,8 +151,14 @@ fn no_lost_wake_up() {
         }
         let log = log.lock().unwrap();
         let expected = if suspended { v(1, 1) } else { v(1, 0) };
-        assert!(log.contains(&Task::Execute(expected)), "{suspended}: {log:?}");
-        let resumed = log.iter().filter(|t| matches!(t, Task::Execute(x) if x.txn_idx == 1)).count();
+        assert!(
+            log.contains(&Task::Execute(expected)),
+            "{suspended}: {log:?}"
+        );
+        let resumed = log
+            .iter()
+            .filter(|t| matches!(t, Task::Execute(x) if x.txn_idx == 1))
+            .count();
         assert_eq!(resumed, 1, "{log:?}");
     });
 }

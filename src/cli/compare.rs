@@ -66,7 +66,8 @@ pub fn compare(
     let mut mismatches = Vec::new();
     let err = |e: crate::EngineError| format!("{}: {e}", input.label);
     // The reference output, and the header check on it (outside any timing).
-    let reference = execute_block(&input.block, &input.state, Strategy::Sequential, 1).map_err(err)?;
+    let reference =
+        execute_block(&input.block, &input.state, Strategy::Sequential, 1).map_err(err)?;
     let header_ok = match check_header(&input.block, &reference.output.txs) {
         HeaderCheck::NoHeader => None,
         check => Some(check.is_match()),

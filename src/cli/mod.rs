@@ -16,7 +16,11 @@ use inputs::Input;
 use machine::Machine;
 
 #[derive(Parser, Debug)]
-#[command(name = "stmlab", version, about = "Parallel EVM execution strategies, side by side")]
+#[command(
+    name = "stmlab",
+    version,
+    about = "Parallel EVM execution strategies, side by side"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -31,7 +35,11 @@ pub enum Command {
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// A block folder, or a folder of block folders.
-    #[arg(long, conflicts_with = "workload", required_unless_present = "workload")]
+    #[arg(
+        long,
+        conflicts_with = "workload",
+        required_unless_present = "workload"
+    )]
     pub block: Option<PathBuf>,
     /// A workload spec, e.g. transfers:txs=10000,accounts=100000 or erc20:txs=5000,hot=0.1.
     #[arg(long)]

@@ -5,10 +5,24 @@ use super::compare::Row;
 pub fn print(rows: &[Row]) {
     println!(
         "{:<44} {:<11} {:>3} {:>6} {:>11} {:>10} {:>8} {:>7} {:>7} {:>6} {:>5}",
-        "block", "strategy", "thr", "txs", "gas", "wall ms", "vs seq", "execs", "aborts", "same", "hdr"
+        "block",
+        "strategy",
+        "thr",
+        "txs",
+        "gas",
+        "wall ms",
+        "vs seq",
+        "execs",
+        "aborts",
+        "same",
+        "hdr"
     );
     for r in rows {
-        let label = if r.block.len() > 44 { &r.block[..44] } else { &r.block };
+        let label = if r.block.len() > 44 {
+            &r.block[..44]
+        } else {
+            &r.block
+        };
         println!(
             "{:<44} {:<11} {:>3} {:>6} {:>11} {:>10.3} {:>7.2}x {:>7} {:>7} {:>6} {:>5}",
             label,
@@ -20,7 +34,11 @@ pub fn print(rows: &[Row]) {
             r.speedup_vs_sequential,
             r.executions,
             r.aborts,
-            if r.identical_to_sequential { "yes" } else { "NO" },
+            if r.identical_to_sequential {
+                "yes"
+            } else {
+                "NO"
+            },
             match r.header_ok {
                 None => "-",
                 Some(true) => "ok",

@@ -1,5 +1,5 @@
-//! The dependency graph of the DAG-validation strategy (`strategies::dag`), and the ready
-//! queue its commit loop runs on.
+//! The dependency graph of the DAG-validation strategy (`strategies::dag`), and the work
+//! distribution of its commit loop.
 //!
 //! Nodes are the transactions of a block; an edge `w -> j` (always `w < j`) says that `j`
 //! may read something `w` writes, so `j` must not commit before `w` has. The edges are
@@ -11,51 +11,54 @@
 //! and report each commit with [`DepGraph::commit`], which counts down the dependents and
 //! makes ready the ones that reach 0. `next` waits when nothing is ready and returns `None`
 //! once every transaction has committed (or the run was abandoned with
-//! [`DepGraph::abandon`]).
+//! [`DepGraph::abandon`]). Ready transactions come from two places: the *roots* (no
+//! dependencies; a fixed list handed out through an atomic cursor, no lock) and the *queue*
+//! of released dependents (a min-heap behind a mutex, with a condition variable to wait
+//! on). `next` hands out the lowest ready transaction of the two.
 //!
 //! A transaction's life in the graph:
 //!
 //! ```text
-//!   waiting (pending > 0) --last dependency commits--> ready (in the queue)
-//!   ready --next() pops it--> running (one worker holds it) --commit()--> committed
+//!   root:       ready (unclaimed, at or after the cursor) --next()--> running
+//!   dependent:  waiting (pending > 0) --its last dependency commits--> ready (in the queue)
+//!               ready (in the queue) --next()--> running
+//!   both:       running (one worker holds it) --commit()--> committed
 //! ```
 //!
-//! A transaction with no dependencies starts ready. Each transition happens exactly once.
+//! Each transition happens exactly once per transaction.
 //!
 //! Liveness (no worker blocks forever, no cycle, no lost wake-up):
 //! - Edges only go from a lower to a higher index, so the graph has no cycle: the lowest
 //!   transaction not yet committed has all its dependencies (all lower) committed, so its
-//!   count is 0 and it is ready or running. Hence while some transaction is uncommitted,
-//!   one is in the queue or held by a worker, which will commit it.
+//!   count is 0 and it is an unclaimed root, in the queue, or held by a worker. Hence while
+//!   some transaction is uncommitted, `next` finds work or some worker holds a transaction
+//!   it will commit.
 //! - Every count reaches 0 exactly once (each edge is decremented exactly once, by the
 //!   single commit of its source), and the decrement that reaches 0 pushes the transaction
-//!   exactly once; transactions without dependencies are pushed once, at construction.
-//! - The queue, the committed count and the `abandoned` flag change only under the queue's
-//!   mutex, and a waiting worker re-checks all three under that mutex before waiting.
-//!   Every change that can end a wait (a push, the last commit, abandoning) notifies the
-//!   condition variable after it, so no wake-up is lost.
+//!   exactly once; each root is handed out once, by the cursor.
+//! - A worker waits only after checking, while holding the queue's mutex, that the queue
+//!   is empty, no root is left, nothing was abandoned and not everything has committed.
+//!   Each event that falsifies that check happens with the mutex held, or is followed by
+//!   taking the mutex, and is followed by a notification: a push (under the mutex, then
+//!   notify), the last commit (its count increment, then the mutex taken and released,
+//!   then notify all), abandoning (flag set under the mutex, then notify all). The
+//!   roots never change after construction. So a waiter either sees the event in its
+//!   check, or is already waiting when the notification comes: no wake-up is lost.
 //! - A worker that fails or panics while holding a transaction calls `abandon` (the
 //!   strategy arms a guard for that), which wakes every waiting worker and makes `next`
 //!   return `None`: the other workers exit instead of waiting for a commit that will
 //!   never come.
+//!
+//! Atomic orderings: only the dependency counters need more than `Relaxed` (see
+//! `commit`). The other atomics are hints (`queued`, the `abandoned` fast path) or
+//! counters whose decisive reads happen under the queue's mutex (`committed`,
+//! `abandoned`), which orders them; the cursor only hands out distinct positions.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::core::txn::TxnIndex;
-use crate::sync::{lock, AtomicUsize, Condvar, Mutex, Ordering};
-
-/// The commit loop's shared state, behind one mutex.
-struct Ready {
-    /// Ready transactions, lowest index first: the lowest uncommitted transaction is the
-    /// one everything else ends up waiting for, and committing in roughly block order
-    /// makes a re-execution more likely to read its final inputs.
-    queue: BinaryHeap<Reverse<TxnIndex>>,
-    /// How many transactions have committed.
-    committed: usize,
-    /// Set by `abandon`: the run failed, every worker stops.
-    abandoned: bool,
-}
+use crate::sync::{lock, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 
 /// The dependency graph of one block, with the counters and the ready queue of its commit
 /// loop. See the module documentation.
@@ -64,14 +67,27 @@ pub struct DepGraph {
     deps: Vec<Vec<TxnIndex>>,
     /// `dependents[w]`: the transactions that depend on `w`, sorted.
     dependents: Vec<Vec<TxnIndex>>,
-    /// `pending[j]`: how many of `deps[j]` have not committed yet.
-    pending: Vec<AtomicUsize>,
     /// `depth[j]`: the longest chain of dependencies ending at `j`, in transactions
     /// (1 for a transaction without dependencies).
     depth: Vec<usize>,
     edges: usize,
-    ready: Mutex<Ready>,
+    /// The transactions without dependencies, ascending.
+    roots: Vec<TxnIndex>,
+    /// The next position of `roots` to hand out.
+    next_root: AtomicUsize,
+    /// `pending[j]`: how many of `deps[j]` have not committed yet.
+    pending: Vec<AtomicUsize>,
+    /// Released dependents, lowest index first (the lowest uncommitted transaction is the
+    /// one everything else ends up waiting for).
+    queue: Mutex<BinaryHeap<Reverse<TxnIndex>>>,
+    /// The length of `queue`, readable without its lock: a hint only.
+    queued: AtomicUsize,
+    /// Signalled on every push, on the last commit and on abandoning.
     wake: Condvar,
+    /// How many transactions have committed.
+    committed: AtomicUsize,
+    /// Set by `abandon`: the run failed, every worker stops.
+    abandoned: AtomicBool,
 }
 
 /// Why a list of dependencies does not make a graph.
@@ -114,22 +130,20 @@ impl DepGraph {
             }
         }
         let pending = deps.iter().map(|d| AtomicUsize::new(d.len())).collect();
-        let queue = (0..n)
-            .filter(|&j| deps[j].is_empty())
-            .map(Reverse)
-            .collect();
+        let roots = (0..n).filter(|&j| deps[j].is_empty()).collect();
         Ok(Self {
             deps,
             dependents,
-            pending,
             depth,
             edges,
-            ready: Mutex::new(Ready {
-                queue,
-                committed: 0,
-                abandoned: false,
-            }),
+            roots,
+            next_root: AtomicUsize::new(0),
+            pending,
+            queue: Mutex::new(BinaryHeap::new()),
+            queued: AtomicUsize::new(0),
             wake: Condvar::new(),
+            committed: AtomicUsize::new(0),
+            abandoned: AtomicBool::new(false),
         })
     }
 
@@ -168,22 +182,71 @@ impl DepGraph {
         self.deps[txn_idx].is_empty()
     }
 
+    /// The next unclaimed root, if any.
+    fn claim_root(&self) -> Option<TxnIndex> {
+        // Relaxed: the cursor only hands out distinct positions of an immutable list.
+        let at = self.next_root.fetch_add(1, Ordering::Relaxed);
+        self.roots.get(at).copied()
+    }
+
+    /// Claims the next unclaimed root if it is below `bound`. `Err(())` when that root
+    /// was claimed by another worker meanwhile (look again).
+    fn claim_root_below(&self, bound: TxnIndex) -> Result<Option<TxnIndex>, ()> {
+        // Relaxed: as in `claim_root`; the compare-exchange makes the claim exclusive.
+        let at = self.next_root.load(Ordering::Relaxed);
+        match self.roots.get(at) {
+            Some(&root) if root < bound => self
+                .next_root
+                .compare_exchange(at, at + 1, Ordering::Relaxed, Ordering::Relaxed)
+                .map(|_| Some(root))
+                .map_err(|_| ()),
+            _ => Ok(None),
+        }
+    }
+
     /// Takes a ready transaction, waiting while none is ready. `None` once every
     /// transaction has committed, or the run was abandoned.
+    ///
+    /// The lowest ready transaction comes first (the lowest uncommitted transaction is the
+    /// one everything else ends up waiting for, and a re-execution that runs after every
+    /// lower transaction has committed reads final values): with one worker the commit
+    /// order is the block order.
     pub fn next(&self) -> Option<TxnIndex> {
-        let mut ready = lock(&self.ready);
-        loop {
-            if ready.abandoned {
-                return None;
-            }
-            if let Some(Reverse(j)) = ready.queue.pop() {
+        // Fast path, no lock: a root while no released dependent is queued (the hint may
+        // be stale either way; the slow path below decides).
+        if self.abandoned.load(Ordering::Relaxed) {
+            return None;
+        }
+        if self.queued.load(Ordering::Relaxed) == 0 {
+            if let Some(j) = self.claim_root() {
                 return Some(j);
             }
-            if ready.committed == self.num_txns() {
+        }
+        let mut queue = lock(&self.queue);
+        loop {
+            // The decisive checks, under the mutex (see the liveness argument).
+            if self.abandoned.load(Ordering::Relaxed) {
                 return None;
             }
-            // Re-checked under the mutex after every wake-up (spurious ones included).
-            ready = self.wake.wait(ready).unwrap_or_else(|e| e.into_inner());
+            if let Some(&Reverse(first)) = queue.peek() {
+                match self.claim_root_below(first) {
+                    Ok(Some(root)) => return Some(root),
+                    Ok(None) => {
+                        queue.pop();
+                        self.queued.fetch_sub(1, Ordering::Relaxed);
+                        return Some(first);
+                    }
+                    Err(()) => continue,
+                }
+            }
+            if let Some(j) = self.claim_root() {
+                return Some(j);
+            }
+            if self.committed.load(Ordering::Relaxed) == self.num_txns() {
+                return None;
+            }
+            // Re-checked after every wake-up (spurious ones included).
+            queue = self.wake.wait(queue).unwrap_or_else(|e| e.into_inner());
         }
     }
 
@@ -205,17 +268,25 @@ impl DepGraph {
             }
         }
         let count = released.len();
-        let all_done = {
-            let mut ready = lock(&self.ready);
-            ready.queue.extend(released.into_iter().map(Reverse));
-            ready.committed += 1;
-            ready.committed == self.num_txns()
-        };
-        // Notified after the state changed under the mutex (see the liveness argument).
-        if all_done || count > 1 {
+        if count > 0 {
+            {
+                let mut queue = lock(&self.queue);
+                queue.extend(released.into_iter().map(Reverse));
+                self.queued.fetch_add(count, Ordering::Relaxed);
+            }
+            if count == 1 {
+                self.wake.notify_one();
+            } else {
+                self.wake.notify_all();
+            }
+        }
+        // Relaxed: the waiters read the count under the mutex, which this commit takes
+        // after the increment when it is the last one.
+        if self.committed.fetch_add(1, Ordering::Relaxed) + 1 == self.num_txns() {
+            // A waiter that read the old count under the mutex is waiting by the time
+            // this lock is ours, so the notification reaches it.
+            drop(lock(&self.queue));
             self.wake.notify_all();
-        } else if count == 1 {
-            self.wake.notify_one();
         }
         count
     }
@@ -223,13 +294,18 @@ impl DepGraph {
     /// Stops the commit loop: every waiting worker wakes up and `next` returns `None`
     /// from now on. Called when a worker fails or panics while holding a transaction.
     pub fn abandon(&self) {
-        lock(&self.ready).abandoned = true;
+        {
+            let _queue = lock(&self.queue);
+            // Relaxed: set under the mutex, where the waiters read it.
+            self.abandoned.store(true, Ordering::Relaxed);
+        }
         self.wake.notify_all();
     }
 
-    /// True once every transaction has committed.
+    /// True once every transaction has committed. Meant for after the workers have
+    /// been joined (which orders their commits before this read).
     pub fn is_done(&self) -> bool {
-        lock(&self.ready).committed == self.num_txns()
+        self.committed.load(Ordering::Relaxed) == self.num_txns()
     }
 }
 

@@ -23,7 +23,9 @@ pub struct MockBlock {
 }
 
 fn mix(a: u64, b: u64) -> u64 {
-    (a ^ b.wrapping_mul(0x9E37_79B9_7F4A_7C15)).rotate_left(29).wrapping_mul(0xBF58_476D_1CE4_E5B9)
+    (a ^ b.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        .rotate_left(29)
+        .wrapping_mul(0xBF58_476D_1CE4_E5B9)
 }
 
 /// The pre-block value of a key.
@@ -49,7 +51,10 @@ impl MockBlock {
         }
         let variant = &txn.write_variants[(acc % txn.write_variants.len() as u64) as usize];
         let writes = variant.iter().map(|&k| (k, mix(acc, k))).collect();
-        Execution::Done { writes, output: acc }
+        Execution::Done {
+            writes,
+            output: acc,
+        }
     }
 
     /// The sequential result: each transaction sees every earlier one's writes.
@@ -57,7 +62,9 @@ impl MockBlock {
         let mut state: HashMap<u64, u64> = HashMap::new();
         (0..self.txns.len())
             .map(|i| {
-                let execution = self.run(i, |k| Ok(state.get(&k).copied().unwrap_or_else(|| base_value(k))));
+                let execution = self.run(i, |k| {
+                    Ok(state.get(&k).copied().unwrap_or_else(|| base_value(k)))
+                });
                 let Execution::Done { writes, output } = execution else {
                     unreachable!("sequential reads never block")
                 };
@@ -102,7 +109,11 @@ impl TxnExecutor for MockBlock {
         self.txns.len()
     }
 
-    fn execute<S: StateView<u64, u64>>(&self, txn_idx: TxnIndex, view: &mut S) -> Execution<u64, u64, u64> {
+    fn execute<S: StateView<u64, u64>>(
+        &self,
+        txn_idx: TxnIndex,
+        view: &mut S,
+    ) -> Execution<u64, u64, u64> {
         self.run(txn_idx, |k| match view.read(&k) {
             ReadResult::Written { value, .. } => Ok(value),
             ReadResult::Base => Ok(base_value(k)),

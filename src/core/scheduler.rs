@@ -197,7 +197,11 @@ impl Scheduler {
     /// Transaction `txn_idx` read an ESTIMATE of `blocking`: suspend it until `blocking`
     /// finishes executing. Returns false when `blocking` already finished (the caller
     /// re-executes at once).
-    pub fn add_dependency(&self, txn_idx: TxnIndex, blocking: TxnIndex) -> Result<bool, EngineError> {
+    pub fn add_dependency(
+        &self,
+        txn_idx: TxnIndex,
+        blocking: TxnIndex,
+    ) -> Result<bool, EngineError> {
         if blocking >= txn_idx {
             return Err(EngineError::Invariant(format!(
                 "transaction {txn_idx} waits on {blocking}, which is not earlier"
@@ -238,7 +242,11 @@ impl Scheduler {
 
     /// Incarnation `version` finished executing; `wrote_new_key` when it wrote a key its
     /// previous incarnation did not. May return the validation of this same version.
-    pub fn finish_execution(&self, version: Version, wrote_new_key: bool) -> Result<Option<Task>, EngineError> {
+    pub fn finish_execution(
+        &self,
+        version: Version,
+        wrote_new_key: bool,
+    ) -> Result<Option<Task>, EngineError> {
         let txn_idx = version.txn_idx;
         {
             let mut state = lock(&self.status[txn_idx]);
@@ -289,7 +297,11 @@ impl Scheduler {
 
     /// The validation of `version` ended; `aborted` when it won the abort. May return the
     /// re-execution of the transaction.
-    pub fn finish_validation(&self, version: Version, aborted: bool) -> Result<Option<Task>, EngineError> {
+    pub fn finish_validation(
+        &self,
+        version: Version,
+        aborted: bool,
+    ) -> Result<Option<Task>, EngineError> {
         let txn_idx = version.txn_idx;
         if aborted {
             self.set_ready(txn_idx)?;
@@ -334,7 +346,10 @@ mod tests {
         assert_eq!(s.next_task(), None);
         assert!(!s.done());
         // Validation index (2) is past 1, and 1 wrote nothing new: validate at once.
-        assert_eq!(s.finish_execution(v(1, 0), false).unwrap(), Some(Task::Validate(v(1, 0))));
+        assert_eq!(
+            s.finish_execution(v(1, 0), false).unwrap(),
+            Some(Task::Validate(v(1, 0)))
+        );
         assert_eq!(s.finish_validation(v(1, 0), false).unwrap(), None);
         assert_eq!(s.next_task(), None);
         assert!(s.done());
@@ -371,7 +386,10 @@ mod tests {
         // Validation index 0 < execution index 1: tries to validate 0, still executing.
         assert_eq!(s.next_task(), None);
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
-        assert_eq!(s.finish_execution(v(0, 0), false).unwrap(), Some(Task::Validate(v(0, 0))));
+        assert_eq!(
+            s.finish_execution(v(0, 0), false).unwrap(),
+            Some(Task::Validate(v(0, 0)))
+        );
         // 0 already executed: the caller must re-execute 1 at once.
         assert!(!s.add_dependency(1, 0).unwrap());
     }
@@ -390,9 +408,15 @@ mod tests {
         assert!(s.try_validation_abort(v(1, 0)));
         assert!(!s.try_validation_abort(v(1, 0)));
         // The winner gets the re-execution (execution index 2 > 1); the loser ends.
-        assert_eq!(s.finish_validation(v(1, 0), true).unwrap(), Some(Task::Execute(v(1, 1))));
+        assert_eq!(
+            s.finish_validation(v(1, 0), true).unwrap(),
+            Some(Task::Execute(v(1, 1)))
+        );
         assert_eq!(s.finish_validation(v(0, 0), false).unwrap(), None);
-        assert_eq!(s.finish_execution(v(1, 1), false).unwrap(), Some(Task::Validate(v(1, 1))));
+        assert_eq!(
+            s.finish_execution(v(1, 1), false).unwrap(),
+            Some(Task::Validate(v(1, 1)))
+        );
         assert_eq!(s.finish_validation(v(1, 1), false).unwrap(), None);
         assert_eq!(s.next_task(), None);
         assert!(s.done());
@@ -404,7 +428,10 @@ mod tests {
         let s = Scheduler::new(2);
         assert!(s.finish_execution(v(0, 0), false).is_err());
         assert!(s.add_dependency(0, 1).is_err());
-        assert!(matches!(s.finish_validation(v(1, 0), true), Err(EngineError::Invariant(_))));
+        assert!(matches!(
+            s.finish_validation(v(1, 0), true),
+            Err(EngineError::Invariant(_))
+        ));
     }
 
     #[test]

@@ -42,7 +42,9 @@ impl FinalState {
 
     /// The storage epoch of an account so far (for building the next write set).
     pub fn storage_epoch(&self, address: &Address) -> Option<TxnIndex> {
-        self.accounts.get(address).and_then(|(v, _)| v.storage_epoch)
+        self.accounts
+            .get(address)
+            .and_then(|(v, _)| v.storage_epoch)
     }
 
     /// The canonical changes relative to `pre`.
@@ -135,7 +137,10 @@ impl FinalState {
 }
 
 /// Receipts from outputs in block order: cumulative gas over included transactions.
-pub fn receipts(block: &Block, outputs: impl IntoIterator<Item = EvmTxOutput>) -> Vec<super::output::TxOutcome> {
+pub fn receipts(
+    block: &Block,
+    outputs: impl IntoIterator<Item = EvmTxOutput>,
+) -> Vec<super::output::TxOutcome> {
     let mut cumulative = 0u64;
     outputs
         .into_iter()

@@ -1,9 +1,9 @@
 //! What a block is to stmlab: its environment, spec, chain id and ordered transactions,
 //! plus (for real blocks) the header fields the replay is checked against.
 
+use alloy_primitives::{Bloom, B256};
 use revm::context::{BlockEnv, TxEnv};
 use revm::primitives::hardfork::SpecId;
-use alloy_primitives::{Bloom, B256};
 
 /// A block ready to execute.
 #[derive(Clone, Debug)]

@@ -83,11 +83,15 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         match result {
             Ok(result) => {
                 let db = &evm.ctx.journaled_state.database;
+                // A beneficiary that self-destructed in this transaction is deleted after the
+                // reward, as in revm's own commit: the fee is burned.
+                let beneficiary = state.get(&self.block.env.beneficiary);
+                let burned = beneficiary.is_some_and(|a| a.is_selfdestructed());
                 let writes = write_set(
                     txn_idx,
                     &state,
                     |a| db.accounts_read().get(a),
-                    Some(handler.fee()),
+                    Some(if burned { U256::ZERO } else { handler.fee() }),
                 );
                 Execution::Done {
                     writes,

@@ -7,7 +7,8 @@ use std::cell::Cell;
 use std::marker::PhantomData;
 
 use revm::context::result::{EVMError, HaltReason, InvalidTransaction};
-use revm::context_interface::{Block, Cfg, ContextTr, Transaction};
+use revm::context_interface::journaled_state::account::JournaledAccountTr;
+use revm::context_interface::{Block, Cfg, ContextTr, JournalTr, Transaction};
 use revm::handler::{EvmTr, FrameResult, Handler, MainnetContext, MainnetEvm};
 use revm::primitives::hardfork::SpecId;
 use revm::primitives::U256;
@@ -59,8 +60,19 @@ impl<DB: Database> Handler for DeferredFeeHandler<DB> {
         };
         let gas = exec_result.gas();
         let effective_used = gas.used().saturating_sub(gas.reservoir());
-        self.fee
-            .set(U256::from(coinbase_gas_price.wrapping_mul(effective_used as u128)));
+        let fee = U256::from(coinbase_gas_price.wrapping_mul(effective_used as u128));
+        self.fee.set(fee);
+        if fee.is_zero() && !ctx.cfg().spec().is_enabled_in(SpecId::SPURIOUS_DRAGON) {
+            // Before Spurious Dragon, revm's zero reward still touches the beneficiary,
+            // which creates it if absent: do the same (a read of the beneficiary, so this
+            // rare case waits for the fees before it; a non-zero fee is what it defers).
+            let beneficiary = ctx.block().beneficiary();
+            evm.ctx()
+                .journal_mut()
+                .load_account_mut(beneficiary)?
+                .data
+                .incr_balance(U256::ZERO);
+        }
         Ok(())
     }
 }

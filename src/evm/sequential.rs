@@ -2,8 +2,8 @@
 //! `CacheDB` over the pre-block state before the next runs. The reference every other
 //! strategy is checked and measured against.
 
-use revm::handler::MainnetContext;
 use revm::database::CacheDB;
+use revm::handler::MainnetContext;
 use revm::primitives::Address;
 use revm::{DatabaseCommit, DatabaseRef, ExecuteEvm, MainBuilder};
 

@@ -36,8 +36,7 @@ pub fn write_set<'a>(
             continue;
         }
         let created = account.is_created();
-        let unchanged = !created
-            && before.is_some_and(|b| b.info.as_ref() == Some(&account.info));
+        let unchanged = !created && before.is_some_and(|b| b.info.as_ref() == Some(&account.info));
         if !unchanged {
             writes.push((
                 Location::Account(*address),
@@ -54,7 +53,10 @@ pub fn write_set<'a>(
         for (slot, value) in &account.storage {
             let present = value.present_value();
             if value.is_changed() || (created && !present.is_zero()) {
-                writes.push((Location::Storage(*address, *slot), EvmValue::Storage(present)));
+                writes.push((
+                    Location::Storage(*address, *slot),
+                    EvmValue::Storage(present),
+                ));
             }
         }
     }

@@ -12,7 +12,7 @@
 //! execution of every transaction is the sequential one.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
@@ -24,6 +24,7 @@ use crate::core::read_set::{ReadSet, RecordingView};
 use crate::core::scheduler::{Scheduler, Task};
 use crate::core::txn::{Execution, TxnExecutor, TxnResult, Version};
 use crate::error::EngineError;
+use crate::sync::Mutex;
 
 /// The last execution of one transaction: what validation re-checks and what the block's
 /// output is assembled from.
@@ -88,9 +89,11 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
 
     fn validate(&self, version: Version) -> Result<Option<Task>, EngineError> {
         let idx = version.txn_idx;
-        let record = crate::sync::lock(&self.records[idx]).clone().ok_or_else(|| {
-            EngineError::Invariant(format!("validation of {version:?} before any execution"))
-        })?;
+        let record = crate::sync::lock(&self.records[idx])
+            .clone()
+            .ok_or_else(|| {
+                EngineError::Invariant(format!("validation of {version:?} before any execution"))
+            })?;
         self.counters.validations.fetch_add(1, Ordering::Relaxed);
         let valid = self.memory.validate(idx, &record.reads);
         let aborted = !valid && self.scheduler.try_validation_abort(version);

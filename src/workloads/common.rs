@@ -88,7 +88,14 @@ pub fn block(label: String, txs: Vec<TxEnv>) -> Block {
 }
 
 /// A legacy transaction with chain id 1.
-pub fn tx(caller: Address, to: Address, value: U256, data: Bytes, nonce: u64, gas_limit: u64) -> TxEnv {
+pub fn tx(
+    caller: Address,
+    to: Address,
+    value: U256,
+    data: Bytes,
+    nonce: u64,
+    gas_limit: u64,
+) -> TxEnv {
     TxEnv {
         tx_type: 0,
         caller,

@@ -103,9 +103,17 @@ pub fn generate(spec: &WorkloadSpec) -> Result<(Block, InMemoryState), SpecError
             state.insert_account(eoa(i), AccountInfo::from_balance(initial_balance()));
         }
     }
-    deploy_token(&mut state, token, (0..senders).map(eoa), U256::from(10u64).pow(U256::from(24u64)));
+    deploy_token(
+        &mut state,
+        token,
+        (0..senders).map(eoa),
+        U256::from(10u64).pow(U256::from(24u64)),
+    );
     let cold: Vec<usize> = if senders < accounts {
-        rng.permutation(accounts - senders).into_iter().map(|i| senders + i).collect()
+        rng.permutation(accounts - senders)
+            .into_iter()
+            .map(|i| senders + i)
+            .collect()
     } else {
         rng.permutation(accounts)
     };
@@ -124,8 +132,21 @@ pub fn generate(spec: &WorkloadSpec) -> Result<(Block, InMemoryState), SpecError
         };
         let amount = U256::from(1 + rng.below(1_000_000));
         let data = transfer_call(eoa(recipient), amount);
-        list.push(tx(eoa(sender), token, U256::ZERO, data, nonces[sender], 100_000));
+        list.push(tx(
+            eoa(sender),
+            token,
+            U256::ZERO,
+            data,
+            nonces[sender],
+            100_000,
+        ));
         nonces[sender] += 1;
     }
-    Ok((block(format!("erc20:txs={txs},accounts={accounts},hot={hot}"), list), state))
+    Ok((
+        block(
+            format!("erc20:txs={txs},accounts={accounts},hot={hot}"),
+            list,
+        ),
+        state,
+    ))
 }

@@ -134,6 +134,9 @@ mod tests {
         let s = WorkloadSpec::parse("transfers:hot=1.5").unwrap();
         assert!(s.fraction("hot", 0.0).is_err());
         let s = WorkloadSpec::parse("transfers:txz=1").unwrap();
-        assert!(matches!(s.check_knobs(&["txs"]), Err(SpecError::UnknownKnob { .. })));
+        assert!(matches!(
+            s.check_knobs(&["txs"]),
+            Err(SpecError::UnknownKnob { .. })
+        ));
     }
 }

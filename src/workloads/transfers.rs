@@ -61,8 +61,21 @@ pub fn generate(spec: &WorkloadSpec) -> Result<(Block, InMemoryState), SpecError
             r
         };
         let value = U256::from(1 + rng.below(1_000_000_000));
-        list.push(tx(eoa(sender), eoa(recipient), value, Bytes::new(), nonces[sender], 21_000));
+        list.push(tx(
+            eoa(sender),
+            eoa(recipient),
+            value,
+            Bytes::new(),
+            nonces[sender],
+            21_000,
+        ));
         nonces[sender] += 1;
     }
-    Ok((block(format!("transfers:txs={txs},accounts={accounts},hot={hot}"), list), state))
+    Ok((
+        block(
+            format!("transfers:txs={txs},accounts={accounts},hot={hot}"),
+            list,
+        ),
+        state,
+    ))
 }

@@ -81,13 +81,16 @@ where
     fn read(&self, key: &K, txn_idx: TxnIndex) -> ReadResult<V> {
         self.data
             .read_sync(key, |_, m| {
-                lock(m).range(..txn_idx).next_back().map(|(idx, e)| match e {
-                    Entry::Written(inc, v) => ReadResult::Written {
-                        version: Version::new(*idx, *inc),
-                        value: v.clone(),
-                    },
-                    Entry::Estimate => ReadResult::Estimate(*idx),
-                })
+                lock(m)
+                    .range(..txn_idx)
+                    .next_back()
+                    .map(|(idx, e)| match e {
+                        Entry::Written(inc, v) => ReadResult::Written {
+                            version: Version::new(*idx, *inc),
+                            value: v.clone(),
+                        },
+                        Entry::Estimate => ReadResult::Estimate(*idx),
+                    })
             })
             .flatten()
             .unwrap_or(ReadResult::Base)

@@ -120,7 +120,11 @@ impl<V: Send + Sync> VersionList<V> {
 
     /// Applies `read` to the entry of the highest transaction below `below` that has not
     /// removed its write, with that transaction's index.
-    pub(crate) fn read_below<R>(&self, below: TxnIndex, read: impl FnOnce(TxnIndex, &Entry<V>) -> R) -> Option<R> {
+    pub(crate) fn read_below<R>(
+        &self,
+        below: TxnIndex,
+        read: impl FnOnce(TxnIndex, &Entry<V>) -> R,
+    ) -> Option<R> {
         let guard = &epoch::pin();
         let mut cur = self.head.load(Ordering::Acquire, guard);
         // SAFETY: nodes are valid while the list is (see module docs).

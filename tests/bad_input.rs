@@ -1,0 +1,258 @@
+//! Bad input gets a clear error, never a panic: the library refuses zero threads, and the
+//! `stmlab` binary exits non-zero with a message on stderr for bad flags, workload specs and
+//! block folders. Also checks the `--json` output a script relies on.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use stmlab::{execute_block, workloads, EngineError, Strategy};
+
+#[test]
+fn zero_threads_is_an_error_for_every_strategy() {
+    let (block, state) = workloads::from_spec("transfers:txs=10").unwrap();
+    for &strategy in Strategy::ALL {
+        match execute_block(&block, &state, strategy, 0) {
+            Err(EngineError::ZeroThreads) => {}
+            Err(other) => panic!("{strategy}: expected ZeroThreads, got {other}"),
+            Ok(_) => panic!("{strategy}: ran on zero threads"),
+        }
+        // And one thread works.
+        assert!(
+            execute_block(&block, &state, strategy, 1).is_ok(),
+            "{strategy}"
+        );
+    }
+}
+
+fn stmlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stmlab"))
+        .args(args)
+        .output()
+        .expect("the stmlab binary runs")
+}
+
+/// Runs `stmlab run <args>` and checks it fails cleanly with a message containing each of
+/// `expected` on stderr.
+fn fails_with(args: &[&str], expected: &[&str]) {
+    let mut full = vec!["run"];
+    full.extend_from_slice(args);
+    let out = stmlab(&full);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let shown = format!(
+        "stmlab {}: status {:?}, stderr:\n{stderr}",
+        full.join(" "),
+        out.status
+    );
+    assert!(!out.status.success(), "{shown}");
+    assert_ne!(
+        out.status.code(),
+        Some(101),
+        "exit code 101 is a panic: {shown}"
+    );
+    assert!(out.status.code().is_some(), "killed by a signal: {shown}");
+    assert!(!stderr.contains("panicked"), "{shown}");
+    assert!(!stderr.trim().is_empty(), "no message: {shown}");
+    for e in expected {
+        assert!(stderr.contains(e), "stderr lacks {e:?}: {shown}");
+    }
+}
+
+const SMALL: &str = "transfers:txs=10";
+
+#[test]
+fn cli_rejects_bad_threads() {
+    fails_with(
+        &["--workload", SMALL, "--threads", "0"],
+        &["--threads", "at least 1"],
+    );
+    fails_with(
+        &["--workload", SMALL, "--threads", "abc"],
+        &["--threads", "\"abc\"", "whole number"],
+    );
+    fails_with(&["--workload", SMALL, "--threads", "2,0"], &["at least 1"]);
+    fails_with(&["--workload", SMALL, "--threads", "-1"], &[]);
+}
+
+#[test]
+fn cli_rejects_bad_strategy_and_repeat() {
+    fails_with(
+        &["--workload", SMALL, "--strategy", "nosuch"],
+        &["unknown strategy", "nosuch", "sequential"],
+    );
+    fails_with(
+        &["--workload", SMALL, "--strategy", "sv,nosuch"],
+        &["nosuch"],
+    );
+    fails_with(
+        &["--workload", SMALL, "--repeat", "0"],
+        &["--repeat", "at least 1"],
+    );
+    fails_with(&["--workload", SMALL, "--repeat", "abc"], &["--repeat"]);
+}
+
+#[test]
+fn cli_rejects_bad_workload_specs() {
+    fails_with(
+        &["--workload", "nosuch:txs=1"],
+        &["unknown workload", "nosuch"],
+    );
+    fails_with(
+        &["--workload", "transfers:txs=abc"],
+        &["txs", "abc", "whole number"],
+    );
+    fails_with(
+        &["--workload", "transfers:bogus=1"],
+        &["unknown knob", "bogus"],
+    );
+    fails_with(
+        &["--workload", "transfers:txs"],
+        &["expected name:key=value"],
+    );
+    fails_with(&["--workload", "transfers:hot=2"], &["hot", "fraction"]);
+}
+
+#[test]
+fn cli_rejects_missing_or_conflicting_inputs() {
+    fails_with(&[], &["--block"]);
+    fails_with(
+        &["--block", "/nonexistent", "--workload", SMALL],
+        &["--block"],
+    );
+}
+
+/// A fresh, empty temporary folder for one test.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("stmlab-bad-input-{}-{name}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn bundled(block: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("data/mainnet")
+        .join(block)
+}
+
+#[test]
+fn cli_rejects_bad_block_folders() {
+    fails_with(&["--block", "/nonexistent"], &["/nonexistent"]);
+
+    // A folder with no block in it.
+    let empty = TempDir::new("empty");
+    fails_with(
+        &["--block", empty.0.to_str().unwrap()],
+        &["no block folder"],
+    );
+
+    // Malformed block.json: the message names the file.
+    let malformed = TempDir::new("malformed");
+    fs::write(malformed.0.join("block.json"), "{ \"number\": ").unwrap();
+    let path = malformed.0.join("block.json");
+    fails_with(
+        &["--block", malformed.0.to_str().unwrap()],
+        &[path.to_str().unwrap(), "JSON"],
+    );
+
+    // Well-formed JSON that is not a block.
+    let not_a_block = TempDir::new("not-a-block");
+    fs::write(not_a_block.0.join("block.json"), "[1, 2, 3]").unwrap();
+    let path = not_a_block.0.join("block.json");
+    fails_with(
+        &["--block", not_a_block.0.to_str().unwrap()],
+        &[path.to_str().unwrap()],
+    );
+
+    // A real block without its pre_state.json.
+    let missing = TempDir::new("missing-pre-state");
+    for file in ["block.json.gz", "bytecodes.json.gz", "block_hashes.json.gz"] {
+        fs::copy(bundled("46147").join(file), missing.0.join(file)).unwrap();
+    }
+    fails_with(
+        &["--block", missing.0.to_str().unwrap()],
+        &["pre_state.json"],
+    );
+
+    // A corrupt gzip file.
+    let corrupt = TempDir::new("corrupt-gz");
+    for file in ["block.json.gz", "bytecodes.json.gz", "block_hashes.json.gz"] {
+        fs::copy(bundled("46147").join(file), corrupt.0.join(file)).unwrap();
+    }
+    fs::write(corrupt.0.join("pre_state.json.gz"), b"not gzip at all").unwrap();
+    fails_with(
+        &["--block", corrupt.0.to_str().unwrap()],
+        &["pre_state.json.gz"],
+    );
+}
+
+#[test]
+fn cli_json_lines() {
+    let out = stmlab(&[
+        "run",
+        "--workload",
+        "chain:txs=50",
+        "--strategy",
+        "all",
+        "--threads",
+        "2",
+        "--json",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "status {:?}, stderr:\n{stderr}",
+        out.status
+    );
+    let stdout = String::from_utf8(out.stdout).expect("UTF-8 output");
+    let rows: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let names: Vec<&str> = Strategy::ALL.iter().map(|s| s.name()).collect();
+    assert_eq!(rows.len(), names.len(), "one line per strategy:\n{stdout}");
+    let mut gas = None;
+    for (row, name) in rows.iter().zip(&names) {
+        for field in [
+            "block",
+            "strategy",
+            "threads",
+            "txs",
+            "gas_used",
+            "wall_ns",
+            "executions",
+        ] {
+            assert!(row.get(field).is_some(), "no {field} in {row}");
+        }
+        assert_eq!(row["strategy"], *name, "{row}");
+        assert_eq!(row["block"], "chain:txs=50", "{row}");
+        assert_eq!(row["threads"], 2, "{row}");
+        assert_eq!(row["txs"], 50, "{row}");
+        assert_eq!(row["identical_to_sequential"], true, "{row}");
+        assert!(
+            row["header_ok"].is_null(),
+            "a workload has no header: {row}"
+        );
+        assert!(row["wall_ns"].as_u64().is_some_and(|w| w > 0), "{row}");
+        assert!(row["executions"].as_u64().is_some_and(|e| e >= 50), "{row}");
+        let g = row["gas_used"].as_u64().expect("gas_used is a number");
+        assert!(g >= 50 * 21_000, "{row}");
+        assert_eq!(
+            *gas.get_or_insert(g),
+            g,
+            "every strategy uses the same gas: {row}"
+        );
+    }
+}
