@@ -1,8 +1,55 @@
+//! # stmlab: EVM blocks executed in parallel, strategies side by side
+//!
+//! A block's transactions are executed optimistically on all cores without knowing in
+//! advance what state they touch; conflicts are found afterwards, and the result is always
+//! exactly what sequential execution gives. Every strategy here runs the same
+//! [`core::txn::TxnExecutor`] (revm in production, mock transactions in tests and loom
+//! models) and is checked against plain sequential revm.
+//!
+//! ## Vocabulary
+//! - A *key* is a location of state: an account (balance, nonce, code), a storage slot,
+//!   or a transaction's fee to the beneficiary (`evm::location`).
+//! - An *incarnation* is one execution of a transaction; its *version* is
+//!   (transaction index, incarnation). A *read set* records, for every key read, the
+//!   version it resolved to, or the pre-block state (`core::read_set`).
+//! - The *multi-version memory* (`core::mvmemory`) holds, per key, the value each
+//!   transaction's latest incarnation wrote; a read by transaction `j` sees the highest
+//!   writer below `j`. An aborted incarnation's entries become *ESTIMATE* markers: a
+//!   reader that meets one suspends until that transaction executes again. Two
+//!   implementations: lock-based (`locked.rs`) and lock-free (`lockfree.rs` over
+//!   `version_list.rs`, the crate's only `unsafe`, reclaimed with crossbeam-epoch).
+//!
+//! ## The strategies (`strategies/`, one file each)
+//! - `sequential` (`evm::sequential`): plain revm, the reference.
+//! - `sv` (`strategies::sv`): execute every transaction once in parallel against the
+//!   pre-block state; validate in block order against the committed writes; re-execute
+//!   stale ones against the updated state; commit.
+//! - `dag` (`strategies::dag`): execute all in parallel; validate in parallel, building a
+//!   dependency graph (`core::dep_graph`) from read and write sets; independent
+//!   transactions commit at once, a dependent re-executes when all it depends on has
+//!   committed; a final pass in block order repairs what the first-round write sets
+//!   could not foresee.
+//! - `block-stm` (`strategies::block_stm`): Block-STM. The collaborative scheduler
+//!   (`core::scheduler`) keeps an execution index and a validation index; every worker
+//!   takes the lower of the next execution and validation task. A failed validation
+//!   aborts the incarnation (the first abort wins), marks its writes ESTIMATE, and lowers
+//!   the validation index so later transactions are revalidated. The block is done when
+//!   both indices have passed it and no task is active.
+//!
+//! ## The EVM side (`evm/`)
+//! `evm::executor::EvmTxns` runs one transaction with revm through a `Database` adapter
+//! (`evm::adapter`) that reads through the strategy's view and the read-only pre-block
+//! state (any `DatabaseRef + Sync`). The fee is not credited inside the transaction
+//! (`evm::handler`): that would make every transaction write the beneficiary and
+//! serialise the block; each transaction writes its own `Fee(i)` instead, and a read of the
+//! beneficiary adds the fees since its last explicit write. `evm::assemble` turns the
+//! committed write sets into receipts and canonical state changes.
+//!
+//! `engine::execute_block` is the library entry point; a broken engine invariant is a
+//! typed error, on which the engine falls back to sequential execution.
 #![deny(unsafe_code)]
 #![warn(unsafe_op_in_unsafe_fn)]
-//! # stmlab
-//!
-//! (Overview written below as the pieces land.)
+
 pub mod cli;
 pub mod core;
 pub mod engine;
