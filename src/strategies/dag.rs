@@ -66,7 +66,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use super::pool::run_workers;
+use super::pool::{map_indices, run_workers};
 use crate::core::dep_graph::DepGraph;
 use crate::core::metrics::Metrics;
 use crate::core::mvmemory::locked::LockedMvMemory;
@@ -212,35 +212,17 @@ fn finished<T: TxnExecutor>(
 
 /// Executes every transaction once against the pre-block state, in parallel.
 fn round_one<T: TxnExecutor>(txns: &T, threads: usize) -> Result<Vec<Run<T>>, EngineError> {
-    let n = txns.num_txns();
-    let next = AtomicUsize::new(0);
-    let per_worker = run_workers(threads, |_| {
-        let mut done = Vec::new();
-        loop {
-            // Relaxed: the counter only hands out distinct indices; nothing else is
-            // published through it (results travel back through `join`).
-            let idx = next.fetch_add(1, Ordering::Relaxed);
-            if idx >= n {
-                break done;
-            }
-            let mut reads = ReadSet::default();
-            let execution = {
-                let mut view = RecordingView::new(|_: &Key<T>| ReadResult::Base, &mut reads);
-                txns.execute(idx, &mut view)
-            };
-            done.push((idx, reads, execution));
-        }
+    let runs = map_indices(threads, txns.num_txns(), |idx| {
+        let mut reads = ReadSet::default();
+        let execution = {
+            let mut view = RecordingView::new(|_: &Key<T>| ReadResult::Base, &mut reads);
+            txns.execute(idx, &mut view)
+        };
+        (reads, execution)
     })?;
-    let mut slots: Vec<Option<Run<T>>> = (0..n).map(|_| None).collect();
-    for (idx, reads, execution) in per_worker.into_iter().flatten() {
-        slots[idx] = Some(finished::<T>(idx, reads, execution)?);
-    }
-    slots
-        .into_iter()
+    runs.into_iter()
         .enumerate()
-        .map(|(j, run)| {
-            run.ok_or_else(|| EngineError::Invariant(format!("transaction {j} never executed")))
-        })
+        .map(|(idx, (reads, execution))| finished::<T>(idx, reads, execution))
         .collect()
 }
 

@@ -32,3 +32,35 @@ pub fn run_workers<R: Send>(
             .collect()
     })
 }
+
+/// Runs `work(i)` for every `i` in `0..n` on `threads` workers, which claim indices from
+/// a shared counter, and returns the results in index order.
+pub fn map_indices<R: Send>(
+    threads: usize,
+    n: usize,
+    work: impl Fn(usize) -> R + Sync,
+) -> Result<Vec<R>, EngineError> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let per_worker = run_workers(threads, |_| {
+        let mut done = Vec::new();
+        loop {
+            // Relaxed: the counter only hands out distinct indices; nothing else is
+            // published through it (results travel back through `join`).
+            let idx = next.fetch_add(1, Ordering::Relaxed);
+            if idx >= n {
+                break done;
+            }
+            done.push((idx, work(idx)));
+        }
+    })?;
+    let mut slots: Vec<Option<R>> = (0..n).map(|_| None).collect();
+    for (idx, result) in per_worker.into_iter().flatten() {
+        slots[idx] = Some(result);
+    }
+    slots
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.ok_or_else(|| EngineError::Invariant(format!("index {i} never ran"))))
+        .collect()
+}

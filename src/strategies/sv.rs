@@ -12,10 +12,9 @@
 //!
 //! Metrics: `rounds` counts the parallel round plus one per stale re-execution.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use super::pool::run_workers;
+use super::pool::map_indices;
 use crate::core::metrics::Metrics;
 use crate::core::read_set::{ReadSet, RecordingView};
 use crate::core::txn::{Execution, ReadResult, TxnExecutor, TxnIndex, TxnResult, Version};
@@ -58,23 +57,7 @@ pub fn execute<T: TxnExecutor>(
 
     // Phase 1: every transaction once, in parallel, against the pre-block state.
     let start = Instant::now();
-    let next = AtomicUsize::new(0);
-    let per_worker = run_workers(threads, |_| {
-        let mut done = Vec::new();
-        loop {
-            // Relaxed: the counter only hands out distinct indices; nothing else is
-            // published through it (results travel back through `join`).
-            let idx = next.fetch_add(1, Ordering::Relaxed);
-            if idx >= n {
-                break done;
-            }
-            done.push((idx, execute_against(txns, &committed, idx)));
-        }
-    })?;
-    let mut attempts: Vec<Option<Attempt<T>>> = (0..n).map(|_| None).collect();
-    for (idx, attempt) in per_worker.into_iter().flatten() {
-        attempts[idx] = Some(attempt);
-    }
+    let attempts = map_indices(threads, n, |idx| execute_against(txns, &committed, idx))?;
     metrics.executions += n as u64;
     metrics.rounds = 1;
     metrics.phase("execute", start.elapsed());
@@ -83,8 +66,7 @@ pub fn execute<T: TxnExecutor>(
     let start = Instant::now();
     let mut results = Vec::with_capacity(n);
     for (j, attempt) in attempts.into_iter().enumerate() {
-        let (reads, execution) = attempt
-            .ok_or_else(|| EngineError::Invariant(format!("transaction {j} never executed")))?;
+        let (reads, execution) = attempt;
         metrics.validations += 1;
         let valid = matches!(execution, Execution::Done { .. })
             && reads.is_valid(|key| Ok(committed.read_sync(key, |_, (v, _)| *v)));
