@@ -135,8 +135,7 @@ where
     let mut metrics = Metrics::default();
     let parallel: Result<EvmResults, EngineError> = match strategy {
         Strategy::Sequential => {
-            let output = sequential::execute(block, pre, &mut metrics)
-                .map_err(|e| EngineError::PreState(e.to_string()))?;
+            let output = sequential::execute(block, pre, &mut metrics)?;
             return Ok(Executed { output, metrics });
         }
         Strategy::Sv => strategies::sv::execute(txns, threads, &mut metrics),
@@ -145,15 +144,16 @@ where
             strategies::block_stm::execute::<_, LockFreeMvMemory<_, _>>(txns, threads, &mut metrics)
         }
     };
-    match parallel {
-        Ok(results) => {
-            let start = Instant::now();
-            let output = assemble(
-                block,
-                pre,
-                results.into_iter().map(|r| (r.writes, r.output)),
-            )
-            .map_err(|e| EngineError::PreState(e.to_string()))?;
+    let start = Instant::now();
+    let assembled = parallel.and_then(|results| {
+        assemble(
+            block,
+            pre,
+            results.into_iter().map(|r| (r.writes, r.output)),
+        )
+    });
+    match assembled {
+        Ok(output) => {
             metrics.phase("assemble", start.elapsed());
             Ok(Executed { output, metrics })
         }
@@ -172,8 +172,7 @@ fn fall_back<P: DatabaseRef>(
         fell_back: Some(reason),
         ..Metrics::default()
     };
-    let output = sequential::execute(block, pre, &mut metrics)
-        .map_err(|e| EngineError::PreState(e.to_string()))?;
+    let output = sequential::execute(block, pre, &mut metrics)?;
     Ok(Executed { output, metrics })
 }
 

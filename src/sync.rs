@@ -15,15 +15,9 @@ pub(crate) use loom::sync::{
     Condvar, Mutex, MutexGuard,
 };
 
-/// Locks a mutex. A poisoned mutex means a worker panicked while holding it; the pool
-/// turns that panic into an error, so the guarded data is never trusted again and taking
-/// it here is safe.
-#[cfg(not(stmlab_loom))]
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-#[cfg(stmlab_loom)]
+/// Locks a mutex (std's or loom's, whichever `Mutex` is here). A poisoned mutex means a
+/// worker panicked while holding it; the pool turns that panic into an error, so the
+/// guarded data is never trusted again and taking it here is safe.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }

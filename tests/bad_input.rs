@@ -256,3 +256,66 @@ fn cli_json_lines() {
         );
     }
 }
+
+/// A pre-block state that fails to answer for one account (an I/O error in a node's
+/// database, say).
+struct FailingState {
+    inner: stmlab::evm::state::InMemoryState,
+    broken: revm::primitives::Address,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("disk on fire")]
+struct DiskError;
+impl revm::database_interface::DBErrorMarker for DiskError {}
+
+use revm::DatabaseRef;
+
+impl DatabaseRef for FailingState {
+    type Error = DiskError;
+    fn basic_ref(
+        &self,
+        a: revm::primitives::Address,
+    ) -> Result<Option<revm::state::AccountInfo>, DiskError> {
+        if a == self.broken {
+            return Err(DiskError);
+        }
+        Ok(self.inner.basic_ref(a).unwrap_or_default())
+    }
+    fn code_by_hash_ref(
+        &self,
+        h: revm::primitives::B256,
+    ) -> Result<revm::bytecode::Bytecode, DiskError> {
+        Ok(self.inner.code_by_hash_ref(h).unwrap_or_default())
+    }
+    fn storage_ref(
+        &self,
+        a: revm::primitives::Address,
+        i: revm::primitives::U256,
+    ) -> Result<revm::primitives::U256, DiskError> {
+        Ok(self.inner.storage_ref(a, i).unwrap_or_default())
+    }
+    fn block_hash_ref(&self, n: u64) -> Result<revm::primitives::B256, DiskError> {
+        Ok(self.inner.block_hash_ref(n).unwrap_or_default())
+    }
+}
+
+/// A failing state source is an error of the whole block for every strategy, never a
+/// transaction "rejected" with the error as its reason.
+#[test]
+fn failing_pre_state_is_an_engine_error() {
+    let (block, inner) = workloads::from_spec("transfers:txs=40,accounts=400").unwrap();
+    let broken = block.txs[17].caller;
+    let state = FailingState { inner, broken };
+    for &strategy in Strategy::ALL {
+        for threads in [1, 2] {
+            match execute_block(&block, &state, strategy, threads) {
+                Err(EngineError::PreState(msg)) => assert!(msg.contains("disk on fire"), "{msg}"),
+                other => panic!(
+                    "{strategy} at {threads}: {:?}",
+                    other.map(|r| r.output.txs.len())
+                ),
+            }
+        }
+    }
+}

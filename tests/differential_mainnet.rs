@@ -3,14 +3,14 @@
 //! every thread count gives exactly the sequential output. Runs repeat, since races show
 //! up only sometimes.
 
+mod common;
+
 use std::path::Path;
 use std::time::Instant;
 
 use stmlab::evm::header::check_header;
 use stmlab::evm::mainnet::{find_block_dirs, load_block_dir};
-use stmlab::{execute_block, Strategy};
 
-const THREADS: [usize; 4] = [1, 2, 4, 8];
 const REPEATS: usize = 2;
 const BUNDLED_BLOCKS: usize = 32;
 
@@ -35,38 +35,12 @@ fn mainnet_blocks_match_headers_and_sequential() {
         );
         total_txs += block.txs.len();
 
-        let expected = execute_block(&block, &state, Strategy::Sequential, 1)
-            .unwrap_or_else(|e| panic!("{label}: sequential: {e}"))
-            .output;
-        assert_eq!(expected.txs.len(), block.txs.len(), "{label}");
+        let expected = common::check_all_strategies(&block, &state, REPEATS);
         let check = check_header(&block, &expected.txs);
         assert!(check.is_match(), "{label}: header check: {check:?}");
         // Every transaction of a mined block is valid.
         for (i, tx) in expected.txs.iter().enumerate() {
             assert!(tx.is_ok(), "{label}: tx {i} rejected: {tx:?}");
-        }
-
-        for &strategy in Strategy::ALL.iter().filter(|s| **s != Strategy::Sequential) {
-            for threads in THREADS {
-                for repeat in 0..REPEATS {
-                    let got = execute_block(&block, &state, strategy, threads)
-                        .unwrap_or_else(|e| panic!("{label}: {strategy} at {threads}: {e}"));
-                    if let Some(diff) = got.output.first_difference(&expected) {
-                        panic!(
-                            "{label}: {strategy} at {threads} threads (repeat {repeat}): {diff}"
-                        );
-                    }
-                    assert!(
-                        got.output == expected,
-                        "{label}: {strategy} at {threads} threads (repeat {repeat}): outputs differ"
-                    );
-                    assert!(
-                        got.metrics.fell_back.is_none(),
-                        "{label}: {strategy} at {threads} threads fell back: {:?}",
-                        got.metrics.fell_back
-                    );
-                }
-            }
         }
     }
     eprintln!(

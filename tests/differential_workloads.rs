@@ -2,31 +2,15 @@
 //! workload, gives exactly the sequential output (receipts, gas, logs, final state).
 //! Runs repeat, since races show up only sometimes.
 
-use stmlab::{execute_block, workloads, Strategy};
+mod common;
 
-const THREADS: [usize; 4] = [1, 2, 4, 8];
+use stmlab::workloads;
+
 const REPEATS: usize = 3;
 
 fn check(spec: &str) {
     let (block, state) = workloads::from_spec(spec).unwrap();
-    let expected = execute_block(&block, &state, Strategy::Sequential, 1)
-        .unwrap()
-        .output;
-    assert_eq!(expected.txs.len(), block.txs.len());
-    for &strategy in Strategy::ALL.iter().filter(|s| **s != Strategy::Sequential) {
-        for threads in THREADS {
-            for repeat in 0..REPEATS {
-                let got = execute_block(&block, &state, strategy, threads).unwrap();
-                if let Some(diff) = got.output.first_difference(&expected) {
-                    panic!("{spec}: {strategy} at {threads} threads (repeat {repeat}): {diff}");
-                }
-                assert!(
-                    got.metrics.fell_back.is_none(),
-                    "{spec}: {strategy} fell back"
-                );
-            }
-        }
-    }
+    common::check_all_strategies(&block, &state, REPEATS);
 }
 
 #[test]

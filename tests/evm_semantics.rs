@@ -9,9 +9,7 @@
 //! the case is about (the transaction was rejected, the receipt says failure, the contract
 //! exists, ...), so that no test passes vacuously.
 
-use std::sync::mpsc;
-use std::thread;
-use std::time::Duration;
+mod common;
 
 use revm::bytecode::Bytecode;
 use revm::context::TxEnv;
@@ -25,71 +23,12 @@ use stmlab::evm::state::InMemoryState;
 use stmlab::workloads::common::{
     block, contract, eoa, initial_balance, tx, BENEFICIARY, GAS_PRICE,
 };
-use stmlab::{execute_block, Strategy};
 
-const THREADS: [usize; 4] = [1, 2, 4, 8];
 const REPEATS: usize = 3;
-/// A block whose strategies have not all finished after this long is reported as a hang.
-const WATCHDOG: Duration = Duration::from_secs(120);
 
-// ---------------------------------------------------------------------------------------
-// The harness
-// ---------------------------------------------------------------------------------------
-
-/// Runs `block` with every strategy at every thread count, `REPEATS` times, checks each
-/// output equals the sequential one, and returns the sequential output.
+/// Every strategy against sequential (see `common`); returns the sequential output.
 fn check(block: &Block, state: &InMemoryState) -> BlockOutput {
-    let (block, state) = (block.clone(), state.clone());
-    let label = block.label.clone();
-    let (done_tx, done_rx) = mpsc::channel();
-    let worker = thread::spawn(move || {
-        let out = check_all(&block, &state);
-        let _ = done_tx.send(());
-        out
-    });
-    match done_rx.recv_timeout(WATCHDOG) {
-        Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
-            Ok(out) => out,
-            Err(panic) => std::panic::resume_unwind(panic),
-        },
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("{label}: no result after {WATCHDOG:?}: some strategy hangs")
-        }
-    }
-}
-
-fn check_all(block: &Block, state: &InMemoryState) -> BlockOutput {
-    let label = &block.label;
-    let expected = execute_block(block, state, Strategy::Sequential, 1)
-        .unwrap_or_else(|e| panic!("{label}: sequential failed: {e}"))
-        .output;
-    assert_eq!(
-        expected.txs.len(),
-        block.txs.len(),
-        "{label}: one outcome per transaction"
-    );
-    for &strategy in Strategy::ALL {
-        for threads in THREADS {
-            for repeat in 0..REPEATS {
-                let got = execute_block(block, state, strategy, threads)
-                    .unwrap_or_else(|e| panic!("{label}: {strategy} at {threads} threads: {e}"));
-                if let Some(diff) = got.output.first_difference(&expected) {
-                    panic!("{label}: {strategy} at {threads} threads (repeat {repeat}): {diff}");
-                }
-                // `first_difference` describes; `==` is the definition (logs included).
-                assert!(
-                    got.output == expected,
-                    "{label}: {strategy} at {threads} threads (repeat {repeat}): outputs differ"
-                );
-                assert!(
-                    got.metrics.fell_back.is_none(),
-                    "{label}: {strategy} at {threads} threads fell back: {:?}",
-                    got.metrics.fell_back
-                );
-            }
-        }
-    }
-    expected
+    common::check_all_strategies(block, state, REPEATS)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -8,3 +8,71 @@
 //!
 //! Without that cfg this crate builds and runs no model (the plain `cargo test` of the
 //! workspace stays fast).
+
+#[cfg(stmlab_loom)]
+pub mod fixtures {
+    //! Set-ups the models share.
+    use loom::sync::{Arc, Mutex};
+    use loom::thread;
+    use stmlab::core::dep_graph::DepGraph;
+    use stmlab::core::scheduler::{Scheduler, Task};
+    use stmlab::core::txn::Version;
+    use stmlab::EngineError;
+
+    /// Two transactions, both executed (incarnation 0, writing new keys), no validation
+    /// handed out yet: the state in which validations of transaction 1 race.
+    pub fn two_executed() -> Arc<Scheduler> {
+        let s = Arc::new(Scheduler::new(2));
+        assert_eq!(s.next_task(), Some(Task::Execute(Version::new(0, 0))));
+        // Validation index 0 < execution index 1: tries to validate 0, still executing.
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(Version::new(1, 0))));
+        s.finish_execution(Version::new(0, 0), true).unwrap();
+        s.finish_execution(Version::new(1, 0), true).unwrap();
+        s
+    }
+
+    /// Two concurrent validations of transaction 1's incarnation 0 that both fail: how
+    /// many won the abort, and what each `finish_validation` returned.
+    pub fn two_failing_validations(
+        s: &Arc<Scheduler>,
+    ) -> (u32, Vec<Result<Option<Task>, EngineError>>) {
+        let wins = Arc::new(Mutex::new(0));
+        let validate = |s: Arc<Scheduler>, wins: Arc<Mutex<u32>>| {
+            move || {
+                let version = Version::new(1, 0);
+                let won = s.try_validation_abort(version);
+                if won {
+                    *wins.lock().unwrap() += 1;
+                }
+                s.finish_validation(version, won)
+            }
+        };
+        let t = thread::spawn(validate(s.clone(), wins.clone()));
+        let here = validate(s.clone(), wins.clone())();
+        let there = t.join().unwrap();
+        let follow_ups = vec![here, there];
+        let wins = *wins.lock().unwrap();
+        (wins, follow_ups)
+    }
+
+    /// Two workers commit the graph with dependencies `deps`; returns the commit order.
+    pub fn commit_with_two_workers(deps: Vec<Vec<usize>>) -> (Arc<DepGraph>, Vec<usize>) {
+        fn worker(g: &DepGraph, log: &Mutex<Vec<usize>>) {
+            while let Some(j) = g.next() {
+                log.lock().unwrap().push(j);
+                g.commit(j);
+            }
+        }
+        let g = Arc::new(DepGraph::new(deps).unwrap());
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let t = {
+            let (g, log) = (g.clone(), log.clone());
+            thread::spawn(move || worker(&g, &log))
+        };
+        worker(&g, &log);
+        t.join().unwrap();
+        let order = log.lock().unwrap().clone();
+        (g, order)
+    }
+}

@@ -2,31 +2,14 @@
 //! commits and wake-ups of dependents, 2 workers, 3 transactions.
 #![cfg(all(stmlab_loom, not(stmlab_mutant_double_abort)))]
 
-use loom::sync::{Arc, Mutex};
-use loom::thread;
-use stmlab::core::dep_graph::DepGraph;
-
-fn worker(g: &DepGraph, log: &Mutex<Vec<usize>>) {
-    while let Some(j) = g.next() {
-        log.lock().unwrap().push(j);
-        g.commit(j);
-    }
-}
+use loom_tests::fixtures::commit_with_two_workers;
 
 /// Transaction 2 depends on both 0 and 1, which two workers commit concurrently: 2 is
 /// released exactly once, after both, and no worker waits forever.
 #[test]
 fn concurrent_commits_release_a_dependent_once() {
     loom::model(|| {
-        let g = Arc::new(DepGraph::new(vec![vec![], vec![], vec![0, 1]]).unwrap());
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let t = {
-            let (g, log) = (g.clone(), log.clone());
-            thread::spawn(move || worker(&g, &log))
-        };
-        worker(&g, &log);
-        t.join().unwrap();
-        let log = log.lock().unwrap();
+        let (g, log) = commit_with_two_workers(vec![vec![], vec![], vec![0, 1]]);
         assert_eq!(log.len(), 3, "{log:?}");
         assert_eq!(log.iter().filter(|&&j| j == 2).count(), 1, "{log:?}");
         assert_eq!(log.last(), Some(&2), "{log:?}");
@@ -38,14 +21,7 @@ fn concurrent_commits_release_a_dependent_once() {
 #[test]
 fn chain_wakes_waiting_worker() {
     loom::model(|| {
-        let g = Arc::new(DepGraph::new(vec![vec![], vec![0], vec![1]]).unwrap());
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let t = {
-            let (g, log) = (g.clone(), log.clone());
-            thread::spawn(move || worker(&g, &log))
-        };
-        worker(&g, &log);
-        t.join().unwrap();
-        assert_eq!(*log.lock().unwrap(), vec![0, 1, 2]);
+        let (_, log) = commit_with_two_workers(vec![vec![], vec![0], vec![1]]);
+        assert_eq!(log, vec![0, 1, 2]);
     });
 }

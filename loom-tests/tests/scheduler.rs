@@ -4,6 +4,7 @@
 
 use loom::sync::{Arc, Mutex};
 use loom::thread;
+use loom_tests::fixtures::{two_executed, two_failing_validations};
 use stmlab::core::scheduler::{Scheduler, Task};
 use stmlab::core::txn::Version;
 
@@ -70,33 +71,11 @@ fn each_task_is_handed_out_once() {
 #[cfg(not(stmlab_mutant_double_abort))]
 fn only_one_of_two_failing_validations_aborts() {
     loom::model(|| {
-        let s = Arc::new(Scheduler::new(2));
-        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
-        assert_eq!(s.next_task(), None);
-        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
-        s.finish_execution(v(0, 0), true).unwrap();
-        s.finish_execution(v(1, 0), true).unwrap();
-        let wins = Arc::new(Mutex::new(0));
-        let validate = |s: Arc<Scheduler>, wins: Arc<Mutex<u32>>| {
-            move || {
-                let won = s.try_validation_abort(v(1, 0));
-                if won {
-                    *wins.lock().unwrap() += 1;
-                }
-                s.finish_validation(v(1, 0), won).unwrap()
-            }
-        };
-        let t = thread::spawn(validate(s.clone(), wins.clone()));
-        let here = validate(s.clone(), wins.clone())();
-        let there = t.join().unwrap();
-        assert_eq!(
-            *wins.lock().unwrap(),
-            1,
-            "exactly one validation wins the abort"
-        );
+        let (wins, results) = two_failing_validations(&two_executed());
+        assert_eq!(wins, 1, "exactly one validation wins the abort");
+        let follow_ups: Vec<Task> = results.into_iter().map(|r| r.unwrap()).flatten().collect();
         // The winner was handed the re-execution (incarnation 1); the loser nothing.
-        let reexec: Vec<_> = [here, there].into_iter().flatten().collect();
-        assert_eq!(reexec, vec![Task::Execute(v(1, 1))]);
+        assert_eq!(follow_ups, vec![Task::Execute(v(1, 1))]);
     });
 }
 

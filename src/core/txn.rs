@@ -7,6 +7,8 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 
+use crate::error::EngineError;
+
 /// Position of a transaction in its block.
 pub type TxnIndex = usize;
 /// How many times a transaction has been (re-)executed before: 0 for its first execution.
@@ -66,6 +68,25 @@ pub enum Execution<K, V, O> {
     Done { writes: Vec<(K, V)>, output: O },
     /// The execution read an ESTIMATE of transaction `on` and stopped.
     Blocked { on: TxnIndex },
+    /// The machine could not run the transaction at all (its state source failed, or it
+    /// was handed a value of the wrong kind): the block cannot be executed this way.
+    Failed { reason: String },
+}
+
+impl<K, V, O> Execution<K, V, O> {
+    /// The writes and output of an execution that must have run to its end (no strategy
+    /// but Block-STM ever hands out an ESTIMATE).
+    pub fn into_done(self, txn_idx: TxnIndex) -> Result<(Vec<(K, V)>, O), EngineError> {
+        match self {
+            Execution::Done { writes, output } => Ok((writes, output)),
+            Execution::Blocked { on } => Err(EngineError::Invariant(format!(
+                "transaction {txn_idx} blocked on an estimate of {on}, which this strategy never writes"
+            ))),
+            Execution::Failed { reason } => Err(EngineError::Invariant(format!(
+                "transaction {txn_idx} could not run: {reason}"
+            ))),
+        }
+    }
 }
 
 /// A block of transactions and the machine that runs one of them.

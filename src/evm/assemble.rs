@@ -13,6 +13,7 @@ use super::executor::EvmTxOutput;
 use super::location::{AccountValue, EvmValue, Location};
 use super::output::{AccountChange, AccountSummary, BlockOutput, Receipt, StateChanges};
 use crate::core::txn::TxnIndex;
+use crate::error::EngineError;
 
 /// The block's state at its end, built by applying write sets in block order.
 #[derive(Default)]
@@ -24,7 +25,13 @@ pub struct FinalState {
 
 impl FinalState {
     /// Applies transaction `txn_idx`'s writes (write sets must come in block order).
-    pub fn apply(&mut self, txn_idx: TxnIndex, writes: &[(Location, EvmValue)]) {
+    /// A key paired with a value of another kind is an engine bug (write sets are built by
+    /// `writes::write_set`, which pairs them right): an invariant error.
+    pub fn apply(
+        &mut self,
+        txn_idx: TxnIndex,
+        writes: &[(Location, EvmValue)],
+    ) -> Result<(), EngineError> {
         for (key, value) in writes {
             match (key, value) {
                 (Location::Account(a), EvmValue::Account(v)) => {
@@ -35,9 +42,14 @@ impl FinalState {
                 }
                 (Location::Fee(i), EvmValue::Fee(f)) => self.fees.push((*i, *f)),
                 // Write sets are built by `writes::write_set`, which pairs them right.
-                _ => unreachable!("mismatched write {key:?} = {value:?}"),
+                _ => {
+                    return Err(EngineError::Invariant(format!(
+                        "transaction {txn_idx} wrote {value:?} to {key:?}"
+                    )))
+                }
             }
         }
+        Ok(())
     }
 
     /// The storage epoch of an account so far (for building the next write set).
@@ -165,15 +177,17 @@ pub fn assemble<P: DatabaseRef>(
     block: &Block,
     pre: &P,
     results: impl IntoIterator<Item = (Vec<(Location, EvmValue)>, EvmTxOutput)>,
-) -> Result<BlockOutput, P::Error> {
+) -> Result<BlockOutput, EngineError> {
     let mut state = FinalState::default();
     let mut outputs = Vec::with_capacity(block.txs.len());
     for (i, (writes, output)) in results.into_iter().enumerate() {
-        state.apply(i, &writes);
+        state.apply(i, &writes)?;
         outputs.push(output);
     }
     Ok(BlockOutput {
         txs: receipts(block, outputs),
-        state: state.changes(pre, block.env.beneficiary, block.spec)?,
+        state: state
+            .changes(pre, block.env.beneficiary, block.spec)
+            .map_err(|e| EngineError::PreState(e.to_string()))?,
     })
 }

@@ -99,22 +99,16 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
                 }
             }
             Err(EVMError::Database(AdapterError::Blocked(on))) => Execution::Blocked { on },
+            // The state source failed, or the view broke an invariant: not the
+            // transaction's fault, and no receipt can say it.
+            Err(EVMError::Database(error)) => Execution::Failed {
+                reason: error.to_string(),
+            },
+            // Invalid transactions: rejected, exactly as sequential revm rejects them.
             Err(error) => Execution::Done {
                 writes: Vec::new(),
                 output: Err(error.to_string()),
             },
         }
     }
-}
-
-/// The fee a transaction owes, from its output (0 for rejected ones): kept for assembly.
-pub fn fee_of(writes: &[(Location, EvmValue)]) -> U256 {
-    writes
-        .iter()
-        .rev()
-        .find_map(|(k, v)| match (k, v) {
-            (Location::Fee(_), EvmValue::Fee(fee)) => Some(*fee),
-            _ => None,
-        })
-        .unwrap_or_default()
 }

@@ -2,6 +2,7 @@
 //! `CacheDB` over the pre-block state before the next runs. The reference every other
 //! strategy is checked and measured against.
 
+use revm::context::result::EVMError;
 use revm::database::CacheDB;
 use revm::handler::MainnetContext;
 use revm::primitives::Address;
@@ -14,12 +15,13 @@ use super::location::AccountValue;
 use super::output::BlockOutput;
 use super::writes::write_set;
 use crate::core::metrics::Metrics;
+use crate::error::EngineError;
 
 pub fn execute<P: DatabaseRef>(
     block: &Block,
     pre: &P,
     metrics: &mut Metrics,
-) -> Result<BlockOutput, P::Error> {
+) -> Result<BlockOutput, EngineError> {
     let start = std::time::Instant::now();
     let mut evm = MainnetContext::new(CacheDB::new(pre), block.spec)
         .with_block(block.env.clone())
@@ -47,10 +49,13 @@ pub fn execute<P: DatabaseRef>(
                     })
                     .collect();
                 let writes = write_set(i, &state, |a| epochs.get(a), None);
-                final_state.apply(i, &writes);
+                final_state.apply(i, &writes)?;
                 evm.ctx.journaled_state.database.commit(state);
                 outputs.push(Ok(summarize(result_and_state.result)));
             }
+            // The state source failed: no receipt can say that.
+            Err(EVMError::Database(error)) => return Err(EngineError::PreState(error.to_string())),
+            // Invalid transactions are rejected and the block goes on.
             Err(error) => outputs.push(Err(error.to_string())),
         }
     }
@@ -58,7 +63,9 @@ pub fn execute<P: DatabaseRef>(
     let start = std::time::Instant::now();
     let output = BlockOutput {
         txs: receipts(block, outputs),
-        state: final_state.changes(pre, block.env.beneficiary, block.spec)?,
+        state: final_state
+            .changes(pre, block.env.beneficiary, block.spec)
+            .map_err(|e| EngineError::PreState(e.to_string()))?,
     };
     metrics.phase("assemble", start.elapsed());
     Ok(output)

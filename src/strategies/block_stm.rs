@@ -71,6 +71,11 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                     }
                     // The dependency finished meanwhile: execute again at once.
                 }
+                Execution::Failed { reason } => {
+                    return Err(EngineError::Invariant(format!(
+                        "transaction {idx} could not run: {reason}"
+                    )))
+                }
                 Execution::Done { writes, output } => {
                     let wrote_new_key = self.memory.record(version, &writes);
                     // Published before `finish_execution` marks the version executed (the

@@ -198,16 +198,12 @@ fn finished<T: TxnExecutor>(
     reads: ReadSet<Key<T>>,
     execution: Execution<Key<T>, Value<T>, Output<T>>,
 ) -> Result<Run<T>, EngineError> {
-    match execution {
-        Execution::Done { writes, output } => Ok(Run {
-            reads,
-            writes,
-            output,
-        }),
-        Execution::Blocked { on } => Err(EngineError::Invariant(format!(
-            "transaction {txn_idx} blocked on an estimate of {on}, which DAG validation never writes"
-        ))),
-    }
+    let (writes, output) = execution.into_done(txn_idx)?;
+    Ok(Run {
+        reads,
+        writes,
+        output,
+    })
 }
 
 /// Executes every transaction once against the pre-block state, in parallel.
@@ -512,7 +508,7 @@ mod tests {
                     }
                     (writes, output)
                 }
-                Execution::Blocked { .. } => unreachable!("no estimates in a sequential run"),
+                other => unreachable!("a sequential mock run ends: {other:?}"),
             })
             .collect()
     }

@@ -78,11 +78,7 @@ pub fn execute<T: TxnExecutor>(
             metrics.rounds += 1;
             (1, execute_against(txns, &committed, j).1)
         };
-        let Execution::Done { writes, output } = execution else {
-            return Err(EngineError::Invariant(format!(
-                "transaction {j} blocked on an estimate, which sequential validation never writes"
-            )));
-        };
+        let (writes, output) = execution.into_done(j)?;
         let version = Version::new(j, incarnation);
         for (key, value) in &writes {
             committed.upsert_sync(key.clone(), (version, value.clone()));

@@ -1,19 +1,18 @@
 //! `erc20`: token transfers on the ERC-20 contract of `contracts/ERC20.sol`.
 //!
-//! Knobs as `transfers` (`txs`, `accounts`, `hot`, `hot_accounts`, `seed`). Every account
-//! holds tokens; transaction `i` calls `transfer(recipient, amount)` from sender `i`
-//! (wrapping), so with `hot=0` and enough accounts the transfers touch disjoint balances.
+//! Planned by `pairs.rs` (its knobs), like `transfers`. Every sender holds tokens;
+//! transaction `i` calls `transfer(recipient, amount)`, so with `hot=0` and enough accounts
+//! the transfers touch disjoint balances.
 
 use revm::bytecode::Bytecode;
 use revm::primitives::{keccak256, Address, Bytes, U256};
 use revm::state::AccountInfo;
 
-use super::common::{block, contract, eoa, initial_balance, tx, Rng};
+use super::common::{block, contract, eoa, initial_balance, tx};
+use super::pairs::Plan;
 use super::spec::{SpecError, WorkloadSpec};
 use crate::evm::block::Block;
 use crate::evm::state::InMemoryState;
-
-pub const KNOBS: &[&str] = &["txs", "accounts", "hot", "hot_accounts", "seed"];
 
 /// Runtime bytecode of `contracts/ERC20.sol`, built by `contracts/build.sh`.
 const ERC20_RUNTIME: &str = include_str!("../../contracts/out/ERC20.runtime.hex");
@@ -82,66 +81,26 @@ pub fn deploy_token(
 }
 
 pub fn generate(spec: &WorkloadSpec) -> Result<(Block, InMemoryState), SpecError> {
-    spec.check_knobs(KNOBS)?;
-    let txs = spec.usize("txs", 1000)?;
-    let accounts = spec.usize("accounts", txs.saturating_mul(10).max(2))?;
-    let hot = spec.fraction("hot", 0.0)?;
-    let hot_accounts = spec.usize("hot_accounts", 4)?;
-    let mut rng = Rng::new(spec.u64("seed", 1)?);
-    if accounts < 2 {
-        return Err(spec.invalid("needs at least 2 accounts"));
-    }
-    if hot > 0.0 && (hot_accounts == 0 || hot_accounts >= accounts) {
-        return Err(spec.invalid("hot_accounts must be between 1 and accounts - 1"));
-    }
+    let mut plan = Plan::from_spec(spec)?;
     let token = contract(0);
     let mut state = InMemoryState::default();
-    let senders = txs.min(accounts);
-    for i in 0..accounts {
-        // Only senders pay gas; recipients need not exist as accounts.
-        if i < senders {
-            state.insert_account(eoa(i), AccountInfo::from_balance(initial_balance()));
-        }
+    // Only senders pay gas; recipients need not exist as accounts.
+    for i in 0..plan.senders {
+        state.insert_account(eoa(i), AccountInfo::from_balance(initial_balance()));
     }
     deploy_token(
         &mut state,
         token,
-        (0..senders).map(eoa),
+        (0..plan.senders).map(eoa),
         U256::from(10u64).pow(U256::from(24u64)),
     );
-    let cold: Vec<usize> = if senders < accounts {
-        rng.permutation(accounts - senders)
-            .into_iter()
-            .map(|i| senders + i)
-            .collect()
-    } else {
-        rng.permutation(accounts)
-    };
-    let mut nonces = vec![0u64; senders];
-    let mut list = Vec::with_capacity(txs);
-    for i in 0..txs {
-        let sender = i % senders;
-        let recipient = if rng.chance(hot) {
-            accounts - 1 - rng.below(hot_accounts as u64) as usize
-        } else {
-            let mut r = cold[i % cold.len()];
-            if r == sender {
-                r = (r + 1) % accounts;
-            }
-            r
-        };
-        let amount = U256::from(1 + rng.below(1_000_000));
-        let data = transfer_call(eoa(recipient), amount);
-        list.push(tx(
-            eoa(sender),
-            token,
-            U256::ZERO,
-            data,
-            nonces[sender],
-            100_000,
-        ));
-        nonces[sender] += 1;
+    let mut list = Vec::with_capacity(plan.txs);
+    for t in &plan.transfers {
+        let amount = U256::from(1 + plan.rng.below(1_000_000));
+        let data = transfer_call(eoa(t.recipient), amount);
+        list.push(tx(eoa(t.sender), token, U256::ZERO, data, t.nonce, 100_000));
     }
+    let (txs, accounts, hot) = (plan.txs, plan.accounts, plan.hot);
     Ok((
         block(
             format!("erc20:txs={txs},accounts={accounts},hot={hot}"),

@@ -2,6 +2,7 @@
 pub mod chain;
 pub mod common;
 pub mod erc20;
+pub mod pairs;
 pub mod spec;
 pub mod transfers;
 

@@ -2,8 +2,9 @@
 //! mutex-guarded ordered map of versions. Simple to trust; the baseline the lock-free
 //! implementation is benchmarked against.
 //!
-//! Lock order: a key's mutex is taken inside `scc`'s bucket lock, never the other way
-//! round, and no thread holds two key mutexes at once. `last_written[i]` is taken alone.
+//! Lock order: `last_written[i]`, then `scc`'s bucket lock, then that key's mutex. No thread
+//! holds two key mutexes or two `last_written` slots at once. (Not modelled under loom:
+//! `scc`'s bucket locks are invisible to it; the std mutexes here stay std under loom.)
 
 use std::collections::BTreeMap;
 use std::hash::Hash;
@@ -11,6 +12,12 @@ use std::sync::Mutex;
 
 use super::MvMemory;
 use crate::core::txn::{Incarnation, ReadResult, TxnIndex, Version};
+
+/// Locks one of this memory's std mutexes (std's even under loom: see the module docs).
+/// A poisoned mutex means a worker panicked holding it; the pool reports that panic.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 #[derive(Debug)]
 enum Entry<V> {
@@ -22,12 +29,6 @@ pub struct LockedMvMemory<K, V> {
     data: scc::HashMap<K, Mutex<BTreeMap<TxnIndex, Entry<V>>>>,
     /// The keys each transaction's last recorded incarnation wrote.
     last_written: Vec<Mutex<Vec<K>>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A poisoned lock means a worker panicked while holding it; the pool reports that
-    // panic, so the data behind it is never trusted again.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl<K, V> MvMemory<K, V> for LockedMvMemory<K, V>

@@ -1,0 +1,88 @@
+//! Who sends to whom: the sender/recipient plan that `transfers` and `erc20` share.
+//!
+//! Knobs: `txs` (default 1000), `accounts` (default 10 x txs), `hot` (fraction of
+//! transactions whose recipient is in a hot set, default 0), `hot_accounts` (size of the
+//! hot set, the last accounts, default 4), `seed` (default 1).
+//! Senders are accounts `0..txs` (wrapping when `accounts < txs`, which chains the nonces
+//! of a reused sender); a cold recipient comes from a seeded permutation of the accounts
+//! that send nothing, so with `hot=0` and enough accounts no two transactions touch the
+//! same account.
+
+use super::common::Rng;
+use super::spec::{SpecError, WorkloadSpec};
+
+pub const KNOBS: &[&str] = &["txs", "accounts", "hot", "hot_accounts", "seed"];
+
+/// One planned transfer.
+#[derive(Clone, Copy, Debug)]
+pub struct Transfer {
+    pub sender: usize,
+    pub recipient: usize,
+    pub nonce: u64,
+}
+
+pub struct Plan {
+    pub txs: usize,
+    pub accounts: usize,
+    pub hot: f64,
+    /// Accounts `0..senders` send.
+    pub senders: usize,
+    pub transfers: Vec<Transfer>,
+    /// The generator, positioned after the plan, for the workload's own draws.
+    pub rng: Rng,
+}
+
+impl Plan {
+    pub fn from_spec(spec: &WorkloadSpec) -> Result<Self, SpecError> {
+        spec.check_knobs(KNOBS)?;
+        let txs = spec.usize("txs", 1000)?;
+        let accounts = spec.usize("accounts", txs.saturating_mul(10).max(2))?;
+        let hot = spec.fraction("hot", 0.0)?;
+        let hot_accounts = spec.usize("hot_accounts", 4)?;
+        let mut rng = Rng::new(spec.u64("seed", 1)?);
+        if accounts < 2 {
+            return Err(spec.invalid("needs at least 2 accounts"));
+        }
+        if hot > 0.0 && (hot_accounts == 0 || hot_accounts >= accounts) {
+            return Err(spec.invalid("hot_accounts must be between 1 and accounts - 1"));
+        }
+        let senders = txs.min(accounts);
+        let cold: Vec<usize> = if senders < accounts {
+            rng.permutation(accounts - senders)
+                .into_iter()
+                .map(|i| senders + i)
+                .collect()
+        } else {
+            rng.permutation(accounts)
+        };
+        let mut nonces = vec![0u64; senders];
+        let mut transfers = Vec::with_capacity(txs);
+        for i in 0..txs {
+            let sender = i % senders;
+            let recipient = if rng.chance(hot) {
+                accounts - 1 - rng.below(hot_accounts as u64) as usize
+            } else {
+                let r = cold[i % cold.len()];
+                if r == sender {
+                    (r + 1) % accounts
+                } else {
+                    r
+                }
+            };
+            transfers.push(Transfer {
+                sender,
+                recipient,
+                nonce: nonces[sender],
+            });
+            nonces[sender] += 1;
+        }
+        Ok(Self {
+            txs,
+            accounts,
+            hot,
+            senders,
+            transfers,
+            rng,
+        })
+    }
+}

@@ -1,0 +1,72 @@
+//! The differential check the integration tests share: every strategy, at every thread
+//! count, repeated, gives exactly the sequential output.
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use stmlab::evm::block::Block;
+use stmlab::evm::output::BlockOutput;
+use stmlab::evm::state::InMemoryState;
+use stmlab::{execute_block, Strategy};
+
+pub const THREADS: [usize; 4] = [1, 2, 4, 8];
+/// A block whose strategies have not all finished after this long is reported as a hang.
+const WATCHDOG: Duration = Duration::from_secs(120);
+
+/// Runs `block` with every strategy at every thread count, `repeats` times, checks each
+/// output equals the sequential one (and that nothing fell back to sequential), and
+/// returns the sequential output. A run that hangs fails after a watchdog.
+pub fn check_all_strategies(block: &Block, state: &InMemoryState, repeats: usize) -> BlockOutput {
+    let (block, state) = (block.clone(), state.clone());
+    let label = block.label.clone();
+    let (done_tx, done_rx) = mpsc::channel();
+    let worker = thread::spawn(move || {
+        let out = check_unwatched(&block, &state, repeats);
+        let _ = done_tx.send(());
+        out
+    });
+    match done_rx.recv_timeout(WATCHDOG) {
+        Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Ok(out) => out,
+            Err(panic) => std::panic::resume_unwind(panic),
+        },
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{label}: no result after {WATCHDOG:?}: some strategy hangs")
+        }
+    }
+}
+
+fn check_unwatched(block: &Block, state: &InMemoryState, repeats: usize) -> BlockOutput {
+    let label = &block.label;
+    let expected = execute_block(block, state, Strategy::Sequential, 1)
+        .unwrap_or_else(|e| panic!("{label}: sequential failed: {e}"))
+        .output;
+    assert_eq!(
+        expected.txs.len(),
+        block.txs.len(),
+        "{label}: one outcome per transaction"
+    );
+    for &strategy in Strategy::ALL.iter().filter(|s| **s != Strategy::Sequential) {
+        for threads in THREADS {
+            for repeat in 0..repeats {
+                let got = execute_block(block, state, strategy, threads)
+                    .unwrap_or_else(|e| panic!("{label}: {strategy} at {threads} threads: {e}"));
+                if let Some(diff) = got.output.first_difference(&expected) {
+                    panic!("{label}: {strategy} at {threads} threads (repeat {repeat}): {diff}");
+                }
+                // `first_difference` describes; `==` is the definition (logs included).
+                assert!(
+                    got.output == expected,
+                    "{label}: {strategy} at {threads} threads (repeat {repeat}): outputs differ"
+                );
+                assert!(
+                    got.metrics.fell_back.is_none(),
+                    "{label}: {strategy} at {threads} threads fell back: {:?}",
+                    got.metrics.fell_back
+                );
+            }
+        }
+    }
+    expected
+}
