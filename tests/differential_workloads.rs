@@ -8,9 +8,17 @@ use stmlab::workloads;
 
 const REPEATS: usize = 3;
 
+/// Also checks that sequential execution included every transaction and none reverted:
+/// a generator whose transactions fail would measure nothing.
 fn check(spec: &str) {
     let (block, state) = workloads::from_spec(spec).unwrap();
-    common::check_all_strategies(&block, &state, REPEATS);
+    let expected = common::check_all_strategies(&block, &state, REPEATS);
+    for (i, t) in expected.txs.iter().enumerate() {
+        let receipt = t
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{spec}: tx {i} rejected: {e}"));
+        assert!(receipt.success, "{spec}: tx {i} reverted");
+    }
 }
 
 #[test]
@@ -41,4 +49,44 @@ fn erc20_hot() {
 #[test]
 fn chain() {
     check("chain:txs=200");
+}
+
+#[test]
+fn amm_independent() {
+    check("amm:txs=200,pools=200");
+}
+
+#[test]
+fn amm_few_pools() {
+    check("amm:txs=200,pools=4");
+}
+
+#[test]
+fn amm_hot() {
+    check("amm:txs=200,pools=200,hot=0.5");
+}
+
+#[test]
+fn amm_one_pool() {
+    check("amm:txs=100,pools=1");
+}
+
+#[test]
+fn compute_independent() {
+    check("compute:txs=200,iters=20,shared=0");
+}
+
+#[test]
+fn compute_shared() {
+    check("compute:txs=200,iters=20,shared=0.3");
+}
+
+#[test]
+fn mixed() {
+    check("mixed:txs=300");
+}
+
+#[test]
+fn mixed_hot() {
+    check("mixed:txs=300,transfers=0.5,erc20=0.3,amm=0.2,accounts=200,pools=4,hot=0.3");
 }

@@ -44,11 +44,26 @@ struct Counters {
     suspensions: AtomicU64,
 }
 
+type Slot<T> = CachePadded<Mutex<Option<Arc<Record<T>>>>>;
+
+/// One block's Block-STM run: the shared state every worker works on. `execute` runs it on
+/// a pool of scoped threads; the loom models run `work` on loom threads, so they check this
+/// very loop.
+pub struct BlockStm<T: TxnExecutor, M> {
+    memory: M,
+    scheduler: Scheduler,
+    records: Vec<Slot<T>>,
+    counters: Counters,
+    /// Set by a worker that hit an error, so the others stop instead of waiting for a
+    /// `done` that will never come.
+    failed: AtomicBool,
+}
+
 struct Worker<'a, T: TxnExecutor, M> {
     txns: &'a T,
     memory: &'a M,
     scheduler: &'a Scheduler,
-    records: &'a [CachePadded<Mutex<Option<Arc<Record<T>>>>>],
+    records: &'a [Slot<T>],
     counters: &'a Counters,
 }
 
@@ -134,6 +149,73 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
     }
 }
 
+impl<T, M> BlockStm<T, M>
+where
+    T: TxnExecutor,
+    M: MvMemory<T::Key, T::Value>,
+{
+    pub fn new(num_txns: usize) -> Self {
+        Self {
+            memory: M::new(num_txns),
+            scheduler: Scheduler::new(num_txns),
+            records: (0..num_txns)
+                .map(|_| CachePadded::new(Mutex::new(None)))
+                .collect(),
+            counters: Counters::default(),
+            failed: AtomicBool::new(false),
+        }
+    }
+
+    /// One worker's loop, until the block is done (or some worker failed).
+    pub fn work(&self, txns: &T) -> Result<(), EngineError> {
+        Worker {
+            txns,
+            memory: &self.memory,
+            scheduler: &self.scheduler,
+            records: &self.records,
+            counters: &self.counters,
+        }
+        .run(&self.failed)
+    }
+
+    /// The last recorded execution of every transaction (call once every worker returned).
+    pub fn finish(
+        self,
+        metrics: &mut Metrics,
+    ) -> Result<Vec<TxnResult<T::Key, T::Value, T::Output>>, EngineError> {
+        if !self.scheduler.done() {
+            return Err(EngineError::Invariant(
+                "block-stm finished before the scheduler was done".into(),
+            ));
+        }
+        let counters = &self.counters;
+        metrics.executions += counters.executions.load(Ordering::Relaxed);
+        metrics.validations += counters.validations.load(Ordering::Relaxed);
+        metrics.aborts += counters.aborts.load(Ordering::Relaxed);
+        metrics.suspensions += counters.suspensions.load(Ordering::Relaxed);
+        self.records
+            .into_iter()
+            .enumerate()
+            .map(|(i, slot)| {
+                let record = slot
+                    .into_inner()
+                    .into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .ok_or_else(|| {
+                        EngineError::Invariant(format!("transaction {i} never executed"))
+                    })?;
+                let record = Arc::try_unwrap(record).map_err(|_| {
+                    EngineError::Invariant(format!("record of transaction {i} still shared"))
+                })?;
+                Ok(TxnResult {
+                    writes: record.writes,
+                    output: record.output,
+                })
+            })
+            .collect()
+    }
+}
+
 pub fn execute<T, M>(
     txns: &T,
     threads: usize,
@@ -143,46 +225,11 @@ where
     T: TxnExecutor,
     M: MvMemory<T::Key, T::Value>,
 {
-    let n = txns.num_txns();
     let start = Instant::now();
-    let memory = M::new(n);
-    let scheduler = Scheduler::new(n);
-    let records: Vec<CachePadded<Mutex<Option<Arc<Record<T>>>>>> =
-        (0..n).map(|_| CachePadded::new(Mutex::new(None))).collect();
-    let counters = Counters::default();
-    let failed = AtomicBool::new(false);
-    let worker = Worker {
-        txns,
-        memory: &memory,
-        scheduler: &scheduler,
-        records: &records,
-        counters: &counters,
-    };
-    let outcomes = run_workers(threads, |_| worker.run(&failed))?;
-    for outcome in outcomes {
+    let run = BlockStm::<T, M>::new(txns.num_txns());
+    for outcome in run_workers(threads, |_| run.work(txns))? {
         outcome?;
     }
-    metrics.executions += counters.executions.load(Ordering::Relaxed);
-    metrics.validations += counters.validations.load(Ordering::Relaxed);
-    metrics.aborts += counters.aborts.load(Ordering::Relaxed);
-    metrics.suspensions += counters.suspensions.load(Ordering::Relaxed);
     metrics.phase("execute+validate", start.elapsed());
-    records
-        .into_iter()
-        .enumerate()
-        .map(|(i, slot)| {
-            let record = slot
-                .into_inner()
-                .into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .ok_or_else(|| EngineError::Invariant(format!("transaction {i} never executed")))?;
-            let record = Arc::try_unwrap(record).map_err(|_| {
-                EngineError::Invariant(format!("record of transaction {i} still shared"))
-            })?;
-            Ok(TxnResult {
-                writes: record.writes,
-                output: record.output,
-            })
-        })
-        .collect()
+    run.finish(metrics)
 }

@@ -1,8 +1,10 @@
-//! What the generators share: a seeded RNG, account addresses, the block environment.
+//! What the generators share: a seeded RNG, account addresses, the block environment,
+//! and the few ABI pieces the contract workloads need (runtime code, calldata, mapping slots).
 
+use revm::bytecode::Bytecode;
 use revm::context::{BlockEnv, TxEnv};
 use revm::primitives::hardfork::SpecId;
-use revm::primitives::{Address, Bytes, TxKind, U256};
+use revm::primitives::{keccak256, Address, Bytes, TxKind, U256};
 
 use crate::evm::block::Block;
 
@@ -24,9 +26,14 @@ impl Rng {
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
     }
-    /// True with probability `p`.
+    /// Uniform in `[0, 1)`, 53 bits.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// True with probability `p`. Draws nothing when `p` is 0, so a knob left at 0 does
+    /// not shift the rest of the sequence.
     pub fn chance(&mut self, p: f64) -> bool {
-        p > 0.0 && (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64 <= p
+        p > 0.0 && self.unit() <= p
     }
     /// A seeded permutation of `0..n` (Fisher-Yates).
     pub fn permutation(&mut self, n: usize) -> Vec<usize> {
@@ -108,4 +115,40 @@ pub fn tx(
         chain_id: Some(1),
         ..Default::default()
     }
+}
+
+/// Runtime bytecode from the hex text of `contracts/out/<Name>.runtime.hex`.
+pub fn runtime_code(hex: &str) -> Bytecode {
+    let bytes = alloy_primitives::hex::decode(hex.trim())
+        .expect("contracts/out/*.runtime.hex is hex (checked by the workloads' tests)");
+    Bytecode::new_raw(Bytes::from(bytes))
+}
+
+/// An address as an ABI word (left-padded with zeros).
+pub fn address_word(a: Address) -> U256 {
+    U256::from_be_slice(a.as_slice())
+}
+
+/// Calldata: a 4-byte selector followed by static 32-byte arguments.
+pub fn call_data(selector: [u8; 4], args: &[U256]) -> Bytes {
+    let mut data = Vec::with_capacity(4 + 32 * args.len());
+    data.extend_from_slice(&selector);
+    for a in args {
+        data.extend_from_slice(&a.to_be_bytes::<32>());
+    }
+    Bytes::from(data)
+}
+
+/// Solidity's slot of `mapping(address => ..)` at `slot`, key `key`:
+/// `keccak256(abi.encode(key, slot))`.
+pub fn mapping_slot(key: Address, slot: U256) -> U256 {
+    word_mapping_slot(address_word(key), slot)
+}
+
+/// The same for a key that is already a word (nested mappings).
+pub fn word_mapping_slot(key: U256, slot: U256) -> U256 {
+    let mut buf = [0u8; 64];
+    buf[..32].copy_from_slice(&key.to_be_bytes::<32>());
+    buf[32..].copy_from_slice(&slot.to_be_bytes::<32>());
+    U256::from_be_bytes(keccak256(buf).0)
 }

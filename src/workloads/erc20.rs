@@ -5,11 +5,15 @@
 //! the transfers touch disjoint balances.
 
 use revm::bytecode::Bytecode;
-use revm::primitives::{keccak256, Address, Bytes, U256};
+use revm::context::TxEnv;
+use revm::primitives::{Address, Bytes, U256};
 use revm::state::AccountInfo;
 
-use super::common::{block, contract, eoa, initial_balance, tx};
-use super::pairs::Plan;
+use super::common::{
+    address_word, block, call_data, contract, eoa, initial_balance, mapping_slot, runtime_code, tx,
+    Rng,
+};
+use super::pairs::{Plan, Transfer};
 use super::spec::{SpecError, WorkloadSpec};
 use crate::evm::block::Block;
 use crate::evm::state::InMemoryState;
@@ -20,11 +24,11 @@ const ERC20_RUNTIME: &str = include_str!("../../contracts/out/ERC20.runtime.hex"
 const TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
 /// `transferFrom(address,address,uint256)`.
 pub const TRANSFER_FROM: [u8; 4] = [0x23, 0xb8, 0x72, 0xdd];
+/// Gas limit of a generated token transfer (it uses about 51,000 at most).
+pub const TRANSFER_GAS: u64 = 100_000;
 
 pub fn erc20_code() -> Bytecode {
-    let bytes = alloy_primitives::hex::decode(ERC20_RUNTIME.trim())
-        .expect("contracts/out/ERC20.runtime.hex is hex (checked by a test)");
-    Bytecode::new_raw(Bytes::from(bytes))
+    runtime_code(ERC20_RUNTIME)
 }
 
 /// Storage slot of `balanceOf[holder]` (mapping at slot 0).
@@ -34,28 +38,12 @@ pub fn balance_slot(holder: Address) -> U256 {
 
 /// Storage slot of `allowance[owner][spender]` (nested mapping at slot 1).
 pub fn allowance_slot(owner: Address, spender: Address) -> U256 {
-    let inner = mapping_slot(owner, U256::from(1));
-    let mut buf = [0u8; 64];
-    buf[12..32].copy_from_slice(spender.as_slice());
-    buf[32..].copy_from_slice(&inner.to_be_bytes::<32>());
-    U256::from_be_bytes(keccak256(buf).0)
-}
-
-fn mapping_slot(key: Address, slot: U256) -> U256 {
-    let mut buf = [0u8; 64];
-    buf[12..32].copy_from_slice(key.as_slice());
-    buf[32..].copy_from_slice(&slot.to_be_bytes::<32>());
-    U256::from_be_bytes(keccak256(buf).0)
+    mapping_slot(spender, mapping_slot(owner, U256::from(1)))
 }
 
 /// Calldata of `transfer(to, amount)`.
 pub fn transfer_call(to: Address, amount: U256) -> Bytes {
-    let mut data = Vec::with_capacity(68);
-    data.extend_from_slice(&TRANSFER);
-    data.extend_from_slice(&[0u8; 12]);
-    data.extend_from_slice(to.as_slice());
-    data.extend_from_slice(&amount.to_be_bytes::<32>());
-    Bytes::from(data)
+    call_data(TRANSFER, &[address_word(to), amount])
 }
 
 /// Deploys a token at `address` holding `supply_each` for each of `holders`.
@@ -65,6 +53,23 @@ pub fn deploy_token(
     holders: impl IntoIterator<Item = Address>,
     supply_each: U256,
 ) {
+    deploy_token_with(
+        state,
+        address,
+        holders.into_iter().map(|h| (h, supply_each)),
+        [],
+    );
+}
+
+/// Deploys a token at `address` with the given `(holder, balance)` entries (a holder
+/// listed twice gets the sum) and `(owner, spender, allowance)` entries; `totalSupply`
+/// is the sum of the balances.
+pub fn deploy_token_with(
+    state: &mut InMemoryState,
+    address: Address,
+    balances: impl IntoIterator<Item = (Address, U256)>,
+    allowances: impl IntoIterator<Item = (Address, Address, U256)>,
+) {
     state.insert_account(
         address,
         AccountInfo {
@@ -73,11 +78,46 @@ pub fn deploy_token(
         },
     );
     let mut total = U256::ZERO;
-    for h in holders {
-        state.insert_storage(address, balance_slot(h), supply_each);
-        total += supply_each;
+    for (holder, amount) in balances {
+        let slot = balance_slot(holder);
+        let old = state
+            .storage
+            .get(&address)
+            .and_then(|s| s.get(&slot))
+            .copied()
+            .unwrap_or_default();
+        state.insert_storage(address, slot, old + amount);
+        total += amount;
+    }
+    for (owner, spender, amount) in allowances {
+        state.insert_storage(address, allowance_slot(owner, spender), amount);
     }
     state.insert_storage(address, U256::from(2), total);
+}
+
+/// The token of a `transfers`-style plan: every sender of `plan` holds 10^24 units.
+pub fn deploy_plan_token(state: &mut InMemoryState, token: Address, plan: &Plan) {
+    deploy_token(
+        state,
+        token,
+        (0..plan.senders).map(eoa),
+        U256::from(10u64).pow(U256::from(24u64)),
+    );
+}
+
+/// The planned transfer `t` as a `token.transfer(recipient, amount)` transaction, with an
+/// amount drawn from `rng`.
+pub fn transfer_tx(token: Address, t: &Transfer, rng: &mut Rng) -> TxEnv {
+    let amount = U256::from(1 + rng.below(1_000_000));
+    let data = transfer_call(eoa(t.recipient), amount);
+    tx(
+        eoa(t.sender),
+        token,
+        U256::ZERO,
+        data,
+        t.nonce,
+        TRANSFER_GAS,
+    )
 }
 
 pub fn generate(spec: &WorkloadSpec) -> Result<(Block, InMemoryState), SpecError> {
@@ -88,18 +128,12 @@ pub fn generate(spec: &WorkloadSpec) -> Result<(Block, InMemoryState), SpecError
     for i in 0..plan.senders {
         state.insert_account(eoa(i), AccountInfo::from_balance(initial_balance()));
     }
-    deploy_token(
-        &mut state,
-        token,
-        (0..plan.senders).map(eoa),
-        U256::from(10u64).pow(U256::from(24u64)),
-    );
-    let mut list = Vec::with_capacity(plan.txs);
-    for t in &plan.transfers {
-        let amount = U256::from(1 + plan.rng.below(1_000_000));
-        let data = transfer_call(eoa(t.recipient), amount);
-        list.push(tx(eoa(t.sender), token, U256::ZERO, data, t.nonce, 100_000));
-    }
+    deploy_plan_token(&mut state, token, &plan);
+    let list = plan
+        .transfers
+        .iter()
+        .map(|t| transfer_tx(token, t, &mut plan.rng))
+        .collect();
     let (txs, accounts, hot) = (plan.txs, plan.accounts, plan.hot);
     Ok((
         block(

@@ -1,7 +1,10 @@
 //! Generated workloads, deterministic from a seed, with knobs for size and contention.
+pub mod amm;
 pub mod chain;
 pub mod common;
+pub mod compute;
 pub mod erc20;
+pub mod mixed;
 pub mod pairs;
 pub mod spec;
 pub mod transfers;
@@ -17,6 +20,9 @@ pub fn generate(spec: &WorkloadSpec) -> Result<(Block, InMemoryState), SpecError
         "transfers" => transfers::generate(spec),
         "erc20" => erc20::generate(spec),
         "chain" => chain::generate(spec),
+        "amm" => amm::generate(spec),
+        "compute" => compute::generate(spec),
+        "mixed" => mixed::generate(spec),
         other => Err(SpecError::UnknownWorkload(other.into())),
     }
 }

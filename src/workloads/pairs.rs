@@ -8,7 +8,10 @@
 //! that send nothing, so with `hot=0` and enough accounts no two transactions touch the
 //! same account.
 
-use super::common::Rng;
+use revm::context::TxEnv;
+use revm::primitives::{Bytes, U256};
+
+use super::common::{eoa, tx, Rng};
 use super::spec::{SpecError, WorkloadSpec};
 
 pub const KNOBS: &[&str] = &["txs", "accounts", "hot", "hot_accounts", "seed"];
@@ -19,6 +22,22 @@ pub struct Transfer {
     pub sender: usize,
     pub recipient: usize,
     pub nonce: u64,
+}
+
+impl Transfer {
+    /// This transfer as a plain ETH transfer of 1 to 10^9 wei drawn from `rng` (what
+    /// `transfers` sends).
+    pub fn eth_tx(&self, rng: &mut Rng) -> TxEnv {
+        let value = U256::from(1 + rng.below(1_000_000_000));
+        tx(
+            eoa(self.sender),
+            eoa(self.recipient),
+            value,
+            Bytes::new(),
+            self.nonce,
+            21_000,
+        )
+    }
 }
 
 pub struct Plan {
@@ -33,13 +52,22 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The plan of a `transfers` or `erc20` spec: checks the knobs, then [`Plan::build`]
+    /// with `txs` and an RNG seeded from `seed`.
     pub fn from_spec(spec: &WorkloadSpec) -> Result<Self, SpecError> {
         spec.check_knobs(KNOBS)?;
         let txs = spec.usize("txs", 1000)?;
+        let rng = Rng::new(spec.u64("seed", 1)?);
+        Self::build(spec, txs, rng)
+    }
+
+    /// Plans `txs` transfers with `spec`'s `accounts`, `hot` and `hot_accounts` knobs
+    /// (defaults as above, `accounts` from this `txs`), drawing from `rng`. Checks no
+    /// knob: the caller does, so a workload that embeds this plan (`mixed`) has its own list.
+    pub fn build(spec: &WorkloadSpec, txs: usize, mut rng: Rng) -> Result<Self, SpecError> {
         let accounts = spec.usize("accounts", txs.saturating_mul(10).max(2))?;
         let hot = spec.fraction("hot", 0.0)?;
         let hot_accounts = spec.usize("hot_accounts", 4)?;
-        let mut rng = Rng::new(spec.u64("seed", 1)?);
         if accounts < 2 {
             return Err(spec.invalid("needs at least 2 accounts"));
         }

@@ -27,7 +27,7 @@ pub enum SpecError {
         knob: String,
         known: String,
     },
-    #[error("unknown workload {0:?} (known: transfers, erc20, chain)")]
+    #[error("unknown workload {0:?} (known: transfers, erc20, chain, amm, compute, mixed)")]
     UnknownWorkload(String),
     #[error("workload {workload}: {reason}")]
     Invalid { workload: String, reason: String },

@@ -1,10 +1,9 @@
 //! `transfers`: plain ETH transfers, planned by `pairs.rs` (its knobs). Every account
 //! exists with a balance.
 
-use revm::primitives::{Bytes, U256};
 use revm::state::AccountInfo;
 
-use super::common::{block, eoa, initial_balance, tx};
+use super::common::{block, eoa, initial_balance};
 use super::pairs::Plan;
 use super::spec::{SpecError, WorkloadSpec};
 use crate::evm::block::Block;
@@ -16,18 +15,11 @@ pub fn generate(spec: &WorkloadSpec) -> Result<(Block, InMemoryState), SpecError
     for i in 0..plan.accounts {
         state.insert_account(eoa(i), AccountInfo::from_balance(initial_balance()));
     }
-    let mut list = Vec::with_capacity(plan.txs);
-    for t in &plan.transfers {
-        let value = U256::from(1 + plan.rng.below(1_000_000_000));
-        list.push(tx(
-            eoa(t.sender),
-            eoa(t.recipient),
-            value,
-            Bytes::new(),
-            t.nonce,
-            21_000,
-        ));
-    }
+    let list = plan
+        .transfers
+        .iter()
+        .map(|t| t.eth_tx(&mut plan.rng))
+        .collect();
     let (txs, accounts, hot) = (plan.txs, plan.accounts, plan.hot);
     Ok((
         block(
