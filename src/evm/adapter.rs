@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use crate::core::FastHash;
+
 use revm::bytecode::Bytecode;
 use revm::database_interface::DBErrorMarker;
 use revm::primitives::{Address, B256, U256};
@@ -35,7 +37,7 @@ pub struct TxnDb<'a, S, P> {
     /// The accounts this execution read, as returned to revm (the beneficiary with its
     /// fees added): storage reads need the account's storage epoch, and the write set
     /// leaves out accounts whose value did not change.
-    accounts: HashMap<Address, AccountValue>,
+    accounts: HashMap<Address, AccountValue, FastHash>,
 }
 
 impl<'a, S, P> TxnDb<'a, S, P>
@@ -49,12 +51,12 @@ where
             pre,
             txn_idx,
             beneficiary,
-            accounts: HashMap::new(),
+            accounts: HashMap::default(),
         }
     }
 
     /// The accounts read, for building the write set.
-    pub fn accounts_read(&self) -> &HashMap<Address, AccountValue> {
+    pub fn accounts_read(&self) -> &HashMap<Address, AccountValue, FastHash> {
         &self.accounts
     }
 

@@ -13,13 +13,14 @@ use super::executor::EvmTxOutput;
 use super::location::{AccountValue, EvmValue, Location};
 use super::output::{AccountChange, AccountSummary, BlockOutput, Receipt, StateChanges};
 use crate::core::txn::TxnIndex;
+use crate::core::FastHash;
 use crate::error::EngineError;
 
 /// The block's state at its end, built by applying write sets in block order.
 #[derive(Default)]
 pub struct FinalState {
-    accounts: HashMap<Address, (AccountValue, TxnIndex)>,
-    slots: HashMap<(Address, U256), (U256, TxnIndex)>,
+    accounts: HashMap<Address, (AccountValue, TxnIndex), FastHash>,
+    slots: HashMap<(Address, U256), (U256, TxnIndex), FastHash>,
     fees: Vec<(TxnIndex, U256)>,
 }
 

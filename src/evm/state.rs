@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 
+use crate::core::FastHash;
+
 use revm::bytecode::Bytecode;
 use revm::database_interface::DBErrorMarker;
 use revm::primitives::{keccak256, Address, B256, U256};
@@ -13,10 +15,10 @@ use revm::DatabaseRef;
 /// A read-only pre-block state held in hash maps.
 #[derive(Clone, Debug, Default)]
 pub struct InMemoryState {
-    pub accounts: HashMap<Address, AccountInfo>,
-    pub storage: HashMap<Address, HashMap<U256, U256>>,
-    pub bytecodes: HashMap<B256, Bytecode>,
-    pub block_hashes: HashMap<u64, B256>,
+    pub accounts: HashMap<Address, AccountInfo, FastHash>,
+    pub storage: HashMap<Address, HashMap<U256, U256, FastHash>, FastHash>,
+    pub bytecodes: HashMap<B256, Bytecode, FastHash>,
+    pub block_hashes: HashMap<u64, B256, FastHash>,
 }
 
 /// The in-memory state never fails; this is its (uninhabited) error.

@@ -18,9 +18,10 @@ use super::pool::map_indices;
 use crate::core::metrics::Metrics;
 use crate::core::read_set::{ReadSet, RecordingView};
 use crate::core::txn::{Execution, ReadResult, TxnExecutor, TxnIndex, TxnResult, Version};
+use crate::core::FastHash;
 use crate::error::EngineError;
 
-type Committed<K, V> = scc::HashMap<K, (Version, V)>;
+type Committed<K, V> = scc::HashMap<K, (Version, V), FastHash>;
 type Attempt<T> = (
     ReadSet<<T as TxnExecutor>::Key>,
     Execution<<T as TxnExecutor>::Key, <T as TxnExecutor>::Value, <T as TxnExecutor>::Output>,
@@ -53,7 +54,7 @@ pub fn execute<T: TxnExecutor>(
     metrics: &mut Metrics,
 ) -> Result<Vec<TxnResult<T::Key, T::Value, T::Output>>, EngineError> {
     let n = txns.num_txns();
-    let committed: Committed<T::Key, T::Value> = scc::HashMap::default();
+    let committed: Committed<T::Key, T::Value> = scc::HashMap::with_hasher(FastHash::default());
 
     // Phase 1: every transaction once, in parallel, against the pre-block state.
     let start = Instant::now();

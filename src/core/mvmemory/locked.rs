@@ -10,8 +10,9 @@ use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::sync::Mutex;
 
-use super::MvMemory;
+use super::{diff_write_sets, MvMemory};
 use crate::core::txn::{Incarnation, ReadResult, TxnIndex, Version};
+use crate::core::FastHash;
 
 /// Locks one of this memory's std mutexes (std's even under loom: see the module docs).
 /// A poisoned mutex means a worker panicked holding it; the pool reports that panic.
@@ -26,7 +27,7 @@ enum Entry<V> {
 }
 
 pub struct LockedMvMemory<K, V> {
-    data: scc::HashMap<K, Mutex<BTreeMap<TxnIndex, Entry<V>>>>,
+    data: scc::HashMap<K, Mutex<BTreeMap<TxnIndex, Entry<V>>>, FastHash>,
     /// The keys each transaction's last recorded incarnation wrote.
     last_written: Vec<Mutex<Vec<K>>>,
 }
@@ -38,7 +39,7 @@ where
 {
     fn new(num_txns: usize) -> Self {
         Self {
-            data: scc::HashMap::default(),
+            data: scc::HashMap::with_hasher(FastHash::default()),
             last_written: (0..num_txns).map(|_| Mutex::new(Vec::new())).collect(),
         }
     }
@@ -50,20 +51,9 @@ where
             lock(entry.get()).insert(idx, Entry::Written(version.incarnation, value.clone()));
         }
         let mut last = lock(&self.last_written[idx]);
-        let mut wrote_new = false;
-        let new_keys: std::collections::HashSet<&K> = writes.iter().map(|(k, _)| k).collect();
-        let old_keys: std::collections::HashSet<&K> = last.iter().collect();
-        for key in last.iter() {
-            if !new_keys.contains(key) {
-                self.data.read_sync(key, |_, m| lock(m).remove(&idx));
-            }
-        }
-        for key in &new_keys {
-            if !old_keys.contains(key) {
-                wrote_new = true;
-                break;
-            }
-        }
+        let wrote_new = diff_write_sets(&last, writes, |key| {
+            self.data.read_sync(key, |_, m| lock(m).remove(&idx));
+        });
         *last = writes.iter().map(|(k, _)| k.clone()).collect();
         wrote_new
     }

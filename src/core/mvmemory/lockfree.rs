@@ -4,7 +4,6 @@
 //! no lock either; inserting a key never seen before goes through `HashIndex`'s insert,
 //! once per key and block.
 
-use std::collections::HashSet;
 use std::hash::Hash;
 use std::sync::Arc;
 
@@ -12,12 +11,13 @@ use crossbeam_epoch::{self as epoch, Atomic, Owned};
 use crossbeam_utils::CachePadded;
 
 use super::version_list::{Entry, VersionList};
-use super::MvMemory;
+use super::{diff_write_sets, MvMemory};
 use crate::core::txn::{ReadResult, TxnIndex, Version};
+use crate::core::FastHash;
 use crate::sync::Ordering;
 
 pub struct LockFreeMvMemory<K: 'static, V: 'static> {
-    data: scc::HashIndex<K, Arc<VersionList<V>>>,
+    data: scc::HashIndex<K, Arc<VersionList<V>>, FastHash>,
     /// The keys each transaction's last recorded incarnation wrote. Only the worker that
     /// holds the transaction (executing it, or aborting it) touches its slot, and the
     /// scheduler's status lock orders those workers one after another.
@@ -60,7 +60,7 @@ where
 {
     fn new(num_txns: usize) -> Self {
         Self {
-            data: scc::HashIndex::default(),
+            data: scc::HashIndex::with_hasher(FastHash::default()),
             last_written: (0..num_txns)
                 .map(|_| CachePadded::new(Atomic::new(Vec::new())))
                 .collect(),
@@ -74,14 +74,9 @@ where
                 .set(idx, Entry::Written(version.incarnation, value.clone()));
         }
         let old = self.last_keys(idx);
-        let new_keys: HashSet<&K> = writes.iter().map(|(k, _)| k).collect();
-        for key in &old {
-            if !new_keys.contains(key) {
-                self.list(key).set(idx, Entry::Removed);
-            }
-        }
-        let old_keys: HashSet<&K> = old.iter().collect();
-        let wrote_new = new_keys.iter().any(|k| !old_keys.contains(k));
+        let wrote_new = diff_write_sets(&old, writes, |key| {
+            self.list(key).set(idx, Entry::Removed);
+        });
         let keys: Vec<K> = writes.iter().map(|(k, _)| k.clone()).collect();
         let guard = &epoch::pin();
         // Release: the next holder's Acquire load sees the vector's contents.

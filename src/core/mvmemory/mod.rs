@@ -13,6 +13,9 @@ pub mod lockfree;
 #[allow(unsafe_code)]
 mod version_list;
 
+use std::collections::HashSet;
+use std::hash::Hash;
+
 use crate::core::read_set::ReadSet;
 use crate::core::txn::{ReadResult, TxnIndex, Version};
 
@@ -46,5 +49,34 @@ pub trait MvMemory<K, V>: Send + Sync {
             ReadResult::Estimate(_) => Err(()),
             other => Ok(other.origin()),
         })
+    }
+}
+
+/// Compares a transaction's previous write set (`old` keys) with its new one: calls
+/// `removed` for every old key no longer written, and returns whether the new one writes a
+/// key the old one did not. Write sets are mostly a handful of keys, so small ones are
+/// compared by linear scans, without allocating; large ones through hash sets.
+pub(crate) fn diff_write_sets<K: Eq + Hash, V>(
+    old: &[K],
+    new: &[(K, V)],
+    mut removed: impl FnMut(&K),
+) -> bool {
+    const SMALL: usize = 16;
+    if old.len() <= SMALL && new.len() <= SMALL {
+        for key in old {
+            if !new.iter().any(|(k, _)| k == key) {
+                removed(key);
+            }
+        }
+        new.iter().any(|(k, _)| !old.contains(k))
+    } else {
+        let new_keys: HashSet<&K> = new.iter().map(|(k, _)| k).collect();
+        for key in old {
+            if !new_keys.contains(key) {
+                removed(key);
+            }
+        }
+        let old_keys: HashSet<&K> = old.iter().collect();
+        new_keys.iter().any(|k| !old_keys.contains(k))
     }
 }
