@@ -55,6 +55,7 @@ pub mod core;
 pub mod engine;
 pub mod error;
 pub mod evm;
+pub mod sim;
 pub mod strategies;
 mod sync;
 pub mod workloads;

@@ -1,6 +1,59 @@
+use std::alloc::{GlobalAlloc, Layout, System};
+
 use clap::Parser;
 
+use stmlab::cli::memory;
+
+/// The system allocator, reporting to `stmlab::cli::memory` while counting is on (peak
+/// memory per run in `stmlab sweep`); otherwise one relaxed load per call.
+struct CountingAlloc;
+
+unsafe impl GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged to the system allocator, under the same contract.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() && memory::counting() {
+            memory::on_alloc(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as in `alloc`.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() && memory::counting() {
+            memory::on_alloc(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from this allocator, i.e. from `System`, with `layout`.
+        unsafe { System.dealloc(ptr, layout) };
+        if memory::counting() {
+            memory::on_dealloc(layout.size());
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as in `dealloc`; the caller upholds `realloc`'s contract.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() && memory::counting() {
+            if new_size >= layout.size() {
+                memory::on_alloc(new_size - layout.size());
+            } else {
+                memory::on_dealloc(layout.size() - new_size);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAlloc = CountingAlloc;
+
 fn main() -> std::process::ExitCode {
+    memory::mark_installed();
     let cli = stmlab::cli::Cli::parse();
     match stmlab::cli::run(cli) {
         Ok(true) => std::process::ExitCode::SUCCESS,

@@ -6,6 +6,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::inputs::Input;
+use super::memory;
 use crate::evm::header::{check_header, HeaderCheck};
 use crate::{execute_block, Strategy};
 
@@ -21,8 +22,21 @@ pub struct Row {
     pub wall_ns: u64,
     pub wall_ns_min: u64,
     pub wall_ns_max: u64,
+    /// How many timed runs the median, min and max are over.
+    pub repeats: usize,
+    /// Median wall time of sequential execution in the same interleaved run.
+    pub sequential_wall_ns: u64,
     /// Median wall time of sequential in the same interleaved run, over this one's.
     pub speedup_vs_sequential: f64,
+    /// Transactions and gas per second of median wall time.
+    pub txs_per_sec: f64,
+    pub gas_per_sec: f64,
+    /// Executions (incarnations) per transaction: 1.0 is no wasted work.
+    pub executions_per_tx: f64,
+    /// The most heap held at once during a run beyond what was live before it, in bytes,
+    /// measured in one extra untimed run (see `cli::memory`); `None` unless asked for and
+    /// the binary's counting allocator is installed (`stmlab sweep`).
+    pub peak_mem_bytes: Option<u64>,
     pub executions: u64,
     pub validations: u64,
     pub aborts: u64,
@@ -76,6 +90,7 @@ pub fn compare(
         let mut seq_times = Vec::with_capacity(repeat);
         let mut times = vec![Vec::with_capacity(repeat); strategies.len()];
         let mut last = vec![None; strategies.len()];
+        let mut peaks: Vec<Option<u64>> = vec![None; strategies.len()];
         let mut identical = vec![true; strategies.len()];
         for _ in 0..repeat.max(1) {
             let start = Instant::now();
@@ -99,20 +114,42 @@ pub fn compare(
                 last[s] = Some(run);
             }
         }
+        // Peak memory: one more run of each strategy, untimed, with the allocator counting
+        // (counting slows allocation, so it is off during the timed runs above).
+        if memory::wanted() {
+            for (s, &strategy) in strategies.iter().enumerate() {
+                memory::set_counting(true);
+                memory::reset_peak();
+                let run = execute_block(&input.block, &input.state, strategy, t);
+                // Read while the output is still held: it is part of what the run needs.
+                peaks[s] = memory::peak_since_reset();
+                drop(run);
+                memory::set_counting(false);
+            }
+        }
         let seq_median = median(&mut seq_times);
         for (s, &strategy) in strategies.iter().enumerate() {
             let run = last[s].take().expect("at least one repeat ran");
             let wall = median(&mut times[s]);
+            let txs = input.block.txs.len();
+            let gas_used = run.output.gas_used();
+            let secs = wall.max(1) as f64 / 1e9;
             rows.push(Row {
                 block: input.label.clone(),
                 strategy,
                 threads: t,
-                txs: input.block.txs.len(),
-                gas_used: run.output.gas_used(),
+                txs,
+                gas_used,
                 wall_ns: wall,
                 wall_ns_min: times[s][0],
                 wall_ns_max: *times[s].last().unwrap_or(&wall),
+                repeats: times[s].len(),
+                sequential_wall_ns: seq_median,
                 speedup_vs_sequential: seq_median as f64 / wall.max(1) as f64,
+                txs_per_sec: txs as f64 / secs,
+                gas_per_sec: gas_used as f64 / secs,
+                executions_per_tx: run.metrics.executions as f64 / txs.max(1) as f64,
+                peak_mem_bytes: peaks[s],
                 executions: run.metrics.executions,
                 validations: run.metrics.validations,
                 aborts: run.metrics.aborts,

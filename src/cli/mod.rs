@@ -1,8 +1,13 @@
 //! The `stmlab` command line.
 
+pub mod analyze;
 pub mod compare;
 pub mod inputs;
 pub mod machine;
+pub mod memory;
+pub mod plot;
+pub mod simulate;
+pub mod sweep;
 pub mod table;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +35,16 @@ pub struct Cli {
 pub enum Command {
     /// Run strategies on blocks or a workload, compared with sequential execution.
     Run(RunArgs),
+    /// Run a grid (strategies x threads x workload knobs, and the mainnet blocks) and
+    /// write machine-readable results (default results/sweep.json).
+    Sweep(sweep::SweepArgs),
+    /// Draw PNG charts of a sweep's results (default into results/plots).
+    Plot(plot::PlotArgs),
+    /// The critical-path bound and dependency statistics of blocks or workloads.
+    Analyze(analyze::AnalyzeArgs),
+    /// Predict each strategy on 1 to 64 virtual workers from a recording of the block
+    /// (`--check`: against measured runs at 1 and 2 threads).
+    Simulate(simulate::SimulateArgs),
 }
 
 #[derive(Args, Debug)]
@@ -87,6 +102,10 @@ pub fn parse_threads(text: &str) -> Result<Vec<usize>, String> {
 pub fn run(cli: Cli) -> Result<bool, String> {
     match cli.command {
         Some(Command::Run(args)) => run_command(&args),
+        Some(Command::Sweep(args)) => sweep::run(&args),
+        Some(Command::Plot(args)) => plot::run(&args),
+        Some(Command::Analyze(args)) => analyze::run(&args),
+        Some(Command::Simulate(args)) => simulate::run(&args),
         None => default_job(),
     }
 }

@@ -1,0 +1,601 @@
+//! `stmlab simulate`: predicted wall time, speedup, executions and aborts of each strategy
+//! on `N` virtual workers (`sim::simulate`), from a recording of each block (`sim::record`);
+//! with `--check`, the same blocks measured for real at 1 and 2 threads and the prediction
+//! error reported; with `--plots`, the scaling charts.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::analyze::{command_line, load_groups, tree_dirty, write_json, Group};
+use super::inputs::Input;
+use super::machine::Machine;
+use super::parse_threads;
+use crate::sim::chart::{draw_scaling, ScalingChart};
+use crate::sim::record::{record_block, CostModel, RecordOptions};
+use crate::sim::{analyze, simulate, Analysis, Prediction, TxnCost};
+use crate::{execute_block, Strategy};
+
+#[derive(Args, Debug)]
+pub struct SimulateArgs {
+    /// A block folder, or a folder of block folders (repeatable; a folder of several
+    /// blocks also gets aggregate lines: the blocks run one after the other).
+    #[arg(long, required_unless_present = "workload")]
+    pub block: Vec<PathBuf>,
+    /// A workload spec, e.g. erc20:txs=5000,hot=0.1 (repeatable).
+    #[arg(long)]
+    pub workload: Vec<String>,
+    /// One strategy, a comma-separated list, or all.
+    #[arg(long, default_value = "all")]
+    pub strategy: String,
+    /// Virtual worker counts to predict.
+    #[arg(long, default_value = "1,2,4,8,16,32,64")]
+    pub threads: String,
+    /// Passes over each block when recording its costs (per-transaction medians).
+    #[arg(long, default_value_t = 5)]
+    pub passes: usize,
+    /// One JSON object per line per (block, strategy, threads) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a result file: machine, command, cost models, analyses, predictions.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Measure every strategy for real at the check thread counts (interleaved runs,
+    /// medians) and report the prediction error; written to --check-out.
+    #[arg(long)]
+    pub check: bool,
+    /// The thread counts the check measures.
+    #[arg(long, default_value = "1,2")]
+    pub check_threads: String,
+    /// Measured runs per (strategy, threads) in the check.
+    #[arg(long, default_value_t = 5)]
+    pub repeat: usize,
+    #[arg(long, default_value = "results/simulate_check.json")]
+    pub check_out: PathBuf,
+    /// Draw scaling charts (scaling_<input>.png) into this folder.
+    #[arg(long)]
+    pub plots: Option<PathBuf>,
+}
+
+/// One line of output: a prediction with the block's bound beside it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimRow {
+    #[serde(flatten)]
+    pub prediction: Prediction,
+    /// "block", or "aggregate" (the blocks of a folder one after the other).
+    pub kind: &'static str,
+    /// The measured sequential wall time the speedup is over (recorded with the costs).
+    pub sequential_ns: u64,
+    pub total_cost_ns: u64,
+    pub critical_path_ns: u64,
+    pub speedup_bound: f64,
+}
+
+/// One measured point against its prediction.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckRow {
+    pub block: String,
+    pub kind: &'static str,
+    pub strategy: Strategy,
+    pub threads: usize,
+    pub predicted_wall_ns: u64,
+    /// Median over the repeats.
+    pub measured_wall_ns: u64,
+    pub measured_wall_ns_min: u64,
+    pub measured_wall_ns_max: u64,
+    /// `predicted / measured - 1`.
+    pub error: f64,
+    pub predicted_speedup: f64,
+    /// The check's own sequential median over this strategy's median.
+    pub measured_speedup: f64,
+    pub predicted_executions: u64,
+    pub measured_executions: u64,
+    pub predicted_aborts: u64,
+    pub measured_aborts: u64,
+}
+
+/// The error over a group (one workload, or a folder of blocks).
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckSummary {
+    pub group: String,
+    pub strategy: Strategy,
+    pub threads: usize,
+    pub blocks: usize,
+    /// `sum(predicted) / sum(measured) - 1`: the group's total wall time.
+    pub error_of_total: f64,
+    /// Per block, `predicted / measured - 1`: median, mean, and the largest in magnitude.
+    pub median_error: f64,
+    pub median_abs_error: f64,
+    pub max_abs_error: f64,
+}
+
+#[derive(Serialize)]
+struct InputInfo {
+    block: String,
+    group: String,
+    txs: usize,
+    model: CostModel,
+    /// See `sim::record::BlockRecord::prefix_mismatches`.
+    prefix_mismatches: usize,
+    /// The per-transaction costs summed over the block.
+    cost_sums: TxnCost,
+    analysis: Analysis,
+}
+
+#[derive(Serialize)]
+struct SimulateFile<'a> {
+    machine: Machine,
+    tree_dirty: bool,
+    command: String,
+    passes: usize,
+    threads: &'a [usize],
+    notes: &'static str,
+    inputs: &'a [InputInfo],
+    /// Group aggregates' analyses.
+    aggregates: &'a [Analysis],
+    rows: &'a [SimRow],
+}
+
+#[derive(Serialize)]
+struct CheckFile<'a> {
+    machine: Machine,
+    tree_dirty: bool,
+    command: String,
+    passes: usize,
+    repeat: usize,
+    threads: &'a [usize],
+    notes: &'static str,
+    summary: &'a [CheckSummary],
+    rows: &'a [CheckRow],
+}
+
+const NOTES: &str = "Predictions of the discrete-event simulator (src/sim/simulate.rs) from costs \
+recorded on this machine (src/sim/record.rs): executions cost their measured single-threaded \
+cost through the strategy's kind of view plus measured per-task overheads; serial phases cost \
+what the production code spends on them at one thread; memory contention is not modelled. \
+predicted_speedup = measured sequential wall time / predicted wall time. See papers/scaling.md.";
+
+const CHECK_NOTES: &str = "error = predicted / measured - 1, per (block, strategy, threads). \
+Measured: execute_block, `repeat` interleaved runs (sequential, then every strategy at every \
+check thread count, per round), median. The sequential row compares the sequential time \
+recorded with the costs to the one measured in the check: the machine's own drift. \
+Nothing is fitted to these measurements: the cost model's constants are all measured before, \
+single-threaded, on the same block (see papers/scaling.md).";
+
+fn aggregate_prediction(label: &str, rows: &[&SimRow]) -> Prediction {
+    let first = &rows[0].prediction;
+    let wall: u64 = rows.iter().map(|r| r.prediction.predicted_wall_ns).sum();
+    let seq: u64 = rows.iter().map(|r| r.sequential_ns).sum();
+    let sum = |f: fn(&Prediction) -> u64| rows.iter().map(|r| f(&r.prediction)).sum::<u64>();
+    Prediction {
+        block: label.to_string(),
+        strategy: first.strategy,
+        threads: first.threads,
+        txs: rows.iter().map(|r| r.prediction.txs).sum(),
+        predicted_wall_ns: wall,
+        predicted_speedup: seq as f64 / wall.max(1) as f64,
+        predicted_executions: sum(|p| p.predicted_executions),
+        predicted_validations: sum(|p| p.predicted_validations),
+        predicted_aborts: sum(|p| p.predicted_aborts),
+        predicted_suspensions: sum(|p| p.predicted_suspensions),
+        predicted_repairs: sum(|p| p.predicted_repairs),
+        phases: Vec::new(),
+    }
+}
+
+fn median(v: &mut [u64]) -> u64 {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+/// Real runs of `input`: sequential once per round, then every strategy at every thread
+/// count, `repeat` rounds. Returns the sequential median and per (strategy, threads):
+/// median, min, max wall time and the last run's executions and aborts.
+#[allow(clippy::type_complexity)]
+fn measure(
+    input: &Input,
+    strategies: &[Strategy],
+    threads: &[usize],
+    repeat: usize,
+) -> Result<(u64, Vec<(Strategy, usize, u64, u64, u64, u64, u64)>), String> {
+    let err = |e: crate::EngineError| format!("{}: {e}", input.label);
+    let mut seq = Vec::new();
+    let points: Vec<(Strategy, usize)> = threads
+        .iter()
+        .flat_map(|&t| strategies.iter().map(move |&s| (s, t)))
+        .collect();
+    let mut times = vec![Vec::new(); points.len()];
+    let mut last = vec![(0, 0); points.len()];
+    for _ in 0..repeat {
+        let start = Instant::now();
+        execute_block(&input.block, &input.state, Strategy::Sequential, 1).map_err(err)?;
+        seq.push(start.elapsed().as_nanos() as u64);
+        for (i, &(s, t)) in points.iter().enumerate() {
+            let start = Instant::now();
+            let run = execute_block(&input.block, &input.state, s, t).map_err(err)?;
+            times[i].push(start.elapsed().as_nanos() as u64);
+            last[i] = (run.metrics.executions, run.metrics.aborts);
+        }
+    }
+    let seq_median = median(&mut seq);
+    let rows = points
+        .iter()
+        .zip(times.iter_mut().zip(&last))
+        .map(|(&(s, t), (v, &(ex, ab)))| {
+            let m = median(v);
+            (s, t, m, v[0], v[v.len() - 1], ex, ab)
+        })
+        .collect();
+    Ok((seq_median, rows))
+}
+
+fn summarize(group: &str, rows: &[&CheckRow]) -> CheckSummary {
+    let first = rows[0];
+    let pred: u64 = rows.iter().map(|r| r.predicted_wall_ns).sum();
+    let meas: u64 = rows.iter().map(|r| r.measured_wall_ns).sum();
+    let mut errors: Vec<f64> = rows.iter().map(|r| r.error).collect();
+    errors.sort_by(f64::total_cmp);
+    let mut abs: Vec<f64> = errors.iter().map(|e| e.abs()).collect();
+    abs.sort_by(f64::total_cmp);
+    CheckSummary {
+        group: group.to_string(),
+        strategy: first.strategy,
+        threads: first.threads,
+        blocks: rows.len(),
+        error_of_total: pred as f64 / meas.max(1) as f64 - 1.0,
+        median_error: errors[errors.len() / 2],
+        median_abs_error: abs[abs.len() / 2],
+        max_abs_error: abs[abs.len() - 1],
+    }
+}
+
+fn print_predictions(rows: &[SimRow], threads: &[usize]) {
+    print!("{:<44} {:<11}", "block", "strategy");
+    for t in threads {
+        print!(" {:>7}", format!("{t}T"));
+    }
+    println!(" {:>8}", "bound");
+    let mut by: BTreeMap<(usize, String, Strategy), Vec<&SimRow>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let first = rows
+            .iter()
+            .position(|x| x.prediction.block == r.prediction.block)
+            .unwrap_or(i);
+        by.entry((first, r.prediction.block.clone(), r.prediction.strategy))
+            .or_default()
+            .push(r);
+    }
+    for ((_, block, strategy), list) in by {
+        let label = if block.len() > 44 { &block[..44] } else { &block };
+        print!("{label:<44} {:<11}", strategy.name());
+        for t in threads {
+            match list.iter().find(|r| r.prediction.threads == *t) {
+                Some(r) => print!(" {:>6.2}x", r.prediction.predicted_speedup),
+                None => print!(" {:>7}", "-"),
+            }
+        }
+        println!(" {:>7.1}x", list[0].speedup_bound);
+    }
+}
+
+fn print_check(summary: &[CheckSummary]) {
+    println!(
+        "{:<44} {:<11} {:>3} {:>6} {:>9} {:>9} {:>9}",
+        "group", "strategy", "thr", "blocks", "err total", "med |err|", "max |err|"
+    );
+    for s in summary {
+        let label = if s.group.len() > 44 {
+            &s.group[..44]
+        } else {
+            &s.group
+        };
+        println!(
+            "{:<44} {:<11} {:>3} {:>6} {:>+8.1}% {:>8.1}% {:>8.1}%",
+            label,
+            s.strategy.name(),
+            s.threads,
+            s.blocks,
+            s.error_of_total * 100.0,
+            s.median_abs_error * 100.0,
+            s.max_abs_error * 100.0
+        );
+    }
+}
+
+/// A file name part from a label: `transfers:txs=10,hot=0.1` → `transfers_txs-10_hot-0.1`.
+fn slug(label: &str) -> String {
+    label
+        .chars()
+        .map(|c| match c {
+            'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '-' => c,
+            '=' => '-',
+            _ => '_',
+        })
+        .collect()
+}
+
+pub fn run(args: &SimulateArgs) -> Result<bool, String> {
+    let strategies = Strategy::parse_list(&args.strategy)?;
+    let threads = parse_threads(&args.threads)?;
+    let check_threads = parse_threads(&args.check_threads)?;
+    if args.passes == 0 || args.repeat == 0 {
+        return Err("--passes and --repeat must be at least 1".into());
+    }
+    let groups: Vec<Group> = load_groups(&args.block, &args.workload)?;
+    let opts = RecordOptions {
+        passes: args.passes,
+        strategy_costs: true,
+    };
+    let parallel: Vec<Strategy> = strategies
+        .iter()
+        .copied()
+        .filter(|s| *s != Strategy::Sequential)
+        .collect();
+    let machine = Machine::detect();
+
+    let mut rows: Vec<SimRow> = Vec::new();
+    let mut infos: Vec<InputInfo> = Vec::new();
+    let mut aggregates: Vec<Analysis> = Vec::new();
+    let mut checks: Vec<CheckRow> = Vec::new();
+    let mut summary: Vec<CheckSummary> = Vec::new();
+    for group in &groups {
+        let mut analyses = Vec::new();
+        let mut group_rows: Vec<SimRow> = Vec::new();
+        let mut group_checks: Vec<CheckRow> = Vec::new();
+        for input in &group.inputs {
+            eprintln!("recording {} ({} txs)", input.label, input.block.txs.len());
+            let rec = record_block(&input.block, &input.state, &opts)
+                .map_err(|e| format!("{}: {e}", input.label))?;
+            let analysis = analyze(&input.label, &rec.txns);
+            let mut mine = Vec::new();
+            for &s in &strategies {
+                for &t in &threads {
+                    let p = simulate(&rec, s, t).map_err(|e| format!("{}: {s} at {t}: {e}", input.label))?;
+                    let row = SimRow {
+                        prediction: p,
+                        kind: "block",
+                        sequential_ns: rec.model.sequential_ns,
+                        total_cost_ns: analysis.total_cost_ns,
+                        critical_path_ns: analysis.critical_path_ns,
+                        speedup_bound: analysis.speedup_bound,
+                    };
+                    if args.json {
+                        println!("{}", serde_json::to_string(&row).expect("rows serialize"));
+                    }
+                    mine.push(row);
+                }
+            }
+            if args.check {
+                let (seq, measured) = measure(input, &parallel, &check_threads, args.repeat)?;
+                let seq_row = CheckRow {
+                    block: input.label.clone(),
+                    kind: "block",
+                    strategy: Strategy::Sequential,
+                    threads: 1,
+                    predicted_wall_ns: rec.model.sequential_ns,
+                    measured_wall_ns: seq,
+                    measured_wall_ns_min: seq,
+                    measured_wall_ns_max: seq,
+                    error: rec.model.sequential_ns as f64 / seq.max(1) as f64 - 1.0,
+                    predicted_speedup: 1.0,
+                    measured_speedup: 1.0,
+                    predicted_executions: input.block.txs.len() as u64,
+                    measured_executions: input.block.txs.len() as u64,
+                    predicted_aborts: 0,
+                    measured_aborts: 0,
+                };
+                group_checks.push(seq_row);
+                for (s, t, wall, lo, hi, ex, ab) in measured {
+                    let p = match mine
+                        .iter()
+                        .find(|r| r.prediction.strategy == s && r.prediction.threads == t)
+                    {
+                        Some(r) => r.prediction.clone(),
+                        None => simulate(&rec, s, t).map_err(|e| format!("{}: {e}", input.label))?,
+                    };
+                    group_checks.push(CheckRow {
+                        block: input.label.clone(),
+                        kind: "block",
+                        strategy: s,
+                        threads: t,
+                        predicted_wall_ns: p.predicted_wall_ns,
+                        measured_wall_ns: wall,
+                        measured_wall_ns_min: lo,
+                        measured_wall_ns_max: hi,
+                        error: p.predicted_wall_ns as f64 / wall.max(1) as f64 - 1.0,
+                        predicted_speedup: p.predicted_speedup,
+                        measured_speedup: seq as f64 / wall.max(1) as f64,
+                        predicted_executions: p.predicted_executions,
+                        measured_executions: ex,
+                        predicted_aborts: p.predicted_aborts,
+                        measured_aborts: ab,
+                    });
+                }
+            }
+            infos.push(InputInfo {
+                block: input.label.clone(),
+                group: group.label.clone(),
+                txs: input.block.txs.len(),
+                model: rec.model.clone(),
+                prefix_mismatches: rec.prefix_mismatches,
+                cost_sums: rec.txns.iter().fold(TxnCost::default(), |a, t| TxnCost {
+                    exec_ns: a.exec_ns + t.cost.exec_ns,
+                    base_exec_ns: a.base_exec_ns + t.cost.base_exec_ns,
+                    mv_exec_ns: a.mv_exec_ns + t.cost.mv_exec_ns,
+                    mv_record_ns: a.mv_record_ns + t.cost.mv_record_ns,
+                    mv_validate_ns: a.mv_validate_ns + t.cost.mv_validate_ns,
+                }),
+                analysis: analysis.clone(),
+            });
+            analyses.push(analysis);
+            group_rows.extend(mine);
+        }
+
+        // Aggregates over a folder of several blocks.
+        let several = group.inputs.len() > 1;
+        let group_analysis = if several {
+            let a = Analysis::aggregate(&group.label, &analyses);
+            aggregates.push(a.clone());
+            a
+        } else {
+            analyses[0].clone()
+        };
+        let mut curve_rows: Vec<SimRow> = Vec::new();
+        if several {
+            for &s in &strategies {
+                for &t in &threads {
+                    let list: Vec<&SimRow> = group_rows
+                        .iter()
+                        .filter(|r| r.prediction.strategy == s && r.prediction.threads == t)
+                        .collect();
+                    let row = SimRow {
+                        prediction: aggregate_prediction(&group.label, &list),
+                        kind: "aggregate",
+                        sequential_ns: list.iter().map(|r| r.sequential_ns).sum(),
+                        total_cost_ns: group_analysis.total_cost_ns,
+                        critical_path_ns: group_analysis.critical_path_ns,
+                        speedup_bound: group_analysis.speedup_bound,
+                    };
+                    if args.json {
+                        println!("{}", serde_json::to_string(&row).expect("rows serialize"));
+                    }
+                    curve_rows.push(row);
+                }
+            }
+        } else {
+            curve_rows = group_rows.clone();
+        }
+        // The check's summary per (strategy, threads) over the group.
+        let mut measured_curves: BTreeMap<Strategy, Vec<(usize, f64)>> = BTreeMap::new();
+        if args.check {
+            let mut keys: Vec<(Strategy, usize)> = group_checks
+                .iter()
+                .map(|c| (c.strategy, c.threads))
+                .collect();
+            keys.sort();
+            keys.dedup();
+            for (s, t) in keys {
+                let list: Vec<&CheckRow> = group_checks
+                    .iter()
+                    .filter(|c| c.strategy == s && c.threads == t)
+                    .collect();
+                summary.push(summarize(&group.label, &list));
+                if s != Strategy::Sequential {
+                    // Measured speedup of the group: total sequential over total wall.
+                    let seq: u64 = group_checks
+                        .iter()
+                        .filter(|c| c.strategy == Strategy::Sequential)
+                        .map(|c| c.measured_wall_ns)
+                        .sum();
+                    let wall: u64 = list.iter().map(|c| c.measured_wall_ns).sum();
+                    measured_curves
+                        .entry(s)
+                        .or_default()
+                        .push((t, seq as f64 / wall.max(1) as f64));
+                }
+            }
+        }
+        if let Some(dir) = &args.plots {
+            let predicted = parallel
+                .iter()
+                .map(|&s| {
+                    let pts = curve_rows
+                        .iter()
+                        .filter(|r| r.prediction.strategy == s)
+                        .map(|r| (r.prediction.threads, r.prediction.predicted_speedup))
+                        .collect();
+                    (s.name().to_string(), pts)
+                })
+                .collect();
+            let measured = measured_curves
+                .into_iter()
+                .map(|(s, pts)| (s.name().to_string(), pts))
+                .collect();
+            let (title, name) = if several {
+                (
+                    format!(
+                        "Predicted scaling: {} ({} blocks, {} txs)",
+                        group.name,
+                        group.inputs.len(),
+                        group_analysis.txs
+                    ),
+                    group.name.clone(),
+                )
+            } else {
+                (
+                    format!("Predicted scaling: {}", group.inputs[0].label),
+                    group.inputs[0].label.clone(),
+                )
+            };
+            let measured_note = if args.check {
+                format!(
+                    "; hollow: measured here (median of {} runs)",
+                    args.repeat
+                )
+            } else {
+                String::new()
+            };
+            let chart = ScalingChart {
+                title,
+                subtitle: format!(
+                    "simulated from costs recorded on {} ({} cores), commit {}{}; speedup over plain sequential revm",
+                    machine.cpu_model, machine.cores, machine.commit, measured_note
+                ),
+                bound: group_analysis.speedup_bound,
+                predicted,
+                measured,
+            };
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let path = dir.join(format!("scaling_{}.png", slug(&name)));
+            draw_scaling(&path, &chart)?;
+            eprintln!("wrote {}", path.display());
+        }
+        if several {
+            rows.extend(group_rows);
+            rows.extend(curve_rows);
+        } else {
+            rows.extend(group_rows);
+        }
+        checks.extend(group_checks);
+    }
+
+    if !args.json {
+        print_predictions(&rows, &threads);
+    }
+    if args.check && !args.json {
+        println!();
+        print_check(&summary);
+    }
+    if let Some(out) = &args.out {
+        let file = SimulateFile {
+            machine: machine.clone(),
+            tree_dirty: tree_dirty(),
+            command: command_line(),
+            passes: args.passes,
+            threads: &threads,
+            notes: NOTES,
+            inputs: &infos,
+            aggregates: &aggregates,
+            rows: &rows,
+        };
+        write_json(out, &file)?;
+    }
+    if args.check {
+        let file = CheckFile {
+            machine,
+            tree_dirty: tree_dirty(),
+            command: command_line(),
+            passes: args.passes,
+            repeat: args.repeat,
+            threads: &check_threads,
+            notes: CHECK_NOTES,
+            summary: &summary,
+            rows: &checks,
+        };
+        write_json(&args.check_out, &file)?;
+    }
+    Ok(true)
+}
