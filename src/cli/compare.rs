@@ -92,11 +92,20 @@ pub fn compare(
         let mut last = vec![None; strategies.len()];
         let mut peaks: Vec<Option<u64>> = vec![None; strategies.len()];
         let mut identical = vec![true; strategies.len()];
-        for _ in 0..repeat.max(1) {
-            let start = Instant::now();
-            execute_block(&input.block, &input.state, Strategy::Sequential, 1).map_err(err)?;
-            seq_times.push(start.elapsed().as_nanos() as u64);
-            for (s, &strategy) in strategies.iter().enumerate() {
+        // Slot 0 is the sequential baseline, slot s + 1 strategy s. Each repeat rotates
+        // the order, so no run is always first (or always after the same one): whatever
+        // the position costs (warm caches, allocator state) is spread over all of them.
+        let slots = strategies.len() + 1;
+        for rep in 0..repeat.max(1) {
+            for slot in (0..slots).map(|i| (i + rep) % slots) {
+                if slot == 0 {
+                    let start = Instant::now();
+                    execute_block(&input.block, &input.state, Strategy::Sequential, 1)
+                        .map_err(err)?;
+                    seq_times.push(start.elapsed().as_nanos() as u64);
+                    continue;
+                }
+                let (s, strategy) = (slot - 1, strategies[slot - 1]);
                 let start = Instant::now();
                 let run = execute_block(&input.block, &input.state, strategy, t).map_err(err)?;
                 times[s].push(start.elapsed().as_nanos() as u64);
