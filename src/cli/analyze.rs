@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use super::inputs::{self, Input};
 use super::machine::Machine;
+use crate::evm::location::Location;
 use crate::sim::record::{record_block, RecordOptions};
-use crate::sim::{analyze, Analysis};
+use crate::sim::{analyze_with, Analysis};
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
@@ -30,6 +31,15 @@ pub struct AnalyzeArgs {
     /// Also write a result file (the machine, the command, every object).
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// The kind of an EVM key, for the dependency statistics.
+pub fn location_kind(key: &Location) -> &'static str {
+    match key {
+        Location::Account(_) => "account",
+        Location::Storage(..) => "storage",
+        Location::Fee(_) => "fee",
+    }
 }
 
 /// The inputs of one `--block` or `--workload` argument, with the label of their
@@ -126,7 +136,16 @@ after the other (costs and paths add up).";
 fn print_table(rows: &[Analysis]) {
     println!(
         "{:<44} {:>6} {:>10} {:>10} {:>8} {:>6} {:>7} {:>6} {:>7} {:>6}",
-        "block", "txs", "total ms", "crit ms", "bound", "dep %", "edges", "chain", "near d", "adj %"
+        "block",
+        "txs",
+        "total ms",
+        "crit ms",
+        "bound",
+        "dep %",
+        "edges",
+        "chain",
+        "near d",
+        "adj %"
     );
     for a in rows {
         let label = if a.block.len() > 44 {
@@ -134,8 +153,13 @@ fn print_table(rows: &[Analysis]) {
         } else {
             &a.block
         };
+        let kinds: Vec<String> = a
+            .edges_by_kind
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         println!(
-            "{:<44} {:>6} {:>10.3} {:>10.3} {:>7.1}x {:>6.1} {:>7} {:>6} {:>7.1} {:>6.1}",
+            "{:<44} {:>6} {:>10.3} {:>10.3} {:>7.1}x {:>6.1} {:>7} {:>6} {:>7.1} {:>6.1}  {}",
             label,
             a.txs,
             a.total_cost_ns as f64 / 1e6,
@@ -146,6 +170,7 @@ fn print_table(rows: &[Analysis]) {
             a.longest_chain_txs,
             a.nearest_distance_median,
             a.adjacent_fraction * 100.0,
+            kinds.join(", "),
         );
     }
 }
@@ -165,9 +190,12 @@ pub fn run(args: &AnalyzeArgs) -> Result<bool, String> {
         for input in &group.inputs {
             let rec = record_block(&input.block, &input.state, &opts)
                 .map_err(|e| format!("{}: {e}", input.label))?;
-            let a = analyze(&input.label, &rec.txns);
+            let a = analyze_with(&input.label, &rec.txns, location_kind);
             if args.json {
-                println!("{}", serde_json::to_string(&a).expect("analysis serializes"));
+                println!(
+                    "{}",
+                    serde_json::to_string(&a).expect("analysis serializes")
+                );
             }
             parts.push(a);
         }
@@ -175,7 +203,10 @@ pub fn run(args: &AnalyzeArgs) -> Result<bool, String> {
         rows.extend(parts);
         if let Some(a) = aggregate {
             if args.json {
-                println!("{}", serde_json::to_string(&a).expect("analysis serializes"));
+                println!(
+                    "{}",
+                    serde_json::to_string(&a).expect("analysis serializes")
+                );
             }
             rows.push(a);
         }

@@ -10,13 +10,13 @@ use std::time::Instant;
 use clap::Args;
 use serde::Serialize;
 
-use super::analyze::{command_line, load_groups, tree_dirty, write_json, Group};
+use super::analyze::{command_line, load_groups, location_kind, tree_dirty, write_json, Group};
 use super::inputs::Input;
 use super::machine::Machine;
 use super::parse_threads;
 use crate::sim::chart::{draw_scaling, ScalingChart};
 use crate::sim::record::{record_block, CostModel, RecordOptions};
-use crate::sim::{analyze, simulate, Analysis, Prediction, TxnCost};
+use crate::sim::{analyze_with, simulate, simulate_uncalibrated, Analysis, Prediction, TxnCost};
 use crate::{execute_block, Strategy};
 
 #[derive(Args, Debug)]
@@ -88,6 +88,18 @@ pub struct CheckRow {
     pub measured_wall_ns_max: u64,
     /// `predicted / measured - 1`.
     pub error: f64,
+    /// `predicted / fastest run - 1`: interference from the host or other processes only
+    /// ever slows a run down, so the fastest run is the least disturbed one.
+    pub error_vs_fastest: f64,
+    /// The bottom-up model without its one-thread calibration, and its error.
+    pub uncalibrated_wall_ns: u64,
+    pub uncalibrated_error: f64,
+    /// Minor page faults per measured run (median; Linux only): the simulator models none,
+    /// and one costs about 2 µs in this VM.
+    pub measured_minor_faults: Option<u64>,
+    /// Per phase: predicted, and measured (median over the repeats).
+    pub predicted_phases: Vec<(&'static str, u64)>,
+    pub measured_phases: Vec<(&'static str, u64)>,
     pub predicted_speedup: f64,
     /// The check's own sequential median over this strategy's median.
     pub measured_speedup: f64,
@@ -106,10 +118,16 @@ pub struct CheckSummary {
     pub blocks: usize,
     /// `sum(predicted) / sum(measured) - 1`: the group's total wall time.
     pub error_of_total: f64,
-    /// Per block, `predicted / measured - 1`: median, mean, and the largest in magnitude.
+    /// The same against the fastest run of every point.
+    pub error_of_total_vs_fastest: f64,
+    /// Per block, `predicted / measured - 1`: median, and the median and largest
+    /// magnitude.
     pub median_error: f64,
     pub median_abs_error: f64,
     pub max_abs_error: f64,
+    /// The same for the uncalibrated model.
+    pub uncalibrated_error_of_total: f64,
+    pub uncalibrated_median_abs_error: f64,
 }
 
 #[derive(Serialize)]
@@ -148,8 +166,140 @@ struct CheckFile<'a> {
     repeat: usize,
     threads: &'a [usize],
     notes: &'static str,
+    /// `/proc/loadavg` before and after (other work on the machine skews 2-thread runs).
+    load_before: String,
+    load_after: String,
+    /// What two threads get on this machine, before the check: see [`MachineProbe`].
+    machine_probe: MachineProbe,
+    /// Per input: the EVM alone on two threads.
+    evm_probes: &'a [EvmProbe],
     summary: &'a [CheckSummary],
     rows: &'a [CheckRow],
+}
+
+/// Parallel efficiency on two threads: the time one thread takes for one unit of work
+/// over the time two threads take for one unit each (1.0: two cores in full). Median of
+/// five tries.
+#[derive(Serialize)]
+struct MachineProbe {
+    /// Arithmetic in registers, 6 ms per thread, right after both cores were busy.
+    compute: f64,
+    /// The same in 1 ms bursts, each after 10 ms of idling: in this VM an idle virtual
+    /// CPU takes up to about a millisecond to be running again, which short parallel
+    /// phases (small blocks) pay and the simulator does not model.
+    compute_1ms_after_idle: f64,
+    /// Building and dropping small hash maps of small vectors (the allocator, caches).
+    alloc_hash: f64,
+}
+
+#[derive(Serialize)]
+struct EvmProbe {
+    block: String,
+    /// Pure compute right before this input's runs: below 1 when the host did not give
+    /// this machine two full cores at the time.
+    compute_two_thread_efficiency: f64,
+    /// The block's transactions executed against the pre-block state (`EvmTxns`), by
+    /// one thread, then split between two (even and odd), nothing shared but the
+    /// read-only state: the EVM's own two-thread efficiency, `t1 / (2 * t2)`.
+    evm_two_thread_efficiency: f64,
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Keeps both cores busy for a moment, so neither is idle when a probe starts.
+fn warm_up() {
+    let _ = crate::strategies::pool::run_workers(2, |_| {
+        let start = Instant::now();
+        while start.elapsed().as_millis() < 20 {
+            std::hint::spin_loop();
+        }
+    });
+}
+
+/// The two-thread efficiency `t1 / t2` of `work(1)` on one thread against `work(2)` on
+/// each of two (`work` takes the number of threads sharing the job and the worker's
+/// index), median of `tries`; `idle_ms` of sleep before each timed run.
+fn two_thread_efficiency(tries: usize, idle_ms: u64, work: impl Fn(usize, usize) + Sync) -> f64 {
+    let mut effs: Vec<f64> = (0..tries)
+        .map(|_| {
+            let mut t = [0f64; 2];
+            for (i, threads) in [1usize, 2].into_iter().enumerate() {
+                std::thread::sleep(std::time::Duration::from_millis(idle_ms));
+                let start = Instant::now();
+                let _ = crate::strategies::pool::run_workers(threads, |w| work(threads, w));
+                t[i] = start.elapsed().as_secs_f64();
+            }
+            t[0] / t[1]
+        })
+        .collect();
+    effs.sort_by(f64::total_cmp);
+    effs[effs.len() / 2]
+}
+
+/// `iters` multiply-adds, the same on every thread.
+fn spin(iters: u64) -> impl Fn(usize, usize) + Sync {
+    move |_, _| {
+        let mut x = 1u64;
+        for i in 0..iters {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+    }
+}
+
+fn compute_probe(tries: usize) -> f64 {
+    warm_up();
+    two_thread_efficiency(tries, 0, spin(20_000_000))
+}
+
+fn machine_probe() -> MachineProbe {
+    use std::hint::black_box;
+    let compute = compute_probe(5);
+    let compute_1ms_after_idle = two_thread_efficiency(5, 10, spin(3_300_000));
+    warm_up();
+    MachineProbe {
+        compute,
+        compute_1ms_after_idle,
+        alloc_hash: two_thread_efficiency(5, 0, |_, w| {
+            let mut total = 0usize;
+            for r in 0..150u64 {
+                let mut m: std::collections::HashMap<u64, Vec<u8>> = Default::default();
+                for i in 0..1000u64 {
+                    m.insert(i * 7919 + r * w as u64, vec![i as u8; 64]);
+                }
+                total += m.len();
+            }
+            black_box(total);
+        }),
+    }
+}
+
+fn evm_probe(input: &Input) -> EvmProbe {
+    use crate::core::read_set::{ReadSet, RecordingView};
+    use crate::core::txn::{ReadResult, TxnExecutor};
+    use crate::evm::executor::EvmTxns;
+    use crate::evm::location::Location;
+    let txns = EvmTxns::new(&input.block, &input.state);
+    let compute = compute_probe(3);
+    warm_up();
+    // Two threads share one block's worth of work: efficiency is t1 / (2 * t2).
+    let eff = 0.5
+        * two_thread_efficiency(3, 0, |threads, w| {
+            for j in (w..txns.num_txns()).step_by(threads) {
+                let mut reads = ReadSet::default();
+                let mut view = RecordingView::new(|_: &Location| ReadResult::Base, &mut reads);
+                std::hint::black_box(txns.execute(j, &mut view));
+            }
+        });
+    EvmProbe {
+        block: input.label.clone(),
+        compute_two_thread_efficiency: compute,
+        evm_two_thread_efficiency: eff,
+    }
 }
 
 const NOTES: &str = "Predictions of the discrete-event simulator (src/sim/simulate.rs) from costs \
@@ -191,16 +341,39 @@ fn median(v: &mut [u64]) -> u64 {
     v[v.len() / 2]
 }
 
+/// This process's minor page faults so far (Linux).
+fn minor_faults() -> Option<u64> {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()?
+        .rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(7)?
+        .parse()
+        .ok()
+}
+
+/// One measured (strategy, threads) point.
+struct Measured {
+    strategy: Strategy,
+    threads: usize,
+    median: u64,
+    min: u64,
+    max: u64,
+    executions: u64,
+    aborts: u64,
+    faults: Option<u64>,
+    phases: Vec<(&'static str, u64)>,
+}
+
 /// Real runs of `input`: sequential once per round, then every strategy at every thread
-/// count, `repeat` rounds. Returns the sequential median and per (strategy, threads):
-/// median, min, max wall time and the last run's executions and aborts.
-#[allow(clippy::type_complexity)]
+/// count, `repeat` rounds. Returns the sequential median and every point.
 fn measure(
     input: &Input,
     strategies: &[Strategy],
     threads: &[usize],
     repeat: usize,
-) -> Result<(u64, Vec<(Strategy, usize, u64, u64, u64, u64, u64)>), String> {
+) -> Result<((u64, u64, u64), Vec<Measured>), String> {
     let err = |e: crate::EngineError| format!("{}: {e}", input.label);
     let mut seq = Vec::new();
     let points: Vec<(Strategy, usize)> = threads
@@ -208,28 +381,69 @@ fn measure(
         .flat_map(|&t| strategies.iter().map(move |&s| (s, t)))
         .collect();
     let mut times = vec![Vec::new(); points.len()];
+    let mut faults = vec![Vec::new(); points.len()];
+    let mut phases: Vec<Vec<(&'static str, Vec<u64>)>> = vec![Vec::new(); points.len()];
     let mut last = vec![(0, 0); points.len()];
-    for _ in 0..repeat {
+    for round in 0..repeat {
         let start = Instant::now();
         execute_block(&input.block, &input.state, Strategy::Sequential, 1).map_err(err)?;
         seq.push(start.elapsed().as_nanos() as u64);
-        for (i, &(s, t)) in points.iter().enumerate() {
+        // The order rotates from round to round, so no point always runs right after the
+        // sequential baseline (or another point).
+        for k in 0..points.len() {
+            let i = (k + round) % points.len();
+            let (s, t) = points[i];
+            let f0 = minor_faults();
             let start = Instant::now();
             let run = execute_block(&input.block, &input.state, s, t).map_err(err)?;
             times[i].push(start.elapsed().as_nanos() as u64);
+            if let (Some(a), Some(b)) = (f0, minor_faults()) {
+                faults[i].push(b.saturating_sub(a));
+            }
+            if run.metrics.fell_back.is_some() {
+                return Err(format!(
+                    "{}: {s} at {t} threads fell back to sequential",
+                    input.label
+                ));
+            }
             last[i] = (run.metrics.executions, run.metrics.aborts);
+            for (name, d) in &run.metrics.phases {
+                let slot = match phases[i].iter().position(|(p, _)| p == name) {
+                    Some(at) => at,
+                    None => {
+                        phases[i].push((name, Vec::new()));
+                        phases[i].len() - 1
+                    }
+                };
+                phases[i][slot].1.push(d.as_nanos() as u64);
+            }
         }
     }
     let seq_median = median(&mut seq);
+    let seq_range = (seq_median, seq[0], seq[seq.len() - 1]);
     let rows = points
         .iter()
-        .zip(times.iter_mut().zip(&last))
-        .map(|(&(s, t), (v, &(ex, ab)))| {
+        .enumerate()
+        .map(|(i, &(s, t))| {
+            let v = &mut times[i];
             let m = median(v);
-            (s, t, m, v[0], v[v.len() - 1], ex, ab)
+            Measured {
+                strategy: s,
+                threads: t,
+                median: m,
+                min: v[0],
+                max: v[v.len() - 1],
+                executions: last[i].0,
+                aborts: last[i].1,
+                faults: (!faults[i].is_empty()).then(|| median(&mut faults[i])),
+                phases: phases[i]
+                    .iter_mut()
+                    .map(|(name, v)| (*name, median(v)))
+                    .collect(),
+            }
         })
         .collect();
-    Ok((seq_median, rows))
+    Ok((seq_range, rows))
 }
 
 fn summarize(group: &str, rows: &[&CheckRow]) -> CheckSummary {
@@ -240,15 +454,22 @@ fn summarize(group: &str, rows: &[&CheckRow]) -> CheckSummary {
     errors.sort_by(f64::total_cmp);
     let mut abs: Vec<f64> = errors.iter().map(|e| e.abs()).collect();
     abs.sort_by(f64::total_cmp);
+    let fastest: u64 = rows.iter().map(|r| r.measured_wall_ns_min).sum();
+    let unc: u64 = rows.iter().map(|r| r.uncalibrated_wall_ns).sum();
+    let mut unc_abs: Vec<f64> = rows.iter().map(|r| r.uncalibrated_error.abs()).collect();
+    unc_abs.sort_by(f64::total_cmp);
     CheckSummary {
         group: group.to_string(),
         strategy: first.strategy,
         threads: first.threads,
         blocks: rows.len(),
         error_of_total: pred as f64 / meas.max(1) as f64 - 1.0,
+        error_of_total_vs_fastest: pred as f64 / fastest.max(1) as f64 - 1.0,
         median_error: errors[errors.len() / 2],
         median_abs_error: abs[abs.len() / 2],
         max_abs_error: abs[abs.len() - 1],
+        uncalibrated_error_of_total: unc as f64 / meas.max(1) as f64 - 1.0,
+        uncalibrated_median_abs_error: unc_abs[unc_abs.len() / 2],
     }
 }
 
@@ -269,7 +490,11 @@ fn print_predictions(rows: &[SimRow], threads: &[usize]) {
             .push(r);
     }
     for ((_, block, strategy), list) in by {
-        let label = if block.len() > 44 { &block[..44] } else { &block };
+        let label = if block.len() > 44 {
+            &block[..44]
+        } else {
+            &block
+        };
         print!("{label:<44} {:<11}", strategy.name());
         for t in threads {
             match list.iter().find(|r| r.prediction.threads == *t) {
@@ -283,8 +508,16 @@ fn print_predictions(rows: &[SimRow], threads: &[usize]) {
 
 fn print_check(summary: &[CheckSummary]) {
     println!(
-        "{:<44} {:<11} {:>3} {:>6} {:>9} {:>9} {:>9}",
-        "group", "strategy", "thr", "blocks", "err total", "med |err|", "max |err|"
+        "{:<44} {:<11} {:>3} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "group",
+        "strategy",
+        "thr",
+        "blocks",
+        "err total",
+        "med |err|",
+        "max |err|",
+        "uncal err",
+        "vs fastest"
     );
     for s in summary {
         let label = if s.group.len() > 44 {
@@ -293,14 +526,16 @@ fn print_check(summary: &[CheckSummary]) {
             &s.group
         };
         println!(
-            "{:<44} {:<11} {:>3} {:>6} {:>+8.1}% {:>8.1}% {:>8.1}%",
+            "{:<44} {:<11} {:>3} {:>6} {:>+8.1}% {:>8.1}% {:>8.1}% {:>+8.1}% {:>+8.1}%",
             label,
             s.strategy.name(),
             s.threads,
             s.blocks,
             s.error_of_total * 100.0,
             s.median_abs_error * 100.0,
-            s.max_abs_error * 100.0
+            s.max_abs_error * 100.0,
+            s.uncalibrated_error_of_total * 100.0,
+            s.error_of_total_vs_fastest * 100.0
         );
     }
 }
@@ -335,6 +570,9 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
         .filter(|s| *s != Strategy::Sequential)
         .collect();
     let machine = Machine::detect();
+    let load_before = load_average();
+    let probe = args.check.then(machine_probe);
+    let mut evm_probes = Vec::new();
 
     let mut rows: Vec<SimRow> = Vec::new();
     let mut infos: Vec<InputInfo> = Vec::new();
@@ -349,11 +587,12 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
             eprintln!("recording {} ({} txs)", input.label, input.block.txs.len());
             let rec = record_block(&input.block, &input.state, &opts)
                 .map_err(|e| format!("{}: {e}", input.label))?;
-            let analysis = analyze(&input.label, &rec.txns);
+            let analysis = analyze_with(&input.label, &rec.txns, location_kind);
             let mut mine = Vec::new();
             for &s in &strategies {
                 for &t in &threads {
-                    let p = simulate(&rec, s, t).map_err(|e| format!("{}: {s} at {t}: {e}", input.label))?;
+                    let p = simulate(&rec, s, t)
+                        .map_err(|e| format!("{}: {s} at {t}: {e}", input.label))?;
                     let row = SimRow {
                         prediction: p,
                         kind: "block",
@@ -369,7 +608,17 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
                 }
             }
             if args.check {
-                let (seq, measured) = measure(input, &parallel, &check_threads, args.repeat)?;
+                let probe = evm_probe(input);
+                if probe.compute_two_thread_efficiency < 0.8 {
+                    eprintln!(
+                        "warning: {}: two threads of pure compute ran at {:.0}% efficiency just before this input's runs: the machine is not giving two full cores, and its 2-thread errors say more about the machine than about the simulator",
+                        input.label,
+                        probe.compute_two_thread_efficiency * 100.0
+                    );
+                }
+                evm_probes.push(probe);
+                let ((seq, seq_min, seq_max), measured) =
+                    measure(input, &parallel, &check_threads, args.repeat)?;
                 let seq_row = CheckRow {
                     block: input.label.clone(),
                     kind: "block",
@@ -377,9 +626,15 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
                     threads: 1,
                     predicted_wall_ns: rec.model.sequential_ns,
                     measured_wall_ns: seq,
-                    measured_wall_ns_min: seq,
-                    measured_wall_ns_max: seq,
+                    measured_wall_ns_min: seq_min,
+                    measured_wall_ns_max: seq_max,
                     error: rec.model.sequential_ns as f64 / seq.max(1) as f64 - 1.0,
+                    error_vs_fastest: rec.model.sequential_ns as f64 / seq_min.max(1) as f64 - 1.0,
+                    uncalibrated_wall_ns: rec.model.sequential_ns,
+                    uncalibrated_error: rec.model.sequential_ns as f64 / seq.max(1) as f64 - 1.0,
+                    measured_minor_faults: None,
+                    predicted_phases: Vec::new(),
+                    measured_phases: Vec::new(),
                     predicted_speedup: 1.0,
                     measured_speedup: 1.0,
                     predicted_executions: input.block.txs.len() as u64,
@@ -388,13 +643,18 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
                     measured_aborts: 0,
                 };
                 group_checks.push(seq_row);
-                for (s, t, wall, lo, hi, ex, ab) in measured {
+                for point in measured {
+                    let (s, t, wall) = (point.strategy, point.threads, point.median);
+                    let unc = simulate_uncalibrated(&rec, s, t)
+                        .map_err(|e| format!("{}: {e}", input.label))?;
                     let p = match mine
                         .iter()
                         .find(|r| r.prediction.strategy == s && r.prediction.threads == t)
                     {
                         Some(r) => r.prediction.clone(),
-                        None => simulate(&rec, s, t).map_err(|e| format!("{}: {e}", input.label))?,
+                        None => {
+                            simulate(&rec, s, t).map_err(|e| format!("{}: {e}", input.label))?
+                        }
                     };
                     group_checks.push(CheckRow {
                         block: input.label.clone(),
@@ -403,15 +663,22 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
                         threads: t,
                         predicted_wall_ns: p.predicted_wall_ns,
                         measured_wall_ns: wall,
-                        measured_wall_ns_min: lo,
-                        measured_wall_ns_max: hi,
+                        measured_wall_ns_min: point.min,
+                        measured_wall_ns_max: point.max,
                         error: p.predicted_wall_ns as f64 / wall.max(1) as f64 - 1.0,
+                        error_vs_fastest: p.predicted_wall_ns as f64 / point.min.max(1) as f64
+                            - 1.0,
+                        uncalibrated_wall_ns: unc.predicted_wall_ns,
+                        uncalibrated_error: unc.predicted_wall_ns as f64 / wall.max(1) as f64 - 1.0,
+                        measured_minor_faults: point.faults,
+                        predicted_phases: p.phases.clone(),
+                        measured_phases: point.phases,
                         predicted_speedup: p.predicted_speedup,
                         measured_speedup: seq as f64 / wall.max(1) as f64,
                         predicted_executions: p.predicted_executions,
-                        measured_executions: ex,
+                        measured_executions: point.executions,
                         predicted_aborts: p.predicted_aborts,
-                        measured_aborts: ab,
+                        measured_aborts: point.aborts,
                     });
                 }
             }
@@ -532,7 +799,7 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
             };
             let measured_note = if args.check {
                 format!(
-                    "; hollow: measured here (median of {} runs)",
+                    "; hollow markers: measured here (median of {} runs)",
                     args.repeat
                 )
             } else {
@@ -540,10 +807,13 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
             };
             let chart = ScalingChart {
                 title,
-                subtitle: format!(
-                    "simulated from costs recorded on {} ({} cores), commit {}{}; speedup over plain sequential revm",
-                    machine.cpu_model, machine.cores, machine.commit, measured_note
-                ),
+                subtitle: vec![
+                    format!(
+                        "simulated from costs recorded on {} ({} cores), commit {}",
+                        machine.cpu_model, machine.cores, machine.commit
+                    ),
+                    format!("speedup over plain sequential revm{measured_note}"),
+                ],
                 bound: group_analysis.speedup_bound,
                 predicted,
                 measured,
@@ -585,13 +855,17 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
     }
     if args.check {
         let file = CheckFile {
-            machine,
+            machine: machine.clone(),
             tree_dirty: tree_dirty(),
             command: command_line(),
             passes: args.passes,
             repeat: args.repeat,
             threads: &check_threads,
             notes: CHECK_NOTES,
+            load_before,
+            load_after: load_average(),
+            machine_probe: probe.expect("probed when checking"),
+            evm_probes: &evm_probes,
             summary: &summary,
             rows: &checks,
         };

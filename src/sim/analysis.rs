@@ -8,6 +8,8 @@
 //! floor on the wall time on any number of cores, and `total cost / critical path` a
 //! ceiling on the speedup (over sequential execution at the same per-transaction cost).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::replay::TxnRecord;
@@ -47,6 +49,9 @@ pub struct Analysis {
     pub adjacent_fraction: f64,
     /// The mean distance over all edges.
     pub edge_distance_mean: f64,
+    /// Edges by the kind of key `j` read from `i` (an edge through two kinds of key counts
+    /// under both; kinds are the caller's, e.g. account, storage, fee).
+    pub edges_by_kind: BTreeMap<&'static str, usize>,
     /// The most transactions depending on one transaction (a hot spot).
     pub max_dependents: usize,
     /// Execution cost per transaction: mean and largest.
@@ -103,6 +108,15 @@ pub fn critical_path<K>(txns: &[TxnRecord<K>]) -> (u64, usize, Vec<usize>) {
 
 /// The dependency statistics of one recorded block.
 pub fn analyze<K>(label: &str, txns: &[TxnRecord<K>]) -> Analysis {
+    analyze_with(label, txns, |_| "key")
+}
+
+/// [`analyze`], naming the kind of each key (for `edges_by_kind`).
+pub fn analyze_with<K>(
+    label: &str,
+    txns: &[TxnRecord<K>],
+    kind: impl Fn(&K) -> &'static str,
+) -> Analysis {
     let n = txns.len();
     let (critical, on_path, depth) = critical_path(txns);
     let total: u64 = txns.iter().map(|t| t.cost.exec_ns).sum();
@@ -110,10 +124,21 @@ pub fn analyze<K>(label: &str, txns: &[TxnRecord<K>]) -> Analysis {
     let mut nearest = Vec::new();
     let mut edges = 0usize;
     let mut edge_distance_sum = 0u64;
+    let mut edges_by_kind: BTreeMap<&'static str, usize> = BTreeMap::new();
     for (j, t) in txns.iter().enumerate() {
         let deps = t.dependencies();
         if let Some(&last) = deps.last() {
             nearest.push(j - last);
+        }
+        let mut kinds: Vec<(usize, &'static str)> = t
+            .reads
+            .iter()
+            .filter_map(|(k, o)| o.map(|i| (i, kind(k))))
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        for (_, k) in kinds {
+            *edges_by_kind.entry(k).or_default() += 1;
         }
         for &i in &deps {
             dependents[i] += 1;
@@ -140,6 +165,7 @@ pub fn analyze<K>(label: &str, txns: &[TxnRecord<K>]) -> Analysis {
         nearest_distance_p90: 0.0,
         adjacent_fraction: 0.0,
         edge_distance_mean: 0.0,
+        edges_by_kind,
         max_dependents: dependents.iter().copied().max().unwrap_or(0),
         mean_cost_ns: ratio(total as f64, n as f64),
         max_cost_ns: txns.iter().map(|t| t.cost.exec_ns).max().unwrap_or(0),
@@ -162,10 +188,8 @@ impl Analysis {
         self.nearest_distance_median = percentile(d, 0.5);
         self.nearest_distance_p90 = percentile(d, 0.9);
         self.nearest_distance_mean = ratio(d.iter().sum::<usize>() as f64, d.len() as f64);
-        self.adjacent_fraction = ratio(
-            d.iter().filter(|&&x| x == 1).count() as f64,
-            d.len() as f64,
-        );
+        self.adjacent_fraction =
+            ratio(d.iter().filter(|&&x| x == 1).count() as f64, d.len() as f64);
         self.edge_distance_mean = ratio(self.edge_distance_sum as f64, self.edges as f64);
     }
 
@@ -177,6 +201,12 @@ impl Analysis {
             .flat_map(|p| p.nearest_distances.iter().copied())
             .collect();
         nearest.sort_unstable();
+        let mut edges_by_kind: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for p in parts {
+            for (k, v) in &p.edges_by_kind {
+                *edges_by_kind.entry(k).or_default() += v;
+            }
+        }
         let txs: usize = parts.iter().map(|p| p.txs).sum();
         let total: u64 = parts.iter().map(|p| p.total_cost_ns).sum();
         let mut a = Analysis {
@@ -197,6 +227,7 @@ impl Analysis {
             nearest_distance_p90: 0.0,
             adjacent_fraction: 0.0,
             edge_distance_mean: 0.0,
+            edges_by_kind,
             max_dependents: parts.iter().map(|p| p.max_dependents).max().unwrap_or(0),
             mean_cost_ns: ratio(total as f64, txs as f64),
             max_cost_ns: parts.iter().map(|p| p.max_cost_ns).max().unwrap_or(0),

@@ -12,8 +12,8 @@ use plotters::style::register_font;
 /// One chart's data.
 pub struct ScalingChart {
     pub title: String,
-    /// A line of context under the title (machine, what was measured).
-    pub subtitle: String,
+    /// Lines of context under the title (machine, what was measured).
+    pub subtitle: Vec<String>,
     /// `total cost / critical path`.
     pub bound: f64,
     /// Per strategy, (threads, predicted speedup).
@@ -108,12 +108,12 @@ pub fn draw_scaling(path: &Path, chart: &ScalingChart) -> Result<(), String> {
     let body = root
         .titled(&chart.title, (FONT, 26, FontStyle::Bold).into_font())
         .map_err(e)?;
-    let body = body
-        .titled(
-            &chart.subtitle,
-            (FONT, 15).into_font().color(&RGBColor(90, 90, 90)),
-        )
-        .map_err(e)?;
+    let mut body = body;
+    for line in &chart.subtitle {
+        body = body
+            .titled(line, (FONT, 15).into_font().color(&RGBColor(90, 90, 90)))
+            .map_err(e)?;
+    }
     let mut c = ChartBuilder::on(&body)
         .margin(14)
         .margin_right(28)
@@ -133,7 +133,7 @@ pub fn draw_scaling(path: &Path, chart: &ScalingChart) -> Result<(), String> {
         .y_labels((y_hi - y_lo) as usize + 1)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
-        .light_line_style(RGBColor(240, 240, 240))
+        .max_light_lines(0)
         .bold_line_style(RGBColor(215, 215, 215))
         .draw()
         .map_err(e)?;
@@ -149,13 +149,18 @@ pub fn draw_scaling(path: &Path, chart: &ScalingChart) -> Result<(), String> {
     ))
     .map_err(e)?
     .label("linear (N×)")
-    .legend(move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 24, y)], 2, 3, grey.stroke_width(1)));
+    .legend(move |(x, y)| {
+        DashedPathElement::new(vec![(x, y), (x + 24, y)], 2, 3, grey.stroke_width(1))
+    });
 
     // The critical-path bound.
     let bound_label = if bound_shown {
         format!("critical-path bound {}", pretty_bound(chart.bound))
     } else {
-        format!("critical-path bound {} (off the scale)", pretty_bound(chart.bound))
+        format!(
+            "critical-path bound {} (off the scale)",
+            pretty_bound(chart.bound)
+        )
     };
     let red = RGBColor(200, 30, 30);
     let bound_style = red.stroke_width(2);
@@ -174,7 +179,9 @@ pub fn draw_scaling(path: &Path, chart: &ScalingChart) -> Result<(), String> {
         c.draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
             .map_err(e)?
             .label(bound_label)
-            .legend(move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 24, y)], 5, 3, bound_style));
+            .legend(move |(x, y)| {
+                DashedPathElement::new(vec![(x, y), (x + 24, y)], 5, 3, bound_style)
+            });
     }
 
     for (name, points) in &chart.predicted {

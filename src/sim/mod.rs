@@ -40,10 +40,12 @@ pub mod record;
 pub mod replay;
 pub mod simulate;
 
-pub use analysis::{analyze, Analysis};
-pub use record::{record_block, record_txns, BlockRecord, CostModel, RecordOptions};
+pub use analysis::{analyze, analyze_with, Analysis};
+pub use record::{
+    record_block, record_generic, record_txns, BlockRecord, CostModel, RecordOptions,
+};
 pub use replay::{ReplayTxns, TxnCost, TxnRecord};
-pub use simulate::{simulate, Prediction};
+pub use simulate::{simulate, simulate_uncalibrated, Prediction};
 
 /// The thread counts the simulator predicts by default.
 pub const DEFAULT_THREADS: &[usize] = &[1, 2, 4, 8, 16, 32, 64];

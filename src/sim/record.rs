@@ -99,6 +99,40 @@ pub struct CostModel {
     /// `dag`: the repair pass's validation of every transaction (serial), without the
     /// EVM work of its re-executions.
     pub dag_repair_ns: u64,
+    /// Per strategy and phase, the factor the phase's costs are multiplied by: the phase's
+    /// time in a one-thread production run (made while recording, median of the passes)
+    /// over the uncalibrated model's one-thread prediction. Empty: uncalibrated.
+    pub calibration: Vec<PhaseFactor>,
+}
+
+/// One phase's calibration (see [`CostModel::calibration`]).
+#[derive(Clone, Debug, Serialize)]
+pub struct PhaseFactor {
+    pub strategy: Strategy,
+    pub phase: &'static str,
+    /// The phase in the one-thread production runs (median).
+    pub measured_ns: u64,
+    /// The phase in the uncalibrated model at one thread.
+    pub model_ns: u64,
+    pub factor: f64,
+}
+
+impl CostModel {
+    /// The factor of `phase` of `strategy` (1 when uncalibrated).
+    pub fn factor(&self, strategy: Strategy, phase: &str) -> f64 {
+        self.calibration
+            .iter()
+            .find(|f| f.strategy == strategy && f.phase == phase)
+            .map_or(1.0, |f| f.factor)
+    }
+
+    /// The model without its calibration.
+    pub fn uncalibrated(&self) -> Self {
+        Self {
+            calibration: Vec::new(),
+            ..self.clone()
+        }
+    }
 }
 
 /// A recorded block: what the analysis and the simulator run on.
@@ -123,9 +157,46 @@ impl<K> BlockRecord<K> {
     }
 }
 
-type Results<T> = Vec<
-    TxnResult<<T as TxnExecutor>::Key, <T as TxnExecutor>::Value, <T as TxnExecutor>::Output>,
->;
+impl<K: Clone + Eq + Hash + Debug + Send + Sync + 'static> BlockRecord<K> {
+    /// A record made up rather than measured (tests, what-if questions): the given
+    /// transactions and cost model; the `dag` graph is found by the production strategy.
+    pub fn synthetic(
+        label: &str,
+        txns: Vec<TxnRecord<K>>,
+        model: CostModel,
+    ) -> Result<Self, EngineError> {
+        let dag_deps = dag_dependencies(&txns, &mut Metrics::default())?;
+        let prefix_mismatches = count_prefix_mismatches(&txns);
+        Ok(Self {
+            label: label.to_string(),
+            txns,
+            model,
+            dag_deps,
+            prefix_mismatches,
+        })
+    }
+}
+
+/// The dependencies the production `dag` strategy finds from the first round of the
+/// replayed block (it runs it at one thread).
+fn dag_dependencies<K>(
+    records: &[TxnRecord<K>],
+    metrics: &mut Metrics,
+) -> Result<Vec<Vec<TxnIndex>>, EngineError>
+where
+    K: Clone + Eq + Hash + Debug + Send + Sync,
+{
+    let replay = ReplayTxns::new(records);
+    let (_, report) = strategies::dag::execute_with_report(&replay, 1, metrics)?;
+    Ok((0..records.len())
+        .map(|j| report.graph.dependencies(j).to_vec())
+        .collect())
+}
+
+type Results<T> =
+    Vec<TxnResult<<T as TxnExecutor>::Key, <T as TxnExecutor>::Value, <T as TxnExecutor>::Output>>;
+/// The records of a block and its sequential results.
+type Recorded<T> = (Vec<TxnRecord<<T as TxnExecutor>::Key>>, Results<T>);
 
 fn ns(start: Instant) -> u64 {
     start.elapsed().as_nanos() as u64
@@ -133,10 +204,13 @@ fn ns(start: Instant) -> u64 {
 
 /// Records a block of any [`TxnExecutor`]: per transaction its read and write sets and
 /// costs. Returns the records and the sequential results.
-pub fn record_txns<T>(
-    txns: &T,
-    opts: &RecordOptions,
-) -> Result<(Vec<TxnRecord<T::Key>>, Results<T>), EngineError>
+///
+/// `passes + 1` passes over the block; the first one is not timed (it grows the heap and
+/// fills the caches: in this VM a page fault costs about 2 µs, as much as a small
+/// transaction). Each pass runs the three views one after the other, and keeps what each
+/// execution returned alive until the end of its view's pass, as the strategies keep their
+/// records until the block ends.
+pub fn record_txns<T>(txns: &T, opts: &RecordOptions) -> Result<Recorded<T>, EngineError>
 where
     T: TxnExecutor,
     T::Key: 'static,
@@ -145,12 +219,18 @@ where
     let n = txns.num_txns();
     let passes = opts.passes.max(1);
     let mut exec_t = vec![Vec::with_capacity(passes); n];
+    let mut base_t = vec![Vec::with_capacity(passes); n];
+    let mut mv_t = vec![Vec::with_capacity(passes); n];
+    let mut rec_t = vec![Vec::with_capacity(passes); n];
+    let mut val_t = vec![Vec::with_capacity(passes); n];
     let mut records: Vec<TxnRecord<T::Key>> = Vec::with_capacity(n);
     let mut results: Results<T> = Vec::with_capacity(n);
 
-    // Sequential passes: every read resolves to the last earlier writer.
-    for pass in 0..passes {
+    for pass in 0..=passes {
+        let timed = pass > 0;
+        // Sequential: every read resolves to the last earlier writer.
         let mut committed: HashMap<T::Key, (Version, T::Value)> = HashMap::new();
+        let mut kept = Vec::with_capacity(n);
         for (j, times) in exec_t.iter_mut().enumerate() {
             let mut reads = ReadSet::default();
             let start = Instant::now();
@@ -167,7 +247,10 @@ where
                 let mut view = RecordingView::new(resolve, &mut reads);
                 txns.execute(j, &mut view)
             };
-            times.push(ns(start));
+            let t = ns(start);
+            if timed {
+                times.push(t);
+            }
             let (writes, output) = execution.into_done(j)?;
             for (k, v) in &writes {
                 committed.insert(k.clone(), (Version::new(j, 0), v.clone()));
@@ -184,43 +267,43 @@ where
                     cost: TxnCost::default(),
                 });
                 results.push(TxnResult { writes, output });
+            } else {
+                kept.push((reads, writes, output));
             }
         }
-    }
-    for (rec, times) in records.iter_mut().zip(&mut exec_t) {
-        rec.cost.exec_ns = median(times);
-    }
-    if !opts.strategy_costs {
-        return Ok((records, results));
-    }
+        drop(kept);
+        drop(committed);
+        if !opts.strategy_costs {
+            continue;
+        }
 
-    // Against the pre-block state alone.
-    let mut base_t = vec![Vec::with_capacity(passes); n];
-    for pass in 0..passes {
-        for (j, times) in base_t.iter_mut().enumerate() {
+        // Against the pre-block state alone.
+        let mut kept = Vec::with_capacity(n);
+        for (j, rec) in records.iter_mut().enumerate() {
             let mut reads = ReadSet::default();
             let start = Instant::now();
             let execution = {
                 let mut view = RecordingView::new(|_: &T::Key| ReadResult::Base, &mut reads);
                 txns.execute(j, &mut view)
             };
-            times.push(ns(start));
-            let (writes, _) = execution.into_done(j)?;
-            if pass == 0 {
-                records[j].base_reads = reads.iter().map(|(k, _)| k.clone()).collect();
-                records[j].base_writes = writes.into_iter().map(|(k, _)| k).collect();
+            let t = ns(start);
+            if timed {
+                base_t[j].push(t);
             }
+            let (writes, output) = execution.into_done(j)?;
+            if pass == 0 {
+                rec.base_reads = reads.iter().map(|(k, _)| k.clone()).collect();
+                rec.base_writes = writes.iter().map(|(k, _)| k.clone()).collect();
+            }
+            kept.push((reads, writes, output));
         }
-    }
+        drop(kept);
 
-    // Through a multi-version memory filled as a one-thread Block-STM run fills it:
-    // transaction `j` executes when `0..j` have recorded their writes (so its reads
-    // resolve to the sequential values), then records its own and is validated.
-    let mut mv_t = vec![Vec::with_capacity(passes); n];
-    let mut rec_t = vec![Vec::with_capacity(passes); n];
-    let mut val_t = vec![Vec::with_capacity(passes); n];
-    for _ in 0..passes {
+        // Through a multi-version memory filled as a one-thread Block-STM run fills it:
+        // transaction `j` executes when `0..j` have recorded their writes (so its reads
+        // resolve to the sequential values), then records its own and is validated.
         let memory = LockFreeMvMemory::<T::Key, T::Value>::new(n);
+        let mut kept = Vec::with_capacity(n);
         for j in 0..n {
             let mut reads = ReadSet::default();
             let start = Instant::now();
@@ -228,17 +311,26 @@ where
                 let mut view = RecordingView::new(|k: &T::Key| memory.read(k, j), &mut reads);
                 txns.execute(j, &mut view)
             };
-            mv_t[j].push(ns(start));
-            let (writes, _) = execution.into_done(j)?;
+            let t_exec = ns(start);
+            let (writes, output) = execution.into_done(j)?;
             let start = Instant::now();
             black_box(memory.record(Version::new(j, 0), &writes));
-            rec_t[j].push(ns(start));
+            let t_rec = ns(start);
             let start = Instant::now();
             black_box(memory.validate(j, &reads));
-            val_t[j].push(ns(start));
+            let t_val = ns(start);
+            if timed {
+                mv_t[j].push(t_exec);
+                rec_t[j].push(t_rec);
+                val_t[j].push(t_val);
+            }
+            kept.push((reads, writes, output));
         }
+        drop(kept);
+        drop(memory);
     }
     for (j, rec) in records.iter_mut().enumerate() {
+        rec.cost.exec_ns = median(&mut exec_t[j]);
         rec.cost.base_exec_ns = median(&mut base_t[j]);
         rec.cost.mv_exec_ns = median(&mut mv_t[j]);
         rec.cost.mv_record_ns = median(&mut rec_t[j]);
@@ -256,8 +348,10 @@ fn count_prefix_mismatches<K: Eq>(records: &[TxnRecord<K>]) -> usize {
             let first = r.reads.iter().position(|(_, o)| o.is_some());
             match first {
                 // Identical inputs all along: identical key sequences.
-                None => r.reads.len() != r.base_reads.len()
-                    || r.reads.iter().zip(&r.base_reads).any(|((a, _), b)| a != b),
+                None => {
+                    r.reads.len() != r.base_reads.len()
+                        || r.reads.iter().zip(&r.base_reads).any(|((a, _), b)| a != b)
+                }
                 Some(p) => {
                     r.base_reads.len() <= p
                         || r.reads[..=p]
@@ -290,7 +384,7 @@ fn machine_costs() -> (u64, u64, u64) {
         let mut spawns = Vec::new();
         for _ in 0..15 {
             let start = Instant::now();
-            let _ = strategies::pool::run_workers(8, |w| black_box(w));
+            let _ = strategies::pool::run_workers(8, black_box);
             spawns.push(ns(start) / 8);
         }
         // Half a round trip of two threads waking each other through a condition variable.
@@ -398,12 +492,7 @@ where
     model.sv_phase2_ns = validate;
     let mut deps = Vec::new();
     let ([graph, repair], _) = phases_median(passes, ["graph", "repair"], |m| {
-        let (_, report) = strategies::dag::execute_with_report(&replay, 1, m)?;
-        if deps.is_empty() {
-            deps = (0..n)
-                .map(|j| report.graph.dependencies(j).to_vec())
-                .collect();
-        }
+        deps = dag_dependencies(records, m)?;
         Ok(0)
     })?;
     model.dag_repair_ns = repair;
@@ -511,5 +600,60 @@ where
         assemble_ns: median(&mut asm),
         ..CostModel::default()
     };
-    finish_record(block.label.clone(), records, model, opts)
+    let mut rec = finish_record(block.label.clone(), records, model, opts)?;
+    if opts.strategy_costs {
+        rec.model.calibration = calibrate_phases(&rec, block, pre, passes)?;
+    }
+    Ok(rec)
+}
+
+/// The per-phase factors (see [`CostModel::calibration`]): every parallel strategy at one
+/// thread, `passes` rounds interleaved, phase times from the run's metrics.
+fn calibrate_phases<P>(
+    rec: &BlockRecord<Location>,
+    block: &Block,
+    pre: &P,
+    passes: usize,
+) -> Result<Vec<PhaseFactor>, EngineError>
+where
+    P: DatabaseRef + Sync,
+{
+    let strategies = [Strategy::Sv, Strategy::Dag, Strategy::BlockStm];
+    let mut samples: HashMap<(Strategy, &'static str), Vec<u64>> = HashMap::new();
+    for _ in 0..passes.max(1) {
+        for &s in &strategies {
+            let run = execute_block(block, pre, s, 1)?;
+            if run.metrics.fell_back.is_some() {
+                return Err(EngineError::Invariant(format!(
+                    "{s} fell back to sequential while calibrating"
+                )));
+            }
+            for (phase, d) in &run.metrics.phases {
+                samples
+                    .entry((s, phase))
+                    .or_default()
+                    .push(d.as_nanos() as u64);
+            }
+        }
+    }
+    let mut factors = Vec::new();
+    for &s in &strategies {
+        let model = super::simulate::simulate_uncalibrated(rec, s, 1)?;
+        for (phase, model_ns) in model.phases {
+            let measured_ns = samples.get_mut(&(s, phase)).map_or(0, |v| median(v));
+            let factor = if model_ns > 0 && measured_ns > 0 {
+                measured_ns as f64 / model_ns as f64
+            } else {
+                1.0
+            };
+            factors.push(PhaseFactor {
+                strategy: s,
+                phase,
+                measured_ns,
+                model_ns,
+                factor,
+            });
+        }
+    }
+    Ok(factors)
 }

@@ -125,9 +125,7 @@ where
                     };
                     return (Execution::Blocked { on }, trace);
                 }
-                ReadResult::Written { version, value } => {
-                    value && Some(version.txn_idx) == *origin
-                }
+                ReadResult::Written { version, value } => value && Some(version.txn_idx) == *origin,
                 ReadResult::Base => origin.is_none(),
             };
             if !correct {
@@ -275,7 +273,9 @@ mod tests {
             value: true,
         };
         let (exec, trace) = replay.execute_traced(1, &mut Fixed(vec![(1, written)]));
-        assert!(matches!(exec, Execution::Done { output: true, ref writes } if writes == &[(2, true)]));
+        assert!(
+            matches!(exec, Execution::Done { output: true, ref writes } if writes == &[(2, true)])
+        );
         assert!(!trace.diverged);
     }
 

@@ -97,11 +97,46 @@ pub trait SimKey: Clone + Eq + Hash + Debug + Send + Sync + 'static {}
 impl<K: Clone + Eq + Hash + Debug + Send + Sync + 'static> SimKey for K {}
 
 /// Predicts `strategy` on `threads` virtual workers for a recorded block (recorded with
-/// `strategy_costs`).
+/// `strategy_costs`), with the model's per-phase calibration.
 pub fn simulate<K: SimKey>(
     rec: &BlockRecord<K>,
     strategy: Strategy,
     threads: usize,
+) -> Result<Prediction, EngineError> {
+    simulate_with(rec, strategy, threads, true)
+}
+
+/// [`simulate`] with the bottom-up model alone (every calibration factor 1).
+pub fn simulate_uncalibrated<K: SimKey>(
+    rec: &BlockRecord<K>,
+    strategy: Strategy,
+    threads: usize,
+) -> Result<Prediction, EngineError> {
+    simulate_with(rec, strategy, threads, false)
+}
+
+/// Multiplies the costs of one phase by its calibration factor.
+#[derive(Clone, Copy)]
+struct Scale(f64);
+
+impl Scale {
+    fn of(m: &CostModel, strategy: Strategy, phase: &str, calibrated: bool) -> Self {
+        Scale(if calibrated {
+            m.factor(strategy, phase)
+        } else {
+            1.0
+        })
+    }
+    fn ns(self, cost: u64) -> u64 {
+        (cost as f64 * self.0).round() as u64
+    }
+}
+
+fn simulate_with<K: SimKey>(
+    rec: &BlockRecord<K>,
+    strategy: Strategy,
+    threads: usize,
+    calibrated: bool,
 ) -> Result<Prediction, EngineError> {
     if threads == 0 {
         return Err(EngineError::ZeroThreads);
@@ -119,9 +154,9 @@ pub fn simulate<K: SimKey>(
             phases: vec![("execute", rec.model.sequential_ns)],
             ..Outcome::default()
         },
-        Strategy::Sv => simulate_sv(rec, threads)?,
-        Strategy::Dag => simulate_dag(rec, threads)?,
-        Strategy::BlockStm => simulate_block_stm(rec, threads)?,
+        Strategy::Sv => simulate_sv(rec, threads, calibrated)?,
+        Strategy::Dag => simulate_dag(rec, threads, calibrated)?,
+        Strategy::BlockStm => simulate_block_stm(rec, threads, calibrated)?,
     };
     Ok(Prediction {
         block: rec.label.clone(),
@@ -167,7 +202,10 @@ fn list_schedule(m: &CostModel, t0: u64, threads: usize, costs: impl Iterator<It
         let Reverse((t, w)) = free.pop().expect("at least one worker");
         free.push(Reverse((t + c, w)));
     }
-    free.into_iter().map(|Reverse((t, _))| t).max().unwrap_or(t0)
+    free.into_iter()
+        .map(|Reverse((t, _))| t)
+        .max()
+        .unwrap_or(t0)
 }
 
 /// The pre-block-state view of a first round.
@@ -193,9 +231,15 @@ fn wrong_at_end(strategy: &str, j: TxnIndex) -> EngineError {
     ))
 }
 
-fn simulate_sv<K: SimKey>(rec: &BlockRecord<K>, threads: usize) -> Result<Outcome, EngineError> {
+fn simulate_sv<K: SimKey>(
+    rec: &BlockRecord<K>,
+    threads: usize,
+    calibrated: bool,
+) -> Result<Outcome, EngineError> {
     let n = rec.txns.len();
     let m = &rec.model;
+    let scale = |phase| Scale::of(m, Strategy::Sv, phase, calibrated);
+    let (f_exec, f_val, f_asm) = (scale("execute"), scale("validate"), scale("assemble"));
     let replay = ReplayTxns::new(&rec.txns);
     let round1 = first_round(&replay, n);
     let phase1 = list_schedule(
@@ -204,13 +248,13 @@ fn simulate_sv<K: SimKey>(rec: &BlockRecord<K>, threads: usize) -> Result<Outcom
         threads,
         rec.txns
             .iter()
-            .map(|t| t.cost.base_exec_ns + m.sv_round1_task_ns),
+            .map(|t| f_exec.ns(t.cost.base_exec_ns + m.sv_round1_task_ns)),
     );
     let mut out = Outcome {
         executions: n as u64,
         ..Outcome::default()
     };
-    let mut t = phase1 + m.sv_phase2_ns;
+    let mut t = phase1 + f_val.ns(m.sv_phase2_ns);
     let mut committed: HashMap<K, (Version, bool)> = HashMap::new();
     for (j, (reads, execution)) in round1.into_iter().enumerate() {
         out.validations += 1;
@@ -221,7 +265,7 @@ fn simulate_sv<K: SimKey>(rec: &BlockRecord<K>, threads: usize) -> Result<Outcom
         } else {
             out.aborts += 1;
             out.executions += 1;
-            t += rec.txns[j].cost.exec_ns;
+            t += f_val.ns(rec.txns[j].cost.exec_ns);
             let mut reads = ReadSet::default();
             let execution = {
                 let resolve = |k: &K| match committed.get(k) {
@@ -244,12 +288,13 @@ fn simulate_sv<K: SimKey>(rec: &BlockRecord<K>, threads: usize) -> Result<Outcom
             committed.insert(k, (Version::new(j, incarnation), v));
         }
     }
+    let assemble = f_asm.ns(m.assemble_ns);
     out.phases = vec![
         ("execute", phase1),
         ("validate", t - phase1),
-        ("assemble", m.assemble_ns),
+        ("assemble", assemble),
     ];
-    out.wall_ns = t + m.assemble_ns;
+    out.wall_ns = t + assemble;
     Ok(out)
 }
 
@@ -284,9 +329,21 @@ fn execute_against_store<K: SimKey>(
     ))
 }
 
-fn simulate_dag<K: SimKey>(rec: &BlockRecord<K>, threads: usize) -> Result<Outcome, EngineError> {
+fn simulate_dag<K: SimKey>(
+    rec: &BlockRecord<K>,
+    threads: usize,
+    calibrated: bool,
+) -> Result<Outcome, EngineError> {
     let n = rec.txns.len();
     let m = &rec.model;
+    let scale = |phase| Scale::of(m, Strategy::Dag, phase, calibrated);
+    let (f_exec, f_graph, f_commit, f_repair, f_asm) = (
+        scale("execute"),
+        scale("graph"),
+        scale("commit"),
+        scale("repair"),
+        scale("assemble"),
+    );
     // As production: more workers than transactions would only wait.
     let threads = threads.min(n.max(1));
     let replay = ReplayTxns::new(&rec.txns);
@@ -312,19 +369,19 @@ fn simulate_dag<K: SimKey>(rec: &BlockRecord<K>, threads: usize) -> Result<Outco
         threads,
         rec.txns
             .iter()
-            .map(|t| t.cost.base_exec_ns + m.dag_round1_task_ns),
+            .map(|t| f_exec.ns(t.cost.base_exec_ns + m.dag_round1_task_ns)),
     );
 
     // 2. The graph: the serial index and graph, the edges in parallel.
-    let chunk = m.dag_graph_parallel_ns / n.max(1) as u64;
+    let chunk = f_graph.ns(m.dag_graph_parallel_ns) / n.max(1) as u64;
     let graph_end = list_schedule(
         m,
-        round1 + m.dag_graph_serial_ns,
+        round1 + f_graph.ns(m.dag_graph_serial_ns),
         threads,
         (0..n).map(|_| chunk),
     );
-    let graph = DepGraph::new(rec.dag_deps.clone())
-        .map_err(|e| EngineError::Invariant(e.to_string()))?;
+    let graph =
+        DepGraph::new(rec.dag_deps.clone()).map_err(|e| EngineError::Invariant(e.to_string()))?;
 
     // 3. The commit loop.
     let store = LockedMvMemory::<K, bool>::new(n);
@@ -356,9 +413,9 @@ fn simulate_dag<K: SimKey>(rec: &BlockRecord<K>, threads: usize) -> Result<Outco
                     continue;
                 }
                 // `ready` counts exactly what `next` can hand out: it never waits here.
-                let j = graph
-                    .next()
-                    .ok_or_else(|| EngineError::Invariant("dag simulation: no ready transaction".into()))?;
+                let j = graph.next().ok_or_else(|| {
+                    EngineError::Invariant("dag simulation: no ready transaction".into())
+                })?;
                 ready -= 1;
                 let c = &rec.txns[j].cost;
                 let (cost, version, writes) = if graph.is_independent(j) {
@@ -367,13 +424,17 @@ fn simulate_dag<K: SimKey>(rec: &BlockRecord<K>, threads: usize) -> Result<Outco
                     let (run, diverged) = execute_against_store(&replay, &store, j, 1)?;
                     out.executions += 1;
                     out.aborts += 1;
-                    let exec = if diverged { wrong_cost(c) } else { c.mv_exec_ns };
+                    let exec = if diverged {
+                        wrong_cost(c)
+                    } else {
+                        c.mv_exec_ns
+                    };
                     let writes = run.writes.clone();
                     finals[j] = run;
                     (exec + c.mv_record_ns, Version::new(j, 1), writes)
                 };
                 state[w] = Ev::Commit { j, version, writes };
-                heap.push(Reverse((t + m.dag_commit_task_ns + cost, w)));
+                heap.push(Reverse((t + f_commit.ns(m.dag_commit_task_ns + cost), w)));
             }
             Ev::Commit { j, version, writes } => {
                 store.record(version, &writes);
@@ -388,12 +449,12 @@ fn simulate_dag<K: SimKey>(rec: &BlockRecord<K>, threads: usize) -> Result<Outco
                     released
                 };
                 let mut woken = 0;
-                for v in 0..threads {
+                for (v, st) in state.iter_mut().enumerate() {
                     if woken == wake {
                         break;
                     }
-                    if matches!(state[v], Ev::Waiting) {
-                        state[v] = Ev::Free;
+                    if matches!(st, Ev::Waiting) {
+                        *st = Ev::Free;
                         heap.push(Reverse((t + m.wake_ns, v)));
                         woken += 1;
                     }
@@ -409,36 +470,37 @@ fn simulate_dag<K: SimKey>(rec: &BlockRecord<K>, threads: usize) -> Result<Outco
     }
 
     // 4. The repair pass, in block order.
-    let mut t = end + m.dag_repair_ns;
-    for j in 0..n {
+    let mut t = end + f_repair.ns(m.dag_repair_ns);
+    for (j, fin) in finals.iter_mut().enumerate() {
         out.validations += 1;
-        if store.validate(j, &finals[j].reads) {
-            if !finals[j].correct {
+        if store.validate(j, &fin.reads) {
+            if !fin.correct {
                 return Err(wrong_at_end("dag", j));
             }
             continue;
         }
-        let incarnation = finals[j].incarnation + 1;
+        let incarnation = fin.incarnation + 1;
         let (run, _) = execute_against_store(&replay, &store, j, incarnation)?;
         if !run.correct {
             return Err(wrong_at_end("dag", j));
         }
         store.record(Version::new(j, incarnation), &run.writes);
-        finals[j] = run;
+        *fin = run;
         let c = &rec.txns[j].cost;
-        t += c.mv_exec_ns + c.mv_record_ns;
+        t += f_repair.ns(c.mv_exec_ns + c.mv_record_ns);
         out.executions += 1;
         out.aborts += 1;
         out.repairs += 1;
     }
+    let assemble = f_asm.ns(m.assemble_ns);
     out.phases = vec![
         ("execute", round1),
         ("graph", graph_end - round1),
         ("commit", end - graph_end),
         ("repair", t - end),
-        ("assemble", m.assemble_ns),
+        ("assemble", assemble),
     ];
-    out.wall_ns = t + m.assemble_ns;
+    out.wall_ns = t + assemble;
     Ok(out)
 }
 
@@ -464,9 +526,12 @@ const MIN_POLL_NS: u64 = 20;
 fn simulate_block_stm<K: SimKey>(
     rec: &BlockRecord<K>,
     threads: usize,
+    calibrated: bool,
 ) -> Result<Outcome, EngineError> {
     let n = rec.txns.len();
     let m = &rec.model;
+    let scale = |phase| Scale::of(m, Strategy::BlockStm, phase, calibrated);
+    let (f_task, f_asm) = (scale("execute+validate"), scale("assemble"));
     let poll = m.poll_ns.max(MIN_POLL_NS);
     let replay = ReplayTxns::new(&rec.txns);
     let memory = LockedMvMemory::<K, bool>::new(n);
@@ -577,16 +642,18 @@ fn simulate_block_stm<K: SimKey>(
                     reads,
                     outcome,
                 };
-                (state, cost + m.block_stm_task_ns)
+                (state, f_task.ns(cost + m.block_stm_task_ns))
             }
             Task::Validate(version) => {
                 out.validations += 1;
                 let j = version.txn_idx;
                 let reads = last_reads[j].as_ref().ok_or_else(|| {
-                    EngineError::Invariant(format!("validation of {version:?} before any execution"))
+                    EngineError::Invariant(format!(
+                        "validation of {version:?} before any execution"
+                    ))
                 })?;
                 let valid = memory.validate(j, reads);
-                let cost = rec.txns[j].cost.mv_validate_ns + m.block_stm_task_ns;
+                let cost = f_task.ns(rec.txns[j].cost.mv_validate_ns + m.block_stm_task_ns);
                 (Pending::Validate { version, valid }, cost)
             }
         };
@@ -601,7 +668,177 @@ fn simulate_block_stm<K: SimKey>(
     if let Some(j) = correct.iter().position(|c| !c) {
         return Err(wrong_at_end("block-stm", j));
     }
-    out.phases = vec![("execute+validate", end), ("assemble", m.assemble_ns)];
-    out.wall_ns = end + m.assemble_ns;
+    let assemble = f_asm.ns(m.assemble_ns);
+    out.phases = vec![("execute+validate", end), ("assemble", assemble)];
+    out.wall_ns = end + assemble;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::analysis::analyze;
+    use crate::sim::replay::TxnRecord;
+
+    const NS: u64 = 1000;
+
+    /// Transaction `j` reads `spec[j].0` and writes `spec[j].1`, the same against the
+    /// pre-block state; every execution costs `NS`, nothing else costs anything.
+    fn block(spec: &[(Vec<u64>, Vec<u64>)]) -> BlockRecord<u64> {
+        let mut last: HashMap<u64, usize> = HashMap::new();
+        let txns: Vec<TxnRecord<u64>> = spec
+            .iter()
+            .enumerate()
+            .map(|(j, (reads, writes))| {
+                let r = reads.iter().map(|k| (*k, last.get(k).copied())).collect();
+                for k in writes {
+                    last.insert(*k, j);
+                }
+                TxnRecord {
+                    reads: r,
+                    writes: writes.clone(),
+                    base_reads: reads.clone(),
+                    base_writes: writes.clone(),
+                    cost: TxnCost {
+                        exec_ns: NS,
+                        base_exec_ns: NS,
+                        mv_exec_ns: NS,
+                        mv_record_ns: 0,
+                        mv_validate_ns: 0,
+                    },
+                }
+            })
+            .collect();
+        let model = CostModel {
+            sequential_ns: NS * spec.len() as u64,
+            ..CostModel::default()
+        };
+        BlockRecord::synthetic("synthetic", txns, model).unwrap()
+    }
+
+    const PARALLEL: [Strategy; 3] = [Strategy::Sv, Strategy::Dag, Strategy::BlockStm];
+
+    #[test]
+    fn independent_transactions_scale_linearly() {
+        let rec = block(
+            &(0..64u64)
+                .map(|j| (vec![j], vec![1000 + j]))
+                .collect::<Vec<_>>(),
+        );
+        for s in PARALLEL {
+            let one = simulate(&rec, s, 1).unwrap();
+            // Block-STM's worker makes one last (futile) poll before it sees the end.
+            let last_poll = if s == Strategy::BlockStm {
+                MIN_POLL_NS
+            } else {
+                0
+            };
+            assert_eq!(one.predicted_wall_ns, 64 * NS + last_poll, "{s} at 1");
+            assert_eq!(one.predicted_executions, 64, "{s}");
+            let four = simulate(&rec, s, 4).unwrap();
+            // Block-STM's workers also poll: a validation index claimed while its
+            // transaction still executes hands out nothing.
+            assert!(
+                four.predicted_wall_ns >= 16 * NS,
+                "{s}: {}",
+                four.predicted_wall_ns
+            );
+            assert!(
+                four.predicted_wall_ns <= 16 * NS * 11 / 10,
+                "{s}: {}",
+                four.predicted_wall_ns
+            );
+            assert_eq!(four.predicted_aborts, 0, "{s}");
+        }
+    }
+
+    #[test]
+    fn a_chain_never_beats_its_length() {
+        // Every transaction reads and writes key 0: each depends on the one before.
+        let rec = block(&(0..40).map(|_| (vec![0], vec![0])).collect::<Vec<_>>());
+        for s in PARALLEL {
+            for t in [1, 2, 8, 64] {
+                let p = simulate(&rec, s, t).unwrap();
+                assert!(
+                    p.predicted_wall_ns >= 40 * NS,
+                    "{s} at {t}: {}",
+                    p.predicted_wall_ns
+                );
+            }
+        }
+        // sv and dag execute every dependent twice, whatever the thread count.
+        for s in [Strategy::Sv, Strategy::Dag] {
+            assert_eq!(
+                simulate(&rec, s, 8).unwrap().predicted_executions,
+                79,
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn random_blocks_respect_the_critical_path_and_repeat_exactly() {
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..20 {
+            let keys = 4 + round * 3;
+            let spec: Vec<(Vec<u64>, Vec<u64>)> = (0..80)
+                .map(|_| {
+                    let reads = (0..1 + next() % 3).map(|_| next() % keys).collect();
+                    let writes = (0..next() % 3).map(|_| next() % keys).collect();
+                    (reads, writes)
+                })
+                .collect();
+            let rec = block(&spec);
+            let a = analyze("r", &rec.txns);
+            for s in PARALLEL {
+                for t in crate::sim::DEFAULT_THREADS {
+                    let p = simulate(&rec, s, *t).unwrap();
+                    assert!(
+                        p.predicted_wall_ns >= a.critical_path_ns,
+                        "{s} at {t}: {} < {}",
+                        p.predicted_wall_ns,
+                        a.critical_path_ns
+                    );
+                    let q = simulate(&rec, s, *t).unwrap();
+                    assert_eq!(p.predicted_wall_ns, q.predicted_wall_ns);
+                    assert_eq!(p.predicted_executions, q.predicted_executions);
+                    assert_eq!(p.phases, q.phases);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pools_pay_for_their_threads() {
+        let rec = block(
+            &(0..8u64)
+                .map(|j| (vec![j], vec![100 + j]))
+                .collect::<Vec<_>>(),
+        );
+        let mut rec = rec;
+        rec.model.spawn_ns = 10 * NS;
+        // sv: one pool of 4 threads, started 10 NS apart: the first does all 8 tasks
+        // (10..18 NS) before the others start; the pool joins when the last has started.
+        assert_eq!(
+            simulate(&rec, Strategy::Sv, 4).unwrap().predicted_wall_ns,
+            40 * NS
+        );
+        rec.model.spawn_ns = NS / 2;
+        // Workers start at 0.5, 1, 1.5, 2 NS: 8 tasks end by 3.5 NS.
+        assert_eq!(
+            simulate(&rec, Strategy::Sv, 4).unwrap().predicted_wall_ns,
+            3 * NS + NS / 2
+        );
+        // One thread spawns nothing.
+        assert_eq!(
+            simulate(&rec, Strategy::Sv, 1).unwrap().predicted_wall_ns,
+            8 * NS
+        );
+    }
 }

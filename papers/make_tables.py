@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Prints the report's tables (Markdown) from the result files in results/.
+
+    python3 papers/make_tables.py            # reads results/sweep.json
+
+Every number in papers/report.md's results section is printed by this script from
+results/sweep.json, which `cargo run --release -- sweep` writes.
+"""
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+path = sys.argv[1] if len(sys.argv) > 1 else "results/sweep.json"
+d = json.load(open(path))
+m = d["machine"]
+pts = d["points"]
+strategies = [s for s in d["strategies"] if s != "sequential"]
+threads = d["threads"]
+
+print(f"Source: `{path}` (commit {m['commit']}{' + uncommitted changes' if d.get('commit_dirty') else ''}, "
+      f"{m['cpu_model']}, {m['cores']} cores, {m['memory_gib']} GiB; preset {d['preset']}, "
+      f"{d['repeat']} repeats, {d['elapsed_s']:.0f} s; {len(d['mismatches'])} mismatches with sequential)\n")
+
+# 1. Workloads: speedup over sequential per strategy and thread count.
+print("### Speedup over sequential on generated workloads (ratio of medians, same run)\n")
+print("| workload | " + " | ".join(f"{s} @{t}" for s in strategies for t in threads) + " |")
+print("|---|" + "---|" * (len(strategies) * len(threads)))
+by = {(p["block"], p["strategy"], p["threads"]): p for p in pts}
+labels = []
+for p in pts:
+    if p["source"] == "workload" and p["block"] not in labels:
+        labels.append(p["block"])
+for label in labels:
+    cells = []
+    for s in strategies:
+        for t in threads:
+            p = by.get((label, s, t))
+            cells.append(f"{p['speedup_vs_sequential']:.2f}" if p else "-")
+    print(f"| `{label}` | " + " | ".join(cells) + " |")
+
+# 2. Wasted work.
+print("\n### Executions per transaction (1.00 = nothing executed twice), at 2 threads\n")
+print("| workload | " + " | ".join(strategies) + " |")
+print("|---|" + "---|" * len(strategies))
+for label in labels:
+    cells = []
+    for s in strategies:
+        p = by.get((label, s, 2)) or by.get((label, s, threads[-1]))
+        cells.append(f"{p['executions_per_tx']:.2f}" if p else "-")
+    print(f"| `{label}` | " + " | ".join(cells) + " |")
+
+# 3. Mainnet: total time and per-block distribution.
+blocks = sorted({p["block"] for p in pts if p["source"] == "mainnet" and p["txs"] > 0}, key=lambda b: int(b) if b.isdigit() else 0)
+if blocks:
+    print(f"\n### Mainnet blocks ({len(blocks)} with transactions)\n")
+    print("| strategy | threads | total time / sequential total | median block speedup | blocks faster than sequential | slowest block |")
+    print("|---|---|---|---|---|---|")
+    for s in strategies:
+        for t in threads:
+            ps = [by[(b, s, t)] for b in blocks if (b, s, t) in by]
+            if not ps:
+                continue
+            total = sum(p["wall_ns"] for p in ps)
+            seq_total = sum(p["sequential_wall_ns"] for p in ps)
+            sp = [p["speedup_vs_sequential"] for p in ps]
+            worst = min(ps, key=lambda p: p["speedup_vs_sequential"])
+            print(f"| {s} | {t} | {seq_total / total:.2f}x | {statistics.median(sp):.2f}x | "
+                  f"{sum(1 for x in sp if x > 1)}/{len(sp)} | {worst['speedup_vs_sequential']:.2f}x ({worst['block']}) |")
+
+# 4. Peak memory at 2 threads relative to sequential, largest inputs.
+print("\n### Peak heap during execution, relative to sequential (2 threads)\n")
+print("| input | sequential MiB | " + " | ".join(strategies) + " |")
+print("|---|---|" + "---|" * len(strategies))
+for label in labels:
+    seq = by.get((label, "sequential", 2))
+    if not seq or not seq.get("peak_mem_bytes"):
+        continue
+    cells = []
+    for s in strategies:
+        p = by.get((label, s, 2))
+        cells.append(f"{p['peak_mem_bytes'] / seq['peak_mem_bytes']:.2f}x" if p and p.get("peak_mem_bytes") else "-")
+    print(f"| `{label}` | {seq['peak_mem_bytes'] / 2**20:.1f} | " + " | ".join(cells) + " |")
+
+# 5. Noise: sequential timed against itself.
+self_ratio = [p["speedup_vs_sequential"] for p in pts if p["strategy"] == "sequential"]
+if self_ratio:
+    print(f"\nNoise: sequential against itself in the same runs: median {statistics.median(self_ratio):.2f}x, "
+          f"range {min(self_ratio):.2f}x to {max(self_ratio):.2f}x over {len(self_ratio)} points.")

@@ -1,0 +1,267 @@
+//! The simulator (`stmlab::sim`) against the production code it replays: at one worker it
+//! makes exactly the executions, validations and aborts the production strategies make on
+//! the same recorded block; it is deterministic; it never beats the critical path; and the
+//! `analyze` and `simulate` commands print what scripts rely on.
+
+use std::process::{Command, Output};
+use std::time::Instant;
+
+use stmlab::core::metrics::Metrics;
+use stmlab::core::mock::MockBlock;
+use stmlab::core::mvmemory::lockfree::LockFreeMvMemory;
+use stmlab::sim::{
+    analyze, record_block, record_generic, simulate, RecordOptions, ReplayTxns, DEFAULT_THREADS,
+};
+use stmlab::strategies::{block_stm, dag, sv};
+use stmlab::{execute_block, workloads, Strategy};
+
+const PARALLEL: [Strategy; 3] = [Strategy::Sv, Strategy::Dag, Strategy::BlockStm];
+
+fn quick() -> RecordOptions {
+    RecordOptions {
+        passes: 1,
+        strategy_costs: true,
+    }
+}
+
+#[test]
+fn one_worker_makes_the_production_calls_on_mock_blocks() {
+    for seed in 0..8 {
+        // Few keys: many conflicts, write sets that change with what was read.
+        let block = MockBlock::generate(150, 12 + seed * 5, seed);
+        let rec = record_generic("mock", &block, &quick()).unwrap();
+        assert_eq!(rec.prefix_mismatches, 0, "seed {seed}");
+        let replay = ReplayTxns::new(&rec.txns);
+
+        let mut m = Metrics::default();
+        let out = block_stm::execute::<_, LockFreeMvMemory<_, _>>(&replay, 1, &mut m).unwrap();
+        assert!(
+            out.iter().all(|r| r.output),
+            "seed {seed}: a wrong final execution"
+        );
+        let p = simulate(&rec, Strategy::BlockStm, 1).unwrap();
+        assert_eq!(
+            (
+                p.predicted_executions,
+                p.predicted_validations,
+                p.predicted_aborts
+            ),
+            (m.executions, m.validations, m.aborts),
+            "block-stm, seed {seed}"
+        );
+
+        let mut m = Metrics::default();
+        dag::execute(&replay, 1, &mut m).unwrap();
+        let p = simulate(&rec, Strategy::Dag, 1).unwrap();
+        assert_eq!(
+            (p.predicted_executions, p.predicted_repairs),
+            (m.executions, m.repairs),
+            "dag, seed {seed}"
+        );
+
+        // sv does not depend on the timing: the same at any thread count.
+        let mut m = Metrics::default();
+        sv::execute(&replay, 4, &mut m).unwrap();
+        for t in [1, 4, 64] {
+            let p = simulate(&rec, Strategy::Sv, t).unwrap();
+            assert_eq!(
+                (p.predicted_executions, p.predicted_aborts),
+                (m.executions, m.aborts),
+                "sv at {t}, seed {seed}"
+            );
+        }
+    }
+}
+
+#[test]
+fn replayed_mock_blocks_simulate_at_every_thread_count() {
+    // The simulator errs if any strategy ends with an execution that is not the
+    // sequential one: this runs every interleaving the thread counts produce.
+    for seed in 0..4 {
+        let block = MockBlock::generate(300, 20 + seed * 40, 100 + seed);
+        let rec = record_generic("mock", &block, &quick()).unwrap();
+        let bound = analyze("mock", &rec.txns);
+        for s in PARALLEL {
+            for &t in DEFAULT_THREADS {
+                let p = simulate(&rec, s, t).unwrap_or_else(|e| panic!("{s} at {t}: {e}"));
+                assert!(p.predicted_executions >= 300);
+                // Costs are measured here (a few hundred ns each): allow for their noise.
+                assert!(
+                    p.predicted_wall_ns as f64 >= bound.critical_path_ns as f64 * 0.5,
+                    "{s} at {t}"
+                );
+            }
+        }
+        // Real threads on the replayed block: every strategy ends with sequential results.
+        let replay = ReplayTxns::new(&rec.txns);
+        for t in [2, 4] {
+            let mut m = Metrics::default();
+            let out = block_stm::execute::<_, LockFreeMvMemory<_, _>>(&replay, t, &mut m).unwrap();
+            assert!(out.iter().all(|r| r.output));
+            let out = dag::execute(&replay, t, &mut m).unwrap();
+            assert!(out.iter().all(|r| r.output));
+        }
+    }
+}
+
+/// The real EVM: a small contended workload, recorded and simulated.
+#[test]
+fn evm_workload_is_predicted_consistently() {
+    let (block, state) = workloads::from_spec("erc20:txs=300,accounts=600,hot=0.3").unwrap();
+    let opts = RecordOptions {
+        passes: 2,
+        strategy_costs: true,
+    };
+    let rec = record_block(&block, &state, &opts).unwrap();
+    assert_eq!(rec.prefix_mismatches, 0);
+    let a = analyze(&rec.label, &rec.txns);
+    assert!(a.dependent_txs > 0 && a.speedup_bound > 1.0);
+    for s in PARALLEL {
+        // One worker: the production run's counts, exactly (both are deterministic).
+        let run = execute_block(&block, &state, s, 1).unwrap();
+        let one = simulate(&rec, s, 1).unwrap();
+        assert_eq!(one.predicted_executions, run.metrics.executions, "{s}");
+        assert_eq!(one.predicted_aborts, run.metrics.aborts, "{s}");
+        // And about its time: calibrated on a one-thread run while recording, so it is
+        // that run's time; a fresh measurement differs by the machine's noise (loose:
+        // tests run side by side).
+        let mut times: Vec<u64> = (0..3)
+            .map(|_| {
+                let start = Instant::now();
+                execute_block(&block, &state, s, 1).unwrap();
+                start.elapsed().as_nanos() as u64
+            })
+            .collect();
+        times.sort_unstable();
+        let ratio = one.predicted_wall_ns as f64 / times[1] as f64;
+        assert!(
+            (0.5..2.0).contains(&ratio),
+            "{s}: predicted/measured {ratio:.2}"
+        );
+        for &t in DEFAULT_THREADS {
+            let p = simulate(&rec, s, t).unwrap();
+            let q = simulate(&rec, s, t).unwrap();
+            assert_eq!(
+                p.predicted_wall_ns, q.predicted_wall_ns,
+                "{s} at {t}: not deterministic"
+            );
+            assert_eq!(p.predicted_executions, q.predicted_executions);
+            // Never faster than the critical path (with room for the noise between the
+            // costs the path is weighted by and those the strategies are simulated with).
+            let vs_work = a.total_cost_ns as f64 / p.predicted_wall_ns as f64;
+            assert!(
+                vs_work <= a.speedup_bound * 1.3,
+                "{s} at {t}: {vs_work:.2} beyond the bound {:.2}",
+                a.speedup_bound
+            );
+        }
+    }
+    // sv's counts do not depend on the timing: a real 2-thread run agrees exactly.
+    let run = execute_block(&block, &state, Strategy::Sv, 2).unwrap();
+    assert_eq!(
+        simulate(&rec, Strategy::Sv, 2)
+            .unwrap()
+            .predicted_executions,
+        run.metrics.executions
+    );
+}
+
+fn stmlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stmlab"))
+        .args(args)
+        .output()
+        .expect("the stmlab binary runs")
+}
+
+fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect()
+}
+
+#[test]
+fn analyze_prints_one_object_per_input() {
+    let out = stmlab(&[
+        "analyze",
+        "--workload",
+        "chain:txs=30",
+        "--workload",
+        "transfers:txs=40,accounts=1000,hot=0",
+        "--passes",
+        "1",
+        "--json",
+    ]);
+    let rows = json_lines(&out);
+    assert_eq!(rows.len(), 2);
+    for key in [
+        "block",
+        "txs",
+        "total_cost_ns",
+        "critical_path_ns",
+        "speedup_bound",
+        "dependent_fraction",
+        "longest_chain_txs",
+    ] {
+        assert!(rows.iter().all(|r| r.get(key).is_some()), "{key} missing");
+    }
+    // A chain: every transaction but the first depends on the one before.
+    assert_eq!(rows[0]["longest_chain_txs"], 30);
+    assert!((rows[0]["speedup_bound"].as_f64().unwrap() - 1.0).abs() < 1e-9);
+    assert_eq!(rows[1]["dependent_fraction"].as_f64(), Some(0.0));
+}
+
+#[test]
+fn simulate_prints_one_object_per_strategy_and_thread_count() {
+    let out = stmlab(&[
+        "simulate",
+        "--workload",
+        "erc20:txs=60,accounts=200,hot=0.2",
+        "--strategy",
+        "sv,block-stm",
+        "--threads",
+        "1,16",
+        "--passes",
+        "1",
+        "--json",
+    ]);
+    let rows = json_lines(&out);
+    assert_eq!(rows.len(), 4);
+    for key in [
+        "strategy",
+        "threads",
+        "predicted_wall_ns",
+        "predicted_speedup",
+        "predicted_executions",
+        "speedup_bound",
+    ] {
+        assert!(rows.iter().all(|r| r.get(key).is_some()), "{key} missing");
+    }
+    assert_eq!(rows[1]["strategy"], "sv");
+    assert_eq!(rows[1]["threads"], 16);
+}
+
+#[test]
+fn bad_simulate_arguments_are_errors() {
+    for args in [
+        vec!["simulate"],
+        vec!["simulate", "--workload", "chain:txs=5", "--threads", "0"],
+        vec![
+            "simulate",
+            "--workload",
+            "chain:txs=5",
+            "--strategy",
+            "nope",
+        ],
+        vec!["analyze", "--workload", "nope:txs=5"],
+    ] {
+        let out = stmlab(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!out.stderr.is_empty(), "{args:?}");
+    }
+}
