@@ -87,3 +87,24 @@ self_ratio = [p["speedup_vs_sequential"] for p in pts if p["strategy"] == "seque
 if self_ratio:
     print(f"\nNoise: sequential against itself in the same runs: median {statistics.median(self_ratio):.2f}x, "
           f"range {min(self_ratio):.2f}x to {max(self_ratio):.2f}x over {len(self_ratio)} points.")
+
+# 6. Scaling: the critical-path bound and the simulator's agreement (section 6).
+import os
+if os.path.exists("results/analyze.json"):
+    a = json.load(open("results/analyze.json"))
+    print("\n### Critical-path bound (`results/analyze.json`)\n")
+    print("| input | txs | speedup bound (total / critical path) | dependent fraction | longest chain (txs) |")
+    print("|---|---|---|---|---|")
+    for r in a["rows"]:
+        if r["block"][0].isdigit():
+            continue
+        print(f"| `{r['block']}` | {r['txs']} | {r['speedup_bound']:.1f} | {r['dependent_fraction']:.2f} | {r['longest_chain_txs']} |")
+if os.path.exists("results/simulate_check.json"):
+    c = json.load(open("results/simulate_check.json"))
+    print("\n### Simulator against measurement (`results/simulate_check.json`, error = predicted / measured - 1)\n")
+    print("| input | strategy | threads | error of total time | median abs error per block |")
+    print("|---|---|---|---|---|")
+    for s in c["summary"]:
+        if s["strategy"] == "sequential":
+            continue
+        print(f"| `{s['group']}` | {s['strategy']} | {s['threads']} | {s['error_of_total'] * 100:+.0f}% | {s['median_abs_error'] * 100:.0f}% |")
