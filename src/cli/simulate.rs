@@ -326,13 +326,12 @@ fn evm_efficiency(input: &Input) -> f64 {
 
 /// The check's measurements of one input, taken when the machine gives two cores (see
 /// [`EvmProbe`]).
-#[allow(clippy::type_complexity)]
 fn measure_on_two_cores(
     input: &Input,
     strategies: &[Strategy],
     threads: &[usize],
     repeat: usize,
-) -> Result<(EvmProbe, (u64, u64, u64), Vec<Measured>), String> {
+) -> Result<(EvmProbe, SeqTimes, Vec<Measured>), String> {
     let mut waited_s = 0;
     let mut attempts = 0;
     loop {
@@ -416,6 +415,9 @@ fn minor_faults() -> Option<u64> {
         .ok()
 }
 
+/// The sequential baseline's median, fastest and slowest run.
+type SeqTimes = (u64, u64, u64);
+
 /// One measured (strategy, threads) point.
 struct Measured {
     strategy: Strategy,
@@ -436,7 +438,7 @@ fn measure(
     strategies: &[Strategy],
     threads: &[usize],
     repeat: usize,
-) -> Result<((u64, u64, u64), Vec<Measured>), String> {
+) -> Result<(SeqTimes, Vec<Measured>), String> {
     let err = |e: crate::EngineError| format!("{}: {e}", input.label);
     let mut seq = Vec::new();
     let points: Vec<(Strategy, usize)> = threads
