@@ -1,6 +1,6 @@
 //! Peak heap memory of one run, counted by the binary's global allocator.
 //!
-//! `src/main.rs` installs an allocator that forwards to the system allocator and, while
+//! `src/main.rs` installs an allocator that forwards to mimalloc and, while
 //! counting is switched on, reports every allocation and free here. The counters are
 //! process-wide atomics: `live` is the bytes currently allocated, `peak` the high-water mark
 //! of `live` since the last [`reset_peak`]. A run's peak memory is `peak - baseline`: the
