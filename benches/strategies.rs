@@ -12,7 +12,10 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use stmlab::evm::block::Block;
 use stmlab::evm::mainnet::load_block_dir;
 use stmlab::evm::state::InMemoryState;
-use stmlab::{execute_block, workloads, Strategy};
+use stmlab::{execute_block_with, workloads, Options, Strategy};
+
+/// The strategies themselves, never the adaptive choice of sequential execution.
+const RAW: Options = Options { adaptive: false };
 
 /// Small workloads: no contention, high contention, a token, a dependency chain.
 const WORKLOADS: &[&str] = &[
@@ -63,7 +66,8 @@ fn strategies(c: &mut Criterion) {
                     &t,
                     |b, &t| {
                         b.iter(|| {
-                            execute_block(&block, &state, strategy, t).expect("block executes")
+                            execute_block_with(&block, &state, strategy, t, RAW)
+                                .expect("block executes")
                         })
                     },
                 );

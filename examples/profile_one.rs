@@ -11,7 +11,9 @@ use stmlab::{execute_block, workloads, Strategy};
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [input, strategy, threads, runs] = args.as_slice() else {
-        return Err("usage: profile_one <workload-spec|block-dir> <strategy> <threads> <runs>".into());
+        return Err(
+            "usage: profile_one <workload-spec|block-dir> <strategy> <threads> <runs>".into(),
+        );
     };
     let (block, state) = if std::path::Path::new(input).is_dir() {
         load_block_dir(std::path::Path::new(input)).map_err(|e| e.to_string())?

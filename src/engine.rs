@@ -11,12 +11,13 @@ use crate::core::metrics::Metrics;
 use crate::core::mvmemory::lockfree::LockFreeMvMemory;
 use crate::core::txn::{TxnExecutor, TxnResult};
 use crate::error::EngineError;
-use crate::evm::assemble::assemble;
+use crate::evm::assemble::assemble_on;
 use crate::evm::block::Block;
 use crate::evm::executor::{EvmTxOutput, EvmTxns};
 use crate::evm::location::{EvmValue, Location};
 use crate::evm::output::BlockOutput;
 use crate::evm::sequential;
+use crate::evm::shape::Shape;
 use crate::strategies;
 
 /// The strategies stmlab compares.
@@ -99,7 +100,55 @@ pub struct Executed {
 
 type EvmResults = Vec<TxnResult<Location, EvmValue, EvmTxOutput>>;
 
-/// Executes `block` on the pre-block state `pre` with `strategy` on `threads` threads.
+/// How `execute_block_with` runs a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Run a block sequentially, whatever the strategy, when its shape says parallel
+    /// execution cannot gain (see [`sequential_choice`]); `metrics.chose_sequential` then
+    /// says why. Off, every strategy runs as asked: what tests and research comparisons of
+    /// the strategies themselves need.
+    pub adaptive: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { adaptive: true }
+    }
+}
+
+/// Blocks with fewer transactions than this per worker thread run sequentially (adaptive
+/// mode): starting workers and building the shared structures costs more than the few
+/// transactions each would get.
+pub const MIN_TXS_PER_THREAD: usize = 8;
+
+/// Blocks whose parallelism bound (transactions over the longest same-sender chain) is
+/// below this run sequentially (adaptive mode): at best they would gain a few percent, at
+/// worst re-execute most transactions.
+pub const MIN_PARALLELISM: f64 = 1.5;
+
+/// Why `block` should run sequentially on `threads` threads in adaptive mode, if it
+/// should: decided from the block alone, before anything executes.
+pub fn sequential_choice(block: &Block, threads: usize) -> Option<String> {
+    let shape = Shape::of(block);
+    if shape.txs < MIN_TXS_PER_THREAD * threads {
+        return Some(format!(
+            "{} transactions, fewer than {MIN_TXS_PER_THREAD} per thread",
+            shape.txs
+        ));
+    }
+    let bound = shape.parallelism_bound();
+    if bound < MIN_PARALLELISM {
+        let (sender, n) = shape.busiest_sender.unwrap_or_default();
+        return Some(format!(
+            "sender {sender} has {n} of {} transactions: at most {bound:.2}x from parallelism",
+            shape.txs
+        ));
+    }
+    None
+}
+
+/// Executes `block` on the pre-block state `pre` with `strategy` on `threads` threads, in
+/// adaptive mode (see [`Options`]).
 ///
 /// Every strategy returns exactly the output of sequential execution. If a parallel
 /// strategy reports a broken engine invariant, the block is executed sequentially instead
@@ -113,8 +162,32 @@ pub fn execute_block<P>(
 where
     P: DatabaseRef + Sync,
 {
+    execute_block_with(block, pre, strategy, threads, Options::default())
+}
+
+/// `execute_block` with explicit options.
+pub fn execute_block_with<P>(
+    block: &Block,
+    pre: &P,
+    strategy: Strategy,
+    threads: usize,
+    options: Options,
+) -> Result<Executed, EngineError>
+where
+    P: DatabaseRef + Sync,
+{
     if threads == 0 {
         return Err(EngineError::ZeroThreads);
+    }
+    if options.adaptive && strategy != Strategy::Sequential {
+        if let Some(reason) = sequential_choice(block, threads) {
+            let mut metrics = Metrics {
+                chose_sequential: Some(reason),
+                ..Metrics::default()
+            };
+            let output = sequential::execute(block, pre, &mut metrics)?;
+            return Ok(Executed { output, metrics });
+        }
     }
     execute_txns(block, pre, strategy, threads, &EvmTxns::new(block, pre))
 }
@@ -146,11 +219,9 @@ where
     };
     let start = Instant::now();
     let assembled = parallel.and_then(|results| {
-        assemble(
-            block,
-            pre,
-            results.into_iter().map(|r| (r.writes, r.output)),
-        )
+        let (writes, outputs): (Vec<_>, Vec<_>) =
+            results.into_iter().map(|r| (r.writes, r.output)).unzip();
+        assemble_on(block, pre, &writes, outputs, threads)
     });
     match assembled {
         Ok(output) => {

@@ -60,5 +60,5 @@ pub mod strategies;
 mod sync;
 pub mod workloads;
 
-pub use engine::{execute_block, Executed, Strategy};
+pub use engine::{execute_block, execute_block_with, Executed, Options, Strategy};
 pub use error::EngineError;

@@ -6,7 +6,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use stmlab::{execute_block, workloads, EngineError, Strategy};
+use stmlab::{execute_block, execute_block_with, workloads, EngineError, Options, Strategy};
+
+const RAW: Options = Options { adaptive: false };
 
 #[test]
 fn zero_threads_is_an_error_for_every_strategy() {
@@ -309,7 +311,7 @@ fn failing_pre_state_is_an_engine_error() {
     let state = FailingState { inner, broken };
     for &strategy in Strategy::ALL {
         for threads in [1, 2] {
-            match execute_block(&block, &state, strategy, threads) {
+            match execute_block_with(&block, &state, strategy, threads, RAW) {
                 Err(EngineError::PreState(msg)) => assert!(msg.contains("disk on fire"), "{msg}"),
                 other => panic!(
                     "{strategy} at {threads}: {:?}",

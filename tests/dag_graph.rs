@@ -13,7 +13,7 @@ use stmlab::evm::executor::EvmTxns;
 use stmlab::evm::state::InMemoryState;
 use stmlab::strategies::dag;
 use stmlab::workloads::common::{block, eoa, initial_balance, tx};
-use stmlab::{execute_block, Strategy};
+use stmlab::{execute_block, execute_block_with, Strategy};
 
 const INDEPENDENT: usize = 50;
 const CHAIN: usize = 10;
@@ -120,7 +120,8 @@ fn chain_inside_independent_transfers() {
         }
     }
     // Through the engine too.
-    let got = execute_block(&block, &state, Strategy::Dag, 2).unwrap();
+    let raw = stmlab::Options { adaptive: false };
+    let got = execute_block_with(&block, &state, Strategy::Dag, 2, raw).unwrap();
     assert_eq!(got.output.first_difference(&expected), None);
     assert!(got.metrics.fell_back.is_none());
 }

@@ -90,3 +90,39 @@ fn mixed() {
 fn mixed_hot() {
     check("mixed:txs=300,transfers=0.5,erc20=0.3,amm=0.2,accounts=200,pools=4,hot=0.3");
 }
+
+/// Adaptive mode (the library default) runs a chain of one sender's transactions, and a
+/// block too small to share out, sequentially, says so in the metrics, and still gives
+/// the sequential output; a block of independent transfers it runs as asked.
+#[test]
+fn adaptive_mode_chooses_sequential_only_where_nothing_can_be_gained() {
+    use stmlab::{execute_block, Strategy};
+    for (spec, threads, chooses) in [
+        ("chain:txs=300", 2, true),
+        ("transfers:txs=10,accounts=1000,hot=0", 2, true),
+        ("transfers:txs=300,accounts=10000,hot=0", 2, false),
+    ] {
+        let (block, state) = stmlab::workloads::from_spec(spec).unwrap();
+        let expected = execute_block(&block, &state, Strategy::Sequential, 1).unwrap();
+        for strategy in [Strategy::Sv, Strategy::Dag, Strategy::BlockStm] {
+            let run = execute_block(&block, &state, strategy, threads).unwrap();
+            assert_eq!(
+                run.output.first_difference(&expected.output),
+                None,
+                "{spec} {strategy}"
+            );
+            assert_eq!(
+                run.metrics.chose_sequential.is_some(),
+                chooses,
+                "{spec} {strategy}: {:?}",
+                run.metrics.chose_sequential
+            );
+            if !chooses {
+                assert!(
+                    run.metrics.validations > 0 || run.metrics.rounds > 0,
+                    "{spec} {strategy} ran in parallel"
+                );
+            }
+        }
+    }
+}

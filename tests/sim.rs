@@ -13,7 +13,9 @@ use stmlab::sim::{
     analyze, record_block, record_generic, simulate, RecordOptions, ReplayTxns, DEFAULT_THREADS,
 };
 use stmlab::strategies::{block_stm, dag, sv};
-use stmlab::{execute_block, workloads, Strategy};
+use stmlab::{execute_block_with, workloads, Options, Strategy};
+
+const RAW: Options = Options { adaptive: false };
 
 const PARALLEL: [Strategy; 3] = [Strategy::Sv, Strategy::Dag, Strategy::BlockStm];
 
@@ -118,7 +120,7 @@ fn evm_workload_is_predicted_consistently() {
     assert!(a.dependent_txs > 0 && a.speedup_bound > 1.0);
     for s in PARALLEL {
         // One worker: the production run's counts, exactly (both are deterministic).
-        let run = execute_block(&block, &state, s, 1).unwrap();
+        let run = execute_block_with(&block, &state, s, 1, RAW).unwrap();
         let one = simulate(&rec, s, 1).unwrap();
         assert_eq!(one.predicted_executions, run.metrics.executions, "{s}");
         assert_eq!(one.predicted_aborts, run.metrics.aborts, "{s}");
@@ -128,7 +130,7 @@ fn evm_workload_is_predicted_consistently() {
         let mut times: Vec<u64> = (0..3)
             .map(|_| {
                 let start = Instant::now();
-                execute_block(&block, &state, s, 1).unwrap();
+                execute_block_with(&block, &state, s, 1, RAW).unwrap();
                 start.elapsed().as_nanos() as u64
             })
             .collect();
@@ -157,7 +159,7 @@ fn evm_workload_is_predicted_consistently() {
         }
     }
     // sv's counts do not depend on the timing: a real 2-thread run agrees exactly.
-    let run = execute_block(&block, &state, Strategy::Sv, 2).unwrap();
+    let run = execute_block_with(&block, &state, Strategy::Sv, 2, RAW).unwrap();
     assert_eq!(
         simulate(&rec, Strategy::Sv, 2)
             .unwrap()

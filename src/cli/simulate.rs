@@ -17,7 +17,7 @@ use super::parse_threads;
 use crate::sim::chart::{draw_scaling, ScalingChart};
 use crate::sim::record::{record_block, CostModel, RecordOptions};
 use crate::sim::{analyze_with, simulate, simulate_uncalibrated, Analysis, Prediction, TxnCost};
-use crate::{execute_block, Strategy};
+use crate::{execute_block, execute_block_with, Options, Strategy};
 
 #[derive(Args, Debug)]
 pub struct SimulateArgs {
@@ -460,7 +460,8 @@ fn measure(
             let (s, t) = points[i];
             let f0 = minor_faults();
             let start = Instant::now();
-            let run = execute_block(&input.block, &input.state, s, t).map_err(err)?;
+            let raw = Options { adaptive: false };
+            let run = execute_block_with(&input.block, &input.state, s, t, raw).map_err(err)?;
             times[i].push(start.elapsed().as_nanos() as u64);
             if let (Some(a), Some(b)) = (f0, minor_faults()) {
                 faults[i].push(b.saturating_sub(a));

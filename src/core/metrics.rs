@@ -31,6 +31,10 @@ pub struct Metrics {
     /// Set when the executor gave up on the parallel path (an engine invariant broke) and
     /// ran the block sequentially instead; holds the reason.
     pub fell_back: Option<String>,
+    /// Set when the engine, in adaptive mode, ran the block sequentially instead of with
+    /// the strategy asked for, because the block's shape left nothing to gain (too few
+    /// transactions, or one sender's chain of them); holds the reason.
+    pub chose_sequential: Option<String>,
     /// Wall time per phase, in the order run (e.g. "execute", "validate", "assemble").
     pub phases: Vec<(&'static str, Duration)>,
 }

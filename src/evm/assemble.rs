@@ -15,6 +15,7 @@ use super::output::{AccountChange, AccountSummary, BlockOutput, Receipt, StateCh
 use crate::core::txn::TxnIndex;
 use crate::core::FastHash;
 use crate::error::EngineError;
+use crate::strategies::pool::run_workers;
 
 /// The block's state at its end, built by applying write sets in block order.
 #[derive(Default)]
@@ -33,7 +34,17 @@ impl FinalState {
         txn_idx: TxnIndex,
         writes: &[(Location, EvmValue)],
     ) -> Result<(), EngineError> {
-        for (key, value) in writes {
+        self.apply_where(txn_idx, writes, |_| true)
+    }
+
+    /// `apply` for the writes whose location `keep` accepts.
+    fn apply_where(
+        &mut self,
+        txn_idx: TxnIndex,
+        writes: &[(Location, EvmValue)],
+        keep: impl Fn(&Location) -> bool,
+    ) -> Result<(), EngineError> {
+        for (key, value) in writes.iter().filter(|(key, _)| keep(key)) {
             match (key, value) {
                 (Location::Account(a), EvmValue::Account(v)) => {
                     self.accounts.insert(*a, (v.clone(), txn_idx));
@@ -174,21 +185,50 @@ pub fn receipts(
 }
 
 /// The block output from committed (writes, output) pairs in block order.
-pub fn assemble<P: DatabaseRef>(
+pub fn assemble<P: DatabaseRef + Sync>(
     block: &Block,
     pre: &P,
     results: impl IntoIterator<Item = (Vec<(Location, EvmValue)>, EvmTxOutput)>,
 ) -> Result<BlockOutput, EngineError> {
-    let mut state = FinalState::default();
-    let mut outputs = Vec::with_capacity(block.txs.len());
-    for (i, (writes, output)) in results.into_iter().enumerate() {
-        state.apply(i, &writes)?;
-        outputs.push(output);
+    let (writes, outputs): (Vec<_>, Vec<_>) = results.into_iter().unzip();
+    assemble_on(block, pre, &writes, outputs, 1)
+}
+
+/// `assemble` on `threads` workers. The address space is cut into one shard per worker
+/// (by an address's last byte); each worker applies, in block order, the writes to the
+/// accounts of its shard and their slots (and the fees, if the beneficiary is in its
+/// shard), then computes those accounts' changes. Shards share no account, so their
+/// changes are disjoint and merge without conflict; each worker scans every write set but
+/// hashes and stores only its own part.
+pub fn assemble_on<P: DatabaseRef + Sync>(
+    block: &Block,
+    pre: &P,
+    writes: &[Vec<(Location, EvmValue)>],
+    outputs: Vec<EvmTxOutput>,
+    threads: usize,
+) -> Result<BlockOutput, EngineError> {
+    let shards = threads.max(1);
+    let shard_of = |address: &Address| usize::from(address[19]) % shards;
+    let beneficiary = block.env.beneficiary;
+    let per_shard = run_workers(shards, |shard| {
+        let mine = |location: &Location| match location {
+            Location::Account(a) | Location::Storage(a, _) => shard_of(a) == shard,
+            Location::Fee(_) => shard_of(&beneficiary) == shard,
+        };
+        let mut state = FinalState::default();
+        for (i, set) in writes.iter().enumerate() {
+            state.apply_where(i, set, mine)?;
+        }
+        state
+            .changes(pre, beneficiary, block.spec)
+            .map_err(|e| EngineError::PreState(e.to_string()))
+    })?;
+    let mut state = StateChanges::default();
+    for changes in per_shard {
+        state.accounts.append(&mut changes?.accounts);
     }
     Ok(BlockOutput {
         txs: receipts(block, outputs),
-        state: state
-            .changes(pre, block.env.beneficiary, block.spec)
-            .map_err(|e| EngineError::PreState(e.to_string()))?,
+        state,
     })
 }

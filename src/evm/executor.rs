@@ -98,9 +98,7 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
             inspector: (),
             instruction: EthInstructions::new_mainnet_with_spec(spec.into()),
             precompiles: EthPrecompiles::new(spec.into()),
-            frame_stack: FRAMES
-                .take()
-                .unwrap_or_else(|| FrameStack::new_prealloc(8)),
+            frame_stack: FRAMES.take().unwrap_or_else(|| FrameStack::new_prealloc(8)),
         };
         let mut handler = DeferredFeeHandler::default();
         let result = handler.run(&mut evm);

@@ -10,5 +10,6 @@ pub mod location;
 pub mod mainnet;
 pub mod output;
 pub mod sequential;
+pub mod shape;
 pub mod state;
 pub mod writes;

@@ -40,7 +40,7 @@ use crate::evm::block::Block;
 use crate::evm::executor::EvmTxns;
 use crate::evm::location::Location;
 use crate::strategies;
-use crate::{execute_block, Strategy};
+use crate::{execute_block, execute_block_with, Options, Strategy};
 
 /// How much to measure.
 #[derive(Clone, Copy, Debug)]
@@ -645,7 +645,7 @@ where
     let mut samples: HashMap<(Strategy, &'static str), Vec<u64>> = HashMap::new();
     for _ in 0..passes.max(1) {
         for &s in &strategies {
-            let run = execute_block(block, pre, s, 1)?;
+            let run = execute_block_with(block, pre, s, 1, Options { adaptive: false })?;
             if run.metrics.fell_back.is_some() {
                 return Err(EngineError::Invariant(format!(
                     "{s} fell back to sequential while calibrating"

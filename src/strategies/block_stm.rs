@@ -132,7 +132,16 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
             let result = match task {
                 Some(Task::Execute(version)) => self.execute(version),
                 Some(Task::Validate(version)) => self.validate(version),
-                None => Ok(self.scheduler.next_task()),
+                None => {
+                    let next = self.scheduler.next_task();
+                    if next.is_none() {
+                        // Nothing to do until another worker finishes something. (A task
+                        // that merely ends without a follow-up goes straight back to
+                        // `next_task`: yielding there cost a system call per task.)
+                        crate::sync::spin_hint();
+                    }
+                    Ok(next)
+                }
             };
             task = match result {
                 Ok(next) => next,
@@ -141,9 +150,6 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                     return Err(e);
                 }
             };
-            if task.is_none() {
-                crate::sync::spin_hint();
-            }
         }
         Ok(())
     }

@@ -2,26 +2,32 @@
 //! (`version_list.rs`). Reads take no lock: `HashIndex::peek_with` is lock-free, and a
 //! version list is read by traversal under an epoch guard. Writes to existing keys take
 //! no lock either; inserting a key never seen before goes through `HashIndex`'s insert,
-//! once per key and block.
+//! once per key and block. The one mutex is each transaction's list of the keys it last
+//! wrote, which only the worker holding that transaction ever takes, so it is never
+//! contended: it costs an uncontended atomic swap, where an epoch-managed pointer cost
+//! three allocations and a deferred free per recorded write set.
 
 use std::hash::Hash;
 use std::sync::Arc;
 
-use crossbeam_epoch::{self as epoch, Atomic, Owned};
 use crossbeam_utils::CachePadded;
 
 use super::version_list::{Entry, VersionList};
 use super::{diff_write_sets, MvMemory};
 use crate::core::txn::{ReadResult, TxnIndex, Version};
 use crate::core::FastHash;
-use crate::sync::Ordering;
+use crate::sync::{lock, Mutex};
+
+/// Index capacity reserved per transaction: an ERC-20 transfer writes four keys (sender
+/// account, two balances, its fee).
+const KEYS_PER_TXN: usize = 4;
 
 pub struct LockFreeMvMemory<K: 'static, V: 'static> {
     data: scc::HashIndex<K, Arc<VersionList<V>>, FastHash>,
     /// The keys each transaction's last recorded incarnation wrote. Only the worker that
     /// holds the transaction (executing it, or aborting it) touches its slot, and the
     /// scheduler's status lock orders those workers one after another.
-    last_written: Vec<CachePadded<Atomic<Vec<K>>>>,
+    last_written: Vec<CachePadded<Mutex<Vec<K>>>>,
 }
 
 impl<K, V> LockFreeMvMemory<K, V>
@@ -43,14 +49,6 @@ where
                 .expect("a key is never removed from the index during a block"),
         }
     }
-
-    fn last_keys(&self, txn_idx: TxnIndex) -> Vec<K> {
-        let guard = &epoch::pin();
-        // Acquire: pairs with the Release swap in `record` by this transaction's previous
-        // holder (ordered before us by the scheduler's status lock as well).
-        let cur = self.last_written[txn_idx].load(Ordering::Acquire, guard);
-        crate::core::mvmemory::version_list::clone_vec(cur)
-    }
 }
 
 impl<K, V> MvMemory<K, V> for LockFreeMvMemory<K, V>
@@ -60,9 +58,14 @@ where
 {
     fn new(num_txns: usize) -> Self {
         Self {
-            data: scc::HashIndex::with_hasher(FastHash::default()),
+            // Sized for a few keys per transaction up front: growing the index while
+            // workers insert into it relocates its buckets, several times over a block.
+            data: scc::HashIndex::with_capacity_and_hasher(
+                num_txns.saturating_mul(KEYS_PER_TXN),
+                FastHash::default(),
+            ),
             last_written: (0..num_txns)
-                .map(|_| CachePadded::new(Atomic::new(Vec::new())))
+                .map(|_| CachePadded::new(Mutex::new(Vec::new())))
                 .collect(),
         }
     }
@@ -73,21 +76,18 @@ where
             self.list(key)
                 .set(idx, Entry::Written(version.incarnation, value.clone()));
         }
-        let old = self.last_keys(idx);
-        let wrote_new = diff_write_sets(&old, writes, |key| {
+        let mut last = lock(&self.last_written[idx]);
+        let wrote_new = diff_write_sets(&last, writes, |key| {
             self.list(key).set(idx, Entry::Removed);
         });
-        let keys: Vec<K> = writes.iter().map(|(k, _)| k.clone()).collect();
-        let guard = &epoch::pin();
-        // Release: the next holder's Acquire load sees the vector's contents.
-        let previous = self.last_written[idx].swap(Owned::new(keys), Ordering::AcqRel, guard);
-        crate::core::mvmemory::version_list::retire_vec(previous, guard);
+        last.clear();
+        last.extend(writes.iter().map(|(k, _)| k.clone()));
         wrote_new
     }
 
     fn mark_estimates(&self, txn_idx: TxnIndex) {
-        for key in self.last_keys(txn_idx) {
-            self.list(&key).set(txn_idx, Entry::Estimate);
+        for key in lock(&self.last_written[txn_idx]).iter() {
+            self.list(key).set(txn_idx, Entry::Estimate);
         }
     }
 
@@ -104,13 +104,5 @@ where
             Entry::Removed => unreachable!("read_below skips removed entries"),
         })
         .unwrap_or(ReadResult::Base)
-    }
-}
-
-impl<K: 'static, V: 'static> Drop for LockFreeMvMemory<K, V> {
-    fn drop(&mut self) {
-        for slot in &self.last_written {
-            crate::core::mvmemory::version_list::free_vec_exclusive(slot);
-        }
     }
 }

@@ -163,31 +163,3 @@ impl<V> Drop for VersionList<V> {
         }
     }
 }
-
-/// Copies the vector `cur` points to (empty for null).
-pub(crate) fn clone_vec<T: Clone>(cur: Shared<'_, Vec<T>>) -> Vec<T> {
-    // SAFETY: `cur` was loaded under a guard that is still pinned (its lifetime says
-    // so), and vectors swapped out are freed only through `retire_vec`, after unpinning.
-    unsafe { cur.as_ref() }.cloned().unwrap_or_default()
-}
-
-/// Hands a swapped-out vector to the epoch collector.
-pub(crate) fn retire_vec<T>(old: Shared<'_, Vec<T>>, guard: &Guard) {
-    if !old.is_null() {
-        // SAFETY: the caller swapped `old` out, so it is unreachable for new readers;
-        // the collector frees it after every thread pinned now has unpinned.
-        unsafe { guard.defer_destroy(old) };
-    }
-}
-
-/// Frees the vector in `slot` when its owner is dropped (`&mut` access upstream).
-pub(crate) fn free_vec_exclusive<T>(slot: &Atomic<Vec<T>>) {
-    // SAFETY: called from `Drop` of the owning memory: no other thread can reach `slot`.
-    unsafe {
-        let guard = epoch::unprotected();
-        let cur = slot.swap(Shared::null(), Ordering::Relaxed, guard);
-        if !cur.is_null() {
-            drop(cur.into_owned());
-        }
-    }
-}
