@@ -1,7 +1,8 @@
 //! `stmlab sweep --preset quick` then `stmlab plot` on its output: the JSON has the machine,
 //! the commit and a point per input, strategy and thread count with every measured field,
 //! and every plot is a PNG. Runs the real binary (with its counting allocator) in a
-//! temporary folder; a few seconds.
+//! temporary folder; a few seconds. Then `--preset goals` on tiny inputs: the table, the
+//! JSON and `--from` agree, and every ratio and verdict follows from the medians.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,7 +15,7 @@ impl Drop for TempDir {
     }
 }
 
-fn stmlab(args: &[&str]) {
+fn stmlab(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_stmlab"))
         .args(args)
         .output()
@@ -25,6 +26,15 @@ fn stmlab(args: &[&str]) {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
 }
 
 fn is_png(path: &Path) -> bool {
@@ -91,4 +101,170 @@ fn quick_sweep_then_plot() {
     for p in &pngs {
         assert!(is_png(&plots.join(p)), "{p} is a PNG");
     }
+}
+
+#[test]
+fn goals_preset_on_tiny_inputs() {
+    let dir = TempDir(std::env::temp_dir().join(format!("stmlab-goals-{}", std::process::id())));
+    // Two blocks with transactions and one without (19910734), which is skipped.
+    let mainnet = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mainnet");
+    for block in ["46147", "2675000", "19910734"] {
+        copy_dir(&mainnet.join(block), &dir.0.join("blocks").join(block));
+    }
+    let blocks = dir.0.join("blocks");
+    let json = dir.0.join("results/goals.json");
+    let (blocks_s, json_s) = (blocks.to_str().unwrap(), json.to_str().unwrap());
+
+    let printed = stmlab(&[
+        "sweep",
+        "--preset",
+        "goals",
+        "--repeat",
+        "1",
+        "--max-txs",
+        "60",
+        "--blocks",
+        blocks_s,
+        "--out",
+        json_s,
+    ]);
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("goals wrote its file"))
+            .expect("the goals file is JSON");
+    for key in ["cpu_model", "cores", "memory_gib", "commit", "date_unix"] {
+        assert!(!file["machine"][key].is_null(), "machine.{key} recorded");
+    }
+    assert!(file["date"].as_str().unwrap().ends_with("UTC"));
+    assert_eq!(file["preset"], "goals");
+    assert_eq!(file["repeat"], 1);
+    assert_eq!(file["max_txs"], 60);
+    assert!(file["mismatches"].as_array().unwrap().is_empty());
+    assert_eq!(file["skipped_blocks"], serde_json::json!(["19910734"]));
+
+    let blocks = file["mainnet_blocks"].as_array().unwrap();
+    let names: Vec<&str> = blocks
+        .iter()
+        .map(|b| b["block"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["46147", "2675000"]);
+    let ns = |v: &serde_json::Value| v.as_u64().unwrap();
+    let ratio = |b: &serde_json::Value| {
+        ns(&b["sequential_wall_ns"]) as f64 / ns(&b["block_stm_wall_ns"]) as f64
+    };
+    for b in blocks {
+        assert!(
+            (b["speedup"].as_f64().unwrap() - ratio(b)).abs() < 1e-9,
+            "{b}"
+        );
+    }
+
+    let rows = file["rows"].as_array().unwrap();
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(
+        ids,
+        [
+            "mainnet-total",
+            "mainnet-worst-block",
+            "erc20",
+            "transfers",
+            "amm",
+            "chain",
+            "overhead-1-thread",
+            "peak-memory"
+        ]
+    );
+    let threads: Vec<u64> = rows
+        .iter()
+        .map(|r| r["threads"].as_u64().unwrap())
+        .collect();
+    assert_eq!(threads, [2, 2, 2, 2, 2, 2, 1, 2]);
+    // The total is summed times over summed times; the worst block is the smallest ratio.
+    let seq_sum: u64 = blocks.iter().map(|b| ns(&b["sequential_wall_ns"])).sum();
+    let stm_sum: u64 = blocks.iter().map(|b| ns(&b["block_stm_wall_ns"])).sum();
+    assert_eq!(ns(&rows[0]["sequential_wall_ns"]), seq_sum);
+    assert_eq!(ns(&rows[0]["block_stm_wall_ns"]), stm_sum);
+    let total = rows[0]["measured"].as_f64().unwrap();
+    assert!((total - seq_sum as f64 / stm_sum as f64).abs() < 1e-9);
+    let worst = blocks
+        .iter()
+        .min_by(|a, b| ratio(a).total_cmp(&ratio(b)))
+        .unwrap();
+    let worst_name = worst["block"].as_str().unwrap();
+    assert!(rows[1]["input"].as_str().unwrap().contains(worst_name));
+    assert!((rows[1]["measured"].as_f64().unwrap() - ratio(worst)).abs() < 1e-9);
+    // Every workload row ran its capped input; peak memory was counted for both.
+    for r in &rows[2..7] {
+        assert!(r["input"].as_str().unwrap().contains("txs=60"), "{r}");
+        assert!(
+            (r["measured"].as_f64().unwrap() - ratio(r)).abs() < 1e-9,
+            "{r}"
+        );
+    }
+    assert_eq!(rows[2]["input"], rows[7]["input"]);
+    let (seq_peak, stm_peak) = (
+        ns(&rows[7]["sequential_peak_bytes"]),
+        ns(&rows[7]["block_stm_peak_bytes"]),
+    );
+    assert!(seq_peak > 0 && stm_peak > 0);
+    assert!(
+        (rows[7]["measured"].as_f64().unwrap() - stm_peak as f64 / seq_peak as f64).abs() < 1e-9
+    );
+    // Each verdict follows from its measurement and goal.
+    let mut met = 0;
+    for r in rows {
+        let (m, goal) = (
+            r["measured"].as_f64().unwrap(),
+            r["goal"]["value"].as_f64().unwrap(),
+        );
+        let expected = match r["goal"]["cmp"].as_str().unwrap() {
+            ">=" => m >= goal,
+            "<=" => m <= goal,
+            other => panic!("goal comparison {other}"),
+        };
+        assert_eq!(r["met"], expected, "{r}");
+        met += usize::from(expected);
+    }
+    assert_eq!(file["goals_met"], met);
+
+    // The printed table: a header, a separator and a line per row, then the summary.
+    let table: Vec<&str> = printed.lines().filter(|l| l.starts_with('|')).collect();
+    assert_eq!(
+        table[0],
+        "| work | input | threads | sequential ms | block-stm ms | measured | goal | met |"
+    );
+    assert_eq!(table.len(), 2 + rows.len());
+    for (line, r) in table[2..].iter().zip(rows) {
+        let verdict = if r["met"] == true {
+            "| yes |"
+        } else {
+            "| no |"
+        };
+        assert!(line.ends_with(verdict), "{line} for {r}");
+    }
+    assert!(table[3].contains(worst_name), "{}", table[3]);
+    assert!(
+        printed.contains(&format!("\n{met} of 8 goals met\n")),
+        "{printed}"
+    );
+
+    // --from prints the same report again, measuring nothing.
+    let again = stmlab(&["sweep", "--preset", "goals", "--from", json_s]);
+    assert!(again.contains("goals met"), "{again}");
+    assert!(printed.starts_with(&again), "{printed}\n---\n{again}");
+
+    // Threads are fixed per row.
+    let status = Command::new(env!("CARGO_BIN_EXE_stmlab"))
+        .args([
+            "sweep",
+            "--preset",
+            "goals",
+            "--threads",
+            "4",
+            "--out",
+            json_s,
+        ])
+        .output()
+        .expect("stmlab runs")
+        .status;
+    assert!(!status.success());
 }

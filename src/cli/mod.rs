@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod compare;
+pub mod goals;
 pub mod inputs;
 pub mod machine;
 pub mod memory;
@@ -36,7 +37,8 @@ pub enum Command {
     /// Run strategies on blocks or a workload, compared with sequential execution.
     Run(RunArgs),
     /// Run a grid (strategies x threads x workload knobs, and the mainnet blocks) and
-    /// write machine-readable results (default results/sweep.json).
+    /// write machine-readable results (default results/sweep.json); `--preset goals`:
+    /// the speed-goal table (default results/goals.json).
     Sweep(sweep::SweepArgs),
     /// Draw PNG charts of a sweep's results (default into results/plots).
     Plot(plot::PlotArgs),

@@ -24,16 +24,18 @@ use crate::Strategy;
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
-    /// The grid: `default` (a few minutes on 2 cores) or `quick` (seconds, for CI).
+    /// The grid: `default` (a few minutes on 2 cores) or `quick` (seconds, for CI); or
+    /// `goals`: the speed-goal table of issue 8 (Block-STM against sequential).
     #[arg(long, default_value = "default")]
     pub preset: String,
-    /// Runs per point (default: the preset's, 5 for default, 3 for quick).
+    /// Runs per point (default: the preset's, 5 for default, 3 for quick, 7 for goals).
     #[arg(long)]
     pub repeat: Option<usize>,
-    /// Worker threads, a comma-separated list (default: the preset's).
+    /// Worker threads, a comma-separated list (default: the preset's; not with goals,
+    /// whose rows fix their thread counts).
     #[arg(long)]
     pub threads: Option<String>,
-    /// One strategy, a comma-separated list, or all.
+    /// One strategy, a comma-separated list, or all (goals: block-stm only).
     #[arg(long, default_value = "all")]
     pub strategy: String,
     /// A folder of block folders (default: the bundled `data/mainnet`).
@@ -45,10 +47,21 @@ pub struct SweepArgs {
     /// Skip the extra untimed run per point that measures peak memory.
     #[arg(long)]
     pub no_memory: bool,
-    /// Where the JSON result goes.
-    #[arg(long, default_value = "results/sweep.json")]
-    pub out: PathBuf,
+    /// Where the JSON result goes (default: results/sweep.json, or results/goals.json
+    /// for the goals preset).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// With `--preset goals`: print the table of a goals result file; measure nothing.
+    #[arg(long)]
+    pub from: Option<PathBuf>,
+    /// With `--preset goals`: cap every workload at N transactions (for tests: the goals
+    /// are defined at the full sizes).
+    #[arg(long, hide = true)]
+    pub max_txs: Option<usize>,
 }
+
+/// Where a non-goals sweep writes unless `--out` says otherwise.
+pub const SWEEP_OUT: &str = "results/sweep.json";
 
 /// One line of the workload grid: a workload, its fixed knobs, and optionally one knob
 /// swept over values (the contention axis of the plots). `txs` sizes the default preset,
@@ -302,7 +315,7 @@ fn spread<T: Clone>(dirs: &[T], n: usize) -> Vec<T> {
         .collect()
 }
 
-fn git_dirty() -> bool {
+pub(super) fn git_dirty() -> bool {
     std::process::Command::new("git")
         .args(["status", "--porcelain", "--untracked-files=no"])
         .output()
@@ -312,11 +325,18 @@ fn git_dirty() -> bool {
 }
 
 pub fn run(args: &SweepArgs) -> Result<bool, String> {
+    if args.preset == "goals" {
+        return super::goals::run(args);
+    }
+    if args.from.is_some() || args.max_txs.is_some() {
+        return Err("--from and --max-txs go with --preset goals".into());
+    }
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(SWEEP_OUT));
     let preset = PRESETS
         .iter()
         .find(|p| p.name == args.preset)
         .ok_or_else(|| {
-            let names: Vec<_> = PRESETS.iter().map(|p| p.name).collect();
+            let names: Vec<_> = PRESETS.iter().map(|p| p.name).chain(["goals"]).collect();
             format!(
                 "unknown preset {:?} (known: {})",
                 args.preset,
@@ -421,18 +441,18 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
         points: &points,
         mismatches: &mismatches,
     };
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
-    std::fs::write(&args.out, json).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    std::fs::write(&out, json).map_err(|e| format!("{}: {e}", out.display()))?;
     println!(
         "sweep ({} preset): {} inputs, {} points in {:.1} s; wrote {}",
         preset.name,
         jobs.len(),
         points.len(),
         elapsed.as_secs_f64(),
-        args.out.display()
+        out.display()
     );
     Ok(mismatches.is_empty() && bad_headers.is_empty())
 }

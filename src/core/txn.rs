@@ -107,6 +107,14 @@ pub trait TxnExecutor: Sync {
         txn_idx: TxnIndex,
         view: &mut S,
     ) -> Execution<Self::Key, Self::Value, Self::Output>;
+
+    /// An earlier transaction that `txn_idx` is known to depend on before anything runs
+    /// (an EVM transaction's previous one from the same sender, whose nonce it needs), if
+    /// any. A hint only: Block-STM suspends a first execution on it instead of running it
+    /// into a certain abort; correctness never rests on it.
+    fn dependency_hint(&self, _txn_idx: TxnIndex) -> Option<TxnIndex> {
+        None
+    }
 }
 
 /// The final, committed result of one transaction.

@@ -1,6 +1,7 @@
 //! `EvmTxns`: a block of EVM transactions as the core's `TxnExecutor`.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 
 use revm::context::result::{EVMError, ExecutionResult};
 use revm::context::{CfgEnv, Evm};
@@ -8,7 +9,7 @@ use revm::context_interface::{FrameStack, JournalTr};
 use revm::handler::instructions::EthInstructions;
 use revm::handler::{EthFrame, EthPrecompiles, Handler, MainnetContext};
 use revm::interpreter::interpreter::EthInterpreter;
-use revm::primitives::{Log, U256};
+use revm::primitives::{Address, Log, U256};
 use revm::DatabaseRef;
 
 use super::adapter::{AdapterError, TxnDb};
@@ -17,6 +18,7 @@ use super::handler::DeferredFeeHandler;
 use super::location::{EvmValue, Location};
 use super::writes::write_set;
 use crate::core::txn::{Execution, StateView, TxnExecutor, TxnIndex};
+use crate::core::FastHash;
 
 /// What one transaction did, as far as its receipt goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,14 +62,24 @@ pub struct EvmTxns<'a, P> {
     block: &'a Block,
     pre: &'a P,
     cfg: CfgEnv,
+    /// For each transaction, the previous one from the same sender.
+    same_sender_before: Vec<Option<TxnIndex>>,
 }
 
 impl<'a, P: DatabaseRef + Sync> EvmTxns<'a, P> {
     pub fn new(block: &'a Block, pre: &'a P) -> Self {
+        let mut last: HashMap<Address, TxnIndex, FastHash> = HashMap::default();
+        let same_sender_before = block
+            .txs
+            .iter()
+            .enumerate()
+            .map(|(i, tx)| last.insert(tx.caller, i))
+            .collect();
         Self {
             block,
             pre,
             cfg: cfg_env(block),
+            same_sender_before,
         }
     }
 }
@@ -79,6 +91,10 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
 
     fn num_txns(&self) -> usize {
         self.block.txs.len()
+    }
+
+    fn dependency_hint(&self, txn_idx: TxnIndex) -> Option<TxnIndex> {
+        self.same_sender_before.get(txn_idx).copied().flatten()
     }
 
     fn execute<S: StateView<Location, EvmValue>>(

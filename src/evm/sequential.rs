@@ -15,6 +15,7 @@ use super::location::AccountValue;
 use super::output::BlockOutput;
 use super::writes::write_set;
 use crate::core::metrics::Metrics;
+use crate::core::FastHash;
 use crate::error::EngineError;
 
 pub fn execute<P: DatabaseRef>(
@@ -36,7 +37,7 @@ pub fn execute<P: DatabaseRef>(
                 let state = result_and_state.state;
                 // Only the storage epochs matter to the write set here: revm's own state
                 // already holds the fee credit, and no account write is skipped.
-                let epochs: std::collections::HashMap<Address, AccountValue> = state
+                let epochs: std::collections::HashMap<Address, AccountValue, FastHash> = state
                     .keys()
                     .map(|a| {
                         (

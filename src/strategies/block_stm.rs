@@ -70,6 +70,16 @@ struct Worker<'a, T: TxnExecutor, M> {
 impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
     fn execute(&self, version: Version) -> Result<Option<Task>, EngineError> {
         let idx = version.txn_idx;
+        if version.incarnation == 0 {
+            if let Some(dep) = self.txns.dependency_hint(idx).filter(|&d| d < idx) {
+                // Known before running: wait for `dep` as if this execution had read its
+                // ESTIMATE (a resumed transaction runs as incarnation 1, without the hint).
+                if self.scheduler.add_dependency(idx, dep)? {
+                    self.counters.suspensions.fetch_add(1, Ordering::Relaxed);
+                    return Ok(None);
+                }
+            }
+        }
         loop {
             let mut reads = ReadSet::default();
             let execution = {

@@ -35,19 +35,27 @@ where
     K: Clone + Eq + Hash + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    fn list(&self, key: &K) -> Arc<VersionList<V>> {
-        if let Some(list) = self.data.peek_with(key, |_, l| l.clone()) {
-            return list;
+    /// Sets transaction `txn_idx`'s entry in `key`'s version list, inserting the list if
+    /// the key is new. The list is used in place, under the index's guard: cloning its
+    /// `Arc` out would be two atomic read-modify-writes on a counter shared by every worker
+    /// touching the key.
+    fn set(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
+        let mut entry = Some(entry);
+        let mut set = |list: &VersionList<V>| {
+            if let Some(entry) = entry.take() {
+                list.set(txn_idx, entry);
+            }
+        };
+        if self.data.peek_with(key, |_, l| set(l)).is_some() {
+            return;
         }
-        let fresh = Arc::new(VersionList::default());
-        match self.data.insert_sync(key.clone(), fresh.clone()) {
-            Ok(()) => fresh,
-            // Another writer inserted the key first: use theirs.
-            Err(_) => self
-                .data
-                .peek_with(key, |_, l| l.clone())
-                .expect("a key is never removed from the index during a block"),
-        }
+        // A new key: insert an empty list (if another writer inserted one first, theirs
+        // stays), then set the entry in whichever list the index holds.
+        let _ = self
+            .data
+            .insert_sync(key.clone(), Arc::new(VersionList::default()));
+        let found = self.data.peek_with(key, |_, l| set(l)).is_some();
+        debug_assert!(found, "a key is never removed from the index during a block");
     }
 }
 
@@ -73,12 +81,11 @@ where
     fn record(&self, version: Version, writes: &[(K, V)]) -> bool {
         let idx = version.txn_idx;
         for (key, value) in writes {
-            self.list(key)
-                .set(idx, Entry::Written(version.incarnation, value.clone()));
+            self.set(key, idx, Entry::Written(version.incarnation, value.clone()));
         }
         let mut last = lock(&self.last_written[idx]);
         let wrote_new = diff_write_sets(&last, writes, |key| {
-            self.list(key).set(idx, Entry::Removed);
+            self.set(key, idx, Entry::Removed);
         });
         last.clear();
         last.extend(writes.iter().map(|(k, _)| k.clone()));
@@ -87,22 +94,24 @@ where
 
     fn mark_estimates(&self, txn_idx: TxnIndex) {
         for key in lock(&self.last_written[txn_idx]).iter() {
-            self.list(key).set(txn_idx, Entry::Estimate);
+            self.set(key, txn_idx, Entry::Estimate);
         }
     }
 
     fn read(&self, key: &K, txn_idx: TxnIndex) -> ReadResult<V> {
-        let Some(list) = self.data.peek_with(key, |_, l| l.clone()) else {
-            return ReadResult::Base;
-        };
-        list.read_below(txn_idx, |idx, entry| match entry {
-            Entry::Written(inc, value) => ReadResult::Written {
-                version: Version::new(idx, *inc),
-                value: value.clone(),
-            },
-            Entry::Estimate => ReadResult::Estimate(idx),
-            Entry::Removed => unreachable!("read_below skips removed entries"),
-        })
-        .unwrap_or(ReadResult::Base)
+        // In place under the index's guard, like `set`.
+        self.data
+            .peek_with(key, |_, list| {
+                list.read_below(txn_idx, |idx, entry| match entry {
+                    Entry::Written(inc, value) => ReadResult::Written {
+                        version: Version::new(idx, *inc),
+                        value: value.clone(),
+                    },
+                    Entry::Estimate => ReadResult::Estimate(idx),
+                    Entry::Removed => unreachable!("read_below skips removed entries"),
+                })
+            })
+            .flatten()
+            .unwrap_or(ReadResult::Base)
     }
 }

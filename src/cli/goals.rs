@@ -1,0 +1,866 @@
+//! `stmlab sweep --preset goals`: the speed goals of issue 8, measured and checked.
+//!
+//! Every ratio is sequential's median wall time over Block-STM's, both from one
+//! [`compare`] call (sequential and Block-STM interleaved `repeat` times, medians
+//! reported, every output checked against sequential's):
+//!
+//! - mainnet: every block with transactions under `--blocks` at 2 threads; the total
+//!   ratio is the sum of the sequential medians over the sum of the Block-STM medians, and
+//!   the worst block is the one with the smallest ratio;
+//! - the generated workloads of [`WORKLOAD_GOALS`] at their fixed thread counts;
+//! - peak memory: Block-STM's over sequential's on the 2-thread ERC-20 input, both counted
+//!   in the untimed run `compare` adds per strategy (sequential is passed to it as a
+//!   strategy for this one input, so its peak is counted the same way).
+//!
+//! Prints a markdown table and "N of M goals met", and writes a JSON file (default
+//! `results/goals.json`) that `--from FILE` prints again.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::compare::{compare, Mismatch, Row};
+use super::inputs::{self, Input};
+use super::machine::Machine;
+use super::sweep::{git_dirty, SweepArgs};
+use super::{memory, BUNDLED_BLOCKS};
+use crate::evm::mainnet::find_block_dirs;
+use crate::Strategy;
+
+/// Where the result goes unless `--out` says otherwise.
+pub const GOALS_OUT: &str = "results/goals.json";
+/// Runs per point unless `--repeat` says otherwise.
+pub const GOALS_REPEAT: usize = 7;
+/// The thread count of the mainnet rows and of the peak-memory row.
+pub const GOALS_THREADS: usize = 2;
+
+/// How a measured value is held against its goal.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Cmp {
+    #[serde(rename = ">=")]
+    AtLeast,
+    #[serde(rename = "<=")]
+    AtMost,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Goal {
+    pub cmp: Cmp,
+    pub value: f64,
+}
+
+const fn at_least(value: f64) -> Goal {
+    Goal {
+        cmp: Cmp::AtLeast,
+        value,
+    }
+}
+
+const fn at_most(value: f64) -> Goal {
+    Goal {
+        cmp: Cmp::AtMost,
+        value,
+    }
+}
+
+impl Goal {
+    /// Whether `measured` meets the goal (compared unrounded).
+    pub fn met(&self, measured: f64) -> bool {
+        match self.cmp {
+            Cmp::AtLeast => measured >= self.value,
+            Cmp::AtMost => measured <= self.value,
+        }
+    }
+
+    fn text(&self) -> String {
+        let op = match self.cmp {
+            Cmp::AtLeast => "≥",
+            Cmp::AtMost => "≤",
+        };
+        format!("{op} {}×", self.value)
+    }
+}
+
+/// What a row's `measured` is.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Metric {
+    /// Sequential median wall time over Block-STM's.
+    Speedup,
+    /// Block-STM's peak heap over sequential's.
+    PeakMemoryRatio,
+}
+
+/// A goal on one generated workload.
+pub struct WorkloadGoal {
+    pub id: &'static str,
+    pub work: &'static str,
+    pub spec: &'static str,
+    pub threads: usize,
+    pub goal: Goal,
+}
+
+const ERC20: &str = "erc20:txs=10000,accounts=100000,hot=0";
+
+pub const MAINNET_TOTAL_GOAL: Goal = at_least(1.5);
+pub const MAINNET_WORST_GOAL: Goal = at_least(0.97);
+/// On the input and thread count of the first of [`WORKLOAD_GOALS`].
+pub const PEAK_MEMORY_GOAL: Goal = at_most(1.5);
+
+/// The workload rows, in table order; the first one's run also measures peak memory.
+pub const WORKLOAD_GOALS: &[WorkloadGoal] = &[
+    WorkloadGoal {
+        id: "erc20",
+        work: "independent ERC-20",
+        spec: ERC20,
+        threads: GOALS_THREADS,
+        goal: at_least(1.8),
+    },
+    WorkloadGoal {
+        id: "transfers",
+        work: "independent ETH transfers",
+        spec: "transfers:txs=10000,accounts=100000,hot=0",
+        threads: GOALS_THREADS,
+        goal: at_least(1.5),
+    },
+    WorkloadGoal {
+        id: "amm",
+        work: "independent AMM swaps",
+        spec: "amm:txs=5000,pools=5000",
+        threads: GOALS_THREADS,
+        goal: at_least(1.95),
+    },
+    WorkloadGoal {
+        id: "chain",
+        work: "dependency chain",
+        spec: "chain:txs=2000",
+        threads: GOALS_THREADS,
+        goal: at_least(0.95),
+    },
+    WorkloadGoal {
+        id: "overhead-1-thread",
+        work: "block-stm overhead at 1 thread",
+        spec: ERC20,
+        threads: 1,
+        goal: at_least(0.93),
+    },
+];
+
+/// One line of the goals table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GoalRow {
+    pub id: String,
+    pub work: String,
+    pub input: String,
+    pub threads: usize,
+    pub metric: Metric,
+    /// Median wall times (summed over the blocks for the mainnet total).
+    pub sequential_wall_ns: Option<u64>,
+    pub block_stm_wall_ns: Option<u64>,
+    /// Peak heap of one untimed run each (the peak-memory row only).
+    pub sequential_peak_bytes: Option<u64>,
+    pub block_stm_peak_bytes: Option<u64>,
+    /// `None`: not measured (see `note`).
+    pub measured: Option<f64>,
+    pub goal: Goal,
+    pub met: Option<bool>,
+    pub note: Option<String>,
+}
+
+impl GoalRow {
+    fn new(
+        id: &str,
+        work: &str,
+        input: String,
+        threads: usize,
+        metric: Metric,
+        goal: Goal,
+    ) -> Self {
+        Self {
+            id: id.into(),
+            work: work.into(),
+            input,
+            threads,
+            metric,
+            sequential_wall_ns: None,
+            block_stm_wall_ns: None,
+            sequential_peak_bytes: None,
+            block_stm_peak_bytes: None,
+            measured: None,
+            goal,
+            met: None,
+            note: None,
+        }
+    }
+
+    /// Records the measured value (and whether it meets the goal), or why there is none.
+    fn set_measured(&mut self, measured: Option<f64>, why_not: &str) {
+        self.measured = measured;
+        self.met = measured.map(|m| self.goal.met(m));
+        if measured.is_none() {
+            self.note = Some(why_not.into());
+        }
+    }
+
+    /// Speedup from a Block-STM row of `compare`.
+    fn set_speedup(&mut self, row: &Row) {
+        self.sequential_wall_ns = Some(row.sequential_wall_ns);
+        self.block_stm_wall_ns = Some(row.wall_ns);
+        self.set_measured(Some(ratio(row.sequential_wall_ns, row.wall_ns)), "");
+    }
+}
+
+/// One mainnet block's medians at [`GOALS_THREADS`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BlockRatio {
+    pub block: String,
+    pub txs: usize,
+    pub sequential_wall_ns: u64,
+    pub block_stm_wall_ns: u64,
+    /// `sequential_wall_ns / block_stm_wall_ns`.
+    pub speedup: f64,
+}
+
+impl BlockRatio {
+    pub fn new(block: String, txs: usize, sequential_wall_ns: u64, block_stm_wall_ns: u64) -> Self {
+        Self {
+            block,
+            txs,
+            sequential_wall_ns,
+            block_stm_wall_ns,
+            speedup: ratio(sequential_wall_ns, block_stm_wall_ns),
+        }
+    }
+}
+
+fn ratio(num: u64, den: u64) -> f64 {
+    num as f64 / den.max(1) as f64
+}
+
+/// The mainnet total: the sum of sequential medians over the sum of Block-STM medians
+/// (not the mean of the per-block ratios); `None` without blocks.
+pub fn total_speedup(blocks: &[BlockRatio]) -> Option<f64> {
+    if blocks.is_empty() {
+        return None;
+    }
+    let seq: u64 = blocks.iter().map(|b| b.sequential_wall_ns).sum();
+    let stm: u64 = blocks.iter().map(|b| b.block_stm_wall_ns).sum();
+    Some(ratio(seq, stm))
+}
+
+/// The block with the smallest speedup (the first of equals); `None` without blocks.
+pub fn worst_block(blocks: &[BlockRatio]) -> Option<&BlockRatio> {
+    blocks
+        .iter()
+        .reduce(|worst, b| if b.speedup < worst.speedup { b } else { worst })
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The two mainnet rows from the per-block medians; `input` names where the blocks came
+/// from, `skipped` counts those without transactions, `why_not` says why there are no
+/// blocks (when there are none).
+pub fn mainnet_rows(
+    blocks: &[BlockRatio],
+    input: &str,
+    skipped: usize,
+    why_not: &str,
+) -> [GoalRow; 2] {
+    let mut input_text = format!(
+        "{input}: {} with transactions",
+        plural(blocks.len(), "block", "blocks")
+    );
+    if skipped > 0 {
+        input_text.push_str(&format!(" ({skipped} without, skipped)"));
+    }
+    let mut total = GoalRow::new(
+        "mainnet-total",
+        "mainnet total",
+        input_text,
+        GOALS_THREADS,
+        Metric::Speedup,
+        MAINNET_TOTAL_GOAL,
+    );
+    if !blocks.is_empty() {
+        total.sequential_wall_ns = Some(blocks.iter().map(|b| b.sequential_wall_ns).sum());
+        total.block_stm_wall_ns = Some(blocks.iter().map(|b| b.block_stm_wall_ns).sum());
+    }
+    total.set_measured(total_speedup(blocks), why_not);
+    let mut worst = GoalRow::new(
+        "mainnet-worst-block",
+        "mainnet worst block",
+        input.to_string(),
+        GOALS_THREADS,
+        Metric::Speedup,
+        MAINNET_WORST_GOAL,
+    );
+    match worst_block(blocks) {
+        Some(b) => {
+            worst.input = format!("block {} ({})", b.block, plural(b.txs, "tx", "txs"));
+            worst.sequential_wall_ns = Some(b.sequential_wall_ns);
+            worst.block_stm_wall_ns = Some(b.block_stm_wall_ns);
+            worst.set_measured(Some(b.speedup), "");
+        }
+        None => worst.set_measured(None, why_not),
+    }
+    [total, worst]
+}
+
+/// The peak-memory row from the two peaks of one input.
+pub fn memory_row(input: &str, seq: Option<u64>, stm: Option<u64>, why_not: &str) -> GoalRow {
+    let mut row = GoalRow::new(
+        "peak-memory",
+        "peak memory, 10,000-tx block",
+        input.to_string(),
+        GOALS_THREADS,
+        Metric::PeakMemoryRatio,
+        PEAK_MEMORY_GOAL,
+    );
+    row.sequential_peak_bytes = seq;
+    row.block_stm_peak_bytes = stm;
+    let measured = seq.zip(stm).map(|(s, b)| ratio(b, s));
+    row.set_measured(measured, why_not);
+    row
+}
+
+/// `spec` with its `txs` knob lowered to at most `cap` (for quick tests; the goals are
+/// defined at the full sizes).
+pub fn cap_txs(spec: &str, cap: usize) -> String {
+    let Some((name, knobs)) = spec.split_once(':') else {
+        return spec.to_string();
+    };
+    let knobs: Vec<String> = knobs
+        .split(',')
+        .map(|kv| match kv.split_once('=') {
+            Some(("txs", n)) => match n.parse::<usize>() {
+                Ok(n) => format!("txs={}", n.min(cap)),
+                Err(_) => kv.to_string(),
+            },
+            _ => kv.to_string(),
+        })
+        .collect();
+    format!("{name}:{}", knobs.join(","))
+}
+
+fn ms(ns: Option<u64>) -> String {
+    ns.map_or_else(|| "–".into(), |ns| format!("{:.3}", ns as f64 / 1e6))
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// The markdown table.
+pub fn render_table(rows: &[GoalRow]) -> String {
+    let mut out = String::from(
+        "| work | input | threads | sequential ms | block-stm ms | measured | goal | met |\n\
+         |---|---|---:|---:|---:|---:|---|---|\n",
+    );
+    for r in rows {
+        let measured = match (r.measured, r.metric) {
+            (None, _) => format!("not measured ({})", r.note.as_deref().unwrap_or("?")),
+            (Some(m), Metric::Speedup) => format!("{m:.3}×"),
+            (Some(m), Metric::PeakMemoryRatio) => format!(
+                "{m:.3}× ({} / {})",
+                mib(r.block_stm_peak_bytes.unwrap_or(0)),
+                mib(r.sequential_peak_bytes.unwrap_or(0))
+            ),
+        };
+        let met = match r.met {
+            Some(true) => "yes",
+            Some(false) => "no",
+            None => "–",
+        };
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {} | {} | {} | {} | {} |\n",
+            r.work,
+            r.input,
+            r.threads,
+            ms(r.sequential_wall_ns),
+            ms(r.block_stm_wall_ns),
+            measured,
+            r.goal.text(),
+            met
+        ));
+    }
+    out
+}
+
+/// "N of M goals met" (M counts the measured goals; the unmeasured are named after it).
+pub fn summary(rows: &[GoalRow]) -> String {
+    let met = rows.iter().filter(|r| r.met == Some(true)).count();
+    let measured = rows.iter().filter(|r| r.met.is_some()).count();
+    let mut line = format!("{met} of {measured} goals met");
+    if measured < rows.len() {
+        line.push_str(&format!(" ({} not measured)", rows.len() - measured));
+    }
+    line
+}
+
+/// `YYYY-MM-DD HH:MM:SS UTC` of a Unix time.
+pub fn utc_date(unix: u64) -> String {
+    let (days, secs) = ((unix / 86_400) as i64, unix % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+/// The report printed after a run and by `--from`: a heading line, the table, the summary.
+pub fn report(
+    date: &str,
+    cpu: &str,
+    cores: u64,
+    commit: &str,
+    repeat: usize,
+    rows: &[GoalRow],
+) -> String {
+    format!(
+        "Speed goals (issue 8), Block-STM vs sequential, medians of {repeat} interleaved runs; \
+         {date}, {cpu} ({cores} cores), commit {commit}\n\n{}\n{}\n",
+        render_table(rows),
+        summary(rows)
+    )
+}
+
+#[derive(Serialize)]
+pub struct GoalsFile<'a> {
+    pub machine: Machine,
+    pub date: String,
+    /// True when the work tree had uncommitted changes (the commit is then approximate).
+    pub commit_dirty: bool,
+    pub command: String,
+    pub preset: &'static str,
+    pub strategy: Strategy,
+    pub repeat: usize,
+    /// Set when the workloads were shrunk (`--max-txs`): not the goals' sizes.
+    pub max_txs: Option<usize>,
+    pub blocks: Option<String>,
+    pub peak_memory_counted: bool,
+    pub elapsed_s: f64,
+    pub goals_met: usize,
+    pub goals_measured: usize,
+    pub rows: &'a [GoalRow],
+    /// Every mainnet block with transactions, in block order.
+    pub mainnet_blocks: &'a [BlockRatio],
+    /// Blocks without transactions, left out.
+    pub skipped_blocks: &'a [String],
+    pub mismatches: &'a [Mismatch],
+}
+
+/// What `--from` reads back.
+#[derive(Deserialize)]
+struct SavedMachine {
+    cpu_model: String,
+    cores: u64,
+    commit: String,
+}
+
+#[derive(Deserialize)]
+struct Saved {
+    machine: SavedMachine,
+    date: String,
+    repeat: usize,
+    rows: Vec<GoalRow>,
+}
+
+/// Prints the report of a goals file.
+fn print_from(path: &Path) -> Result<bool, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let saved: Saved = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not a goals result file: {e}", path.display()))?;
+    print!(
+        "{}",
+        report(
+            &saved.date,
+            &saved.machine.cpu_model,
+            saved.machine.cores,
+            &saved.machine.commit,
+            saved.repeat,
+            &saved.rows
+        )
+    );
+    Ok(true)
+}
+
+/// The one Block-STM row of a `compare` call.
+fn block_stm_row(rows: &[Row]) -> Result<&Row, String> {
+    rows.iter()
+        .find(|r| r.strategy == Strategy::BlockStm)
+        .ok_or_else(|| "compare returned no block-stm row".to_string())
+}
+
+pub fn run(args: &SweepArgs) -> Result<bool, String> {
+    if let Some(path) = &args.from {
+        return print_from(path);
+    }
+    if args.threads.is_some() {
+        return Err(
+            "--threads: the goals preset fixes each row's thread count (2, and 1 for the overhead row)"
+                .into(),
+        );
+    }
+    let strategy = args.strategy.trim();
+    if !(strategy.eq_ignore_ascii_case("all") || strategy == Strategy::BlockStm.name()) {
+        return Err("--strategy: the goals preset measures block-stm only".into());
+    }
+    let repeat = args.repeat.unwrap_or(GOALS_REPEAT);
+    if repeat == 0 {
+        return Err("--repeat must be at least 1".into());
+    }
+    let spec_of = |spec: &str| match args.max_txs {
+        Some(cap) => cap_txs(spec, cap),
+        None => spec.to_string(),
+    };
+    let (blocks_path, dirs) = if args.no_blocks {
+        (None, Vec::new())
+    } else {
+        let path = args
+            .blocks
+            .clone()
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(BUNDLED_BLOCKS));
+        let shown = match &args.blocks {
+            Some(p) => p.display().to_string(),
+            None => BUNDLED_BLOCKS.to_string(),
+        };
+        let dirs: Vec<PathBuf> = find_block_dirs(&path).map_err(|e| e.to_string())?;
+        (Some(shown), dirs)
+    };
+
+    let started = Instant::now();
+    let bar = indicatif::ProgressBar::new((dirs.len() + WORKLOAD_GOALS.len()) as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {pos}/{len} (eta {eta}) {msg}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let mut mismatches: Vec<Mismatch> = Vec::new();
+    let mut bad_headers: Vec<String> = Vec::new();
+    let mut check = |rows: &[Row], m: Vec<Mismatch>, bar: &indicatif::ProgressBar| {
+        for mm in &m {
+            bar.suspend(|| {
+                eprintln!(
+                    "MISMATCH: {} with {} at {} threads differs from sequential: {}",
+                    mm.block, mm.strategy, mm.threads, mm.difference
+                )
+            });
+        }
+        mismatches.extend(m);
+        if let Some(r) = rows.iter().find(|r| r.header_ok == Some(false)) {
+            bar.suspend(|| eprintln!("HEADER CHECK FAILED: block {}", r.block));
+            bad_headers.push(r.block.clone());
+        }
+    };
+
+    // Mainnet: one block at a time, timing only (no peak memory).
+    memory::set_wanted(false);
+    let mut blocks = Vec::new();
+    let mut skipped = Vec::new();
+    for dir in &dirs {
+        bar.set_message(format!("loading {}", dir.display()));
+        let mut loaded = inputs::from_blocks(dir)?;
+        if loaded.len() != 1 {
+            return Err(format!("{}: expected one block", dir.display()));
+        }
+        let input = loaded.remove(0);
+        if input.block.txs.is_empty() {
+            skipped.push(input.label.clone());
+            bar.inc(1);
+            continue;
+        }
+        bar.set_message(format!("block {}", input.label));
+        let (rows, m) = compare(&input, &[Strategy::BlockStm], &[GOALS_THREADS], repeat)?;
+        check(&rows, m, &bar);
+        let row = block_stm_row(&rows)?;
+        blocks.push(BlockRatio::new(
+            input.label.clone(),
+            row.txs,
+            row.sequential_wall_ns,
+            row.wall_ns,
+        ));
+        bar.inc(1);
+    }
+    let why_no_blocks = if blocks_path.is_none() {
+        "--no-blocks"
+    } else {
+        "no block has transactions"
+    };
+    let mut table: Vec<GoalRow> = mainnet_rows(
+        &blocks,
+        blocks_path.as_deref().unwrap_or("mainnet"),
+        skipped.len(),
+        why_no_blocks,
+    )
+    .into();
+
+    // The workloads, each input generated once (the ERC-20 one serves three rows).
+    let mut memory_measured: Option<GoalRow> = None;
+    let mut current: Option<Input> = None;
+    for (i, goal) in WORKLOAD_GOALS.iter().enumerate() {
+        let spec = spec_of(goal.spec);
+        if current.as_ref().is_none_or(|c| c.label != spec) {
+            drop(current.take()); // free the previous input before generating the next
+            bar.set_message(format!("generating {spec}"));
+            current = Some(inputs::from_workload(&spec)?);
+        }
+        let input = current.as_ref().expect("generated above");
+        bar.set_message(format!("{spec} at {} threads", goal.threads));
+        let mut row = GoalRow::new(
+            goal.id,
+            goal.work,
+            spec.clone(),
+            goal.threads,
+            Metric::Speedup,
+            goal.goal,
+        );
+        if i == 0 {
+            // Sequential as a strategy too, so the untimed counting run measures its peak.
+            memory::set_wanted(!args.no_memory);
+            let counted = memory::wanted();
+            let (rows, m) = compare(
+                input,
+                &[Strategy::Sequential, Strategy::BlockStm],
+                &[goal.threads],
+                repeat,
+            )?;
+            memory::set_wanted(false);
+            check(&rows, m, &bar);
+            row.set_speedup(block_stm_row(&rows)?);
+            let peak = |s: Strategy| {
+                rows.iter()
+                    .find(|r| r.strategy == s)
+                    .and_then(|r| r.peak_mem_bytes)
+            };
+            let why_not = if args.no_memory {
+                "--no-memory"
+            } else if !counted {
+                "no counting allocator"
+            } else {
+                "no peak reported"
+            };
+            memory_measured = Some(memory_row(
+                &spec,
+                peak(Strategy::Sequential),
+                peak(Strategy::BlockStm),
+                why_not,
+            ));
+        } else {
+            let (rows, m) = compare(input, &[Strategy::BlockStm], &[goal.threads], repeat)?;
+            check(&rows, m, &bar);
+            row.set_speedup(block_stm_row(&rows)?);
+        }
+        table.push(row);
+        bar.inc(1);
+    }
+    drop(current);
+    let memory_row = memory_measured.expect("the first workload goal ran");
+    let peak_memory_counted = memory_row.measured.is_some();
+    table.push(memory_row);
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+
+    let machine = Machine::detect();
+    let date = utc_date(machine.date_unix);
+    let text = report(
+        &date,
+        &machine.cpu_model,
+        machine.cores as u64,
+        &machine.commit,
+        repeat,
+        &table,
+    );
+    let file = GoalsFile {
+        date,
+        commit_dirty: git_dirty(),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        preset: "goals",
+        strategy: Strategy::BlockStm,
+        repeat,
+        max_txs: args.max_txs,
+        blocks: blocks_path,
+        peak_memory_counted,
+        elapsed_s: elapsed.as_secs_f64(),
+        goals_met: table.iter().filter(|r| r.met == Some(true)).count(),
+        goals_measured: table.iter().filter(|r| r.met.is_some()).count(),
+        rows: &table,
+        mainnet_blocks: &blocks,
+        skipped_blocks: &skipped,
+        mismatches: &mismatches,
+        machine,
+    };
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(GOALS_OUT));
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
+    std::fs::write(&out, json).map_err(|e| format!("{}: {e}", out.display()))?;
+    print!("{text}");
+    if let Some(cap) = args.max_txs {
+        println!("(workloads capped at {cap} transactions: not the goals' sizes)");
+    }
+    println!(
+        "goals: {} mainnet blocks, {} workload runs in {:.1} s; wrote {}",
+        blocks.len(),
+        WORKLOAD_GOALS.len(),
+        elapsed.as_secs_f64(),
+        out.display()
+    );
+    Ok(mismatches.is_empty() && bad_headers.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(name: &str, seq: u64, stm: u64) -> BlockRatio {
+        BlockRatio::new(name.into(), 10, seq, stm)
+    }
+
+    #[test]
+    fn total_is_sum_over_sum_not_mean_of_ratios() {
+        // Ratios 4.0 and 0.5 (mean 2.25); times 400 + 100 over 100 + 200 = 5/3.
+        let blocks = [block("a", 400, 100), block("b", 100, 200)];
+        let total = total_speedup(&blocks).unwrap();
+        assert!((total - 500.0 / 300.0).abs() < 1e-12, "{total}");
+        assert_eq!(total_speedup(&[]), None);
+    }
+
+    #[test]
+    fn worst_block_is_the_smallest_ratio_and_named() {
+        let blocks = [
+            block("10", 300, 100),
+            block("11", 90, 100),
+            block("12", 50, 10),
+            block("13", 90, 100),
+        ];
+        assert_eq!(worst_block(&blocks).unwrap().block, "11");
+        let [total, worst] = mainnet_rows(&blocks, "data/mainnet", 0, "unused");
+        assert_eq!(total.sequential_wall_ns, Some(530));
+        assert_eq!(total.block_stm_wall_ns, Some(310));
+        assert_eq!(total.met, Some(true)); // 530 / 310 = 1.71 >= 1.5
+        assert!(worst.input.contains("11"), "{}", worst.input);
+        assert_eq!(worst.measured, Some(0.9));
+        assert_eq!(worst.met, Some(false)); // 0.9 < 0.97
+        let [total, worst] = mainnet_rows(&[], "data/mainnet", 0, "--no-blocks");
+        assert_eq!((total.met, worst.met), (None, None));
+        assert_eq!(worst.note.as_deref(), Some("--no-blocks"));
+    }
+
+    #[test]
+    fn goals_compare_both_ways_inclusively() {
+        assert!(at_least(1.5).met(1.5));
+        assert!(at_least(1.5).met(1.51));
+        assert!(!at_least(1.5).met(1.499));
+        assert!(at_most(1.5).met(1.5));
+        assert!(at_most(1.5).met(0.7));
+        assert!(!at_most(1.5).met(1.501));
+        // Peak memory: block-stm over sequential.
+        let r = memory_row("x", Some(100), Some(140), "");
+        assert_eq!((r.measured, r.met), (Some(1.4), Some(true)));
+        let r = memory_row("x", Some(100), Some(160), "");
+        assert_eq!(r.met, Some(false));
+        let r = memory_row("x", None, Some(160), "--no-memory");
+        assert_eq!((r.measured, r.met), (None, None));
+    }
+
+    #[test]
+    fn table_and_summary() {
+        let mut rows: Vec<GoalRow> = mainnet_rows(
+            &[block("7", 300, 100), block("8", 100, 200)],
+            "data/mainnet",
+            1,
+            "",
+        )
+        .into();
+        rows.push(memory_row("erc20:txs=10", None, None, "--no-memory"));
+        let text = render_table(&rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "| work | input | threads | sequential ms | block-stm ms | measured | goal | met |"
+        );
+        assert_eq!(lines.len(), 2 + rows.len());
+        // 400 / 300 = 1.333 < 1.5: not met.
+        assert!(
+            lines[2].starts_with(
+                "| mainnet total | `data/mainnet: 2 blocks with transactions (1 without, skipped)` | 2 | 0.000 | 0.000 |"
+            ),
+            "{}",
+            lines[2]
+        );
+        assert!(
+            lines[2].contains("| 1.333× | ≥ 1.5× | no |"),
+            "{}",
+            lines[2]
+        );
+        assert!(lines[3].contains("block 8"), "{}", lines[3]);
+        assert!(
+            lines[3].contains("| 0.500× | ≥ 0.97× | no |"),
+            "{}",
+            lines[3]
+        );
+        assert!(
+            lines[4].contains("not measured (--no-memory)"),
+            "{}",
+            lines[4]
+        );
+        assert!(lines[4].ends_with("| ≤ 1.5× | – |"), "{}", lines[4]);
+        assert_eq!(summary(&rows), "0 of 2 goals met (1 not measured)");
+        rows[0].met = Some(true);
+        rows.pop();
+        assert_eq!(summary(&rows), "1 of 2 goals met");
+    }
+
+    #[test]
+    fn rows_survive_json() {
+        let rows: Vec<GoalRow> =
+            mainnet_rows(&[block("7", 300, 100)], "data/mainnet", 0, "").into();
+        let json = serde_json::to_string(&rows).unwrap();
+        assert!(json.contains("\"cmp\":\">=\""), "{json}");
+        let back: Vec<GoalRow> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, rows);
+    }
+
+    #[test]
+    fn caps_only_the_txs_knob() {
+        assert_eq!(
+            cap_txs("erc20:txs=10000,accounts=100000,hot=0", 50),
+            "erc20:txs=50,accounts=100000,hot=0"
+        );
+        assert_eq!(cap_txs("chain:txs=20", 50), "chain:txs=20");
+        assert_eq!(
+            cap_txs("amm:pools=5000,txs=5000", 7),
+            "amm:pools=5000,txs=7"
+        );
+        for g in WORKLOAD_GOALS {
+            let capped = cap_txs(g.spec, 10);
+            assert!(capped.contains("txs=10"), "{capped}");
+            crate::workloads::WorkloadSpec::parse(&capped).unwrap();
+            crate::workloads::WorkloadSpec::parse(g.spec).unwrap();
+        }
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(utc_date(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc_date(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc_date(1_700_000_000), "2023-11-14 22:13:20 UTC");
+    }
+}
