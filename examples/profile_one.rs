@@ -20,6 +20,57 @@ fn main() -> Result<(), String> {
     } else {
         workloads::from_spec(input).map_err(|e| e.to_string())?
     };
+    if strategy == "spawn" {
+        for _ in 0..5 {
+            let start = Instant::now();
+            stmlab::strategies::pool::run_workers(2, |_| ()).map_err(|e| e.to_string())?;
+            eprintln!(
+                "spawn+join of 2 workers: {:.1} us",
+                start.elapsed().as_secs_f64() * 1e6
+            );
+        }
+        return Ok(());
+    }
+    if strategy == "pair" {
+        // The machine's own ceiling: `threads` long-lived threads each running the block
+        // sequentially, `runs` times, started together at every run (warm heaps), against
+        // the same runs on one thread alone.
+        let n: usize = threads.parse().map_err(|e| format!("threads: {e}"))?;
+        let runs: usize = runs.parse::<usize>().map_err(|e| e.to_string())?;
+        let time = || {
+            let start = Instant::now();
+            execute_block(&block, &state, Strategy::Sequential, 1).expect("sequential runs");
+            start.elapsed().as_secs_f64() * 1e3
+        };
+        let mut alone: Vec<f64> = (0..runs).map(|_| time()).collect();
+        let barrier = std::sync::Barrier::new(n);
+        let mut together: Vec<f64> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..n)
+                .map(|_| {
+                    s.spawn(|| {
+                        (0..runs)
+                            .map(|_| {
+                                barrier.wait();
+                                time()
+                            })
+                            .collect::<Vec<f64>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        alone.sort_by(f64::total_cmp);
+        together.sort_by(f64::total_cmp);
+        let (a, t) = (alone[alone.len() / 2], together[together.len() / 2]);
+        eprintln!(
+            "pair x{n}: alone {a:.3} ms, each of {n} at once {t:.3} ms: ceiling {:.2}x",
+            n as f64 * a / t
+        );
+        return Ok(());
+    }
     let strategy: Strategy = strategy.parse()?;
     let threads: usize = threads.parse().map_err(|e| format!("threads: {e}"))?;
     let runs: usize = runs.parse().map_err(|e| format!("runs: {e}"))?;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use revm::DatabaseRef;
 
@@ -16,7 +16,7 @@ use crate::evm::block::Block;
 use crate::evm::executor::{EvmTxOutput, EvmTxns};
 use crate::evm::location::{EvmValue, Location};
 use crate::evm::output::BlockOutput;
-use crate::evm::sequential;
+use crate::evm::sequential::{self, SequentialRun};
 use crate::evm::shape::Shape;
 use crate::strategies;
 
@@ -103,9 +103,10 @@ type EvmResults = Vec<TxnResult<Location, EvmValue, EvmTxOutput>>;
 /// How `execute_block_with` runs a block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
-    /// Run a block sequentially, whatever the strategy, when its shape says parallel
-    /// execution cannot gain (see [`sequential_choice`]); `metrics.chose_sequential` then
-    /// says why. Off, every strategy runs as asked: what tests and research comparisons of
+    /// Run a block sequentially, whatever the strategy, when parallel execution cannot
+    /// gain: too few transactions, one sender's chain of them ([`sequential_choice`]), or
+    /// too cheap ones, as timed on the first [`PROBE_TXS`] ([`cost_choice`]);
+    /// `metrics.chose_sequential` then says why. Off, every strategy runs as asked: what tests and research comparisons of
     /// the strategies themselves need.
     pub adaptive: bool,
 }
@@ -125,6 +126,44 @@ pub const MIN_TXS_PER_THREAD: usize = 8;
 /// below this run sequentially (adaptive mode): at best they would gain a few percent, at
 /// worst re-execute most transactions.
 pub const MIN_PARALLELISM: f64 = 1.5;
+
+/// Transactions adaptive mode executes sequentially, timed, before choosing: kept if it
+/// chooses sequential execution, thrown away otherwise.
+pub const PROBE_TXS: usize = 8;
+
+/// Blocks whose probed transactions took less than this each run sequentially (adaptive
+/// mode): Block-STM's own cost per transaction at 2 threads on this machine is a few
+/// microseconds (multi-version reads and writes, validation, scheduling), so cheaper
+/// transactions lose more than a second core gives back. Measured: on the bundled
+/// mainnet blocks, `--raw` Block-STM at 2 threads was slower than sequential on every
+/// block averaging under 6 µs a transaction, faster on most above 8 µs.
+pub const MIN_TX_COST: Duration = Duration::from_micros(8);
+
+/// Blocks whose estimated sequential time (probed cost per transaction times their
+/// number) is below this run sequentially (adaptive mode): starting the workers and
+/// building the shared structures takes a good part of a millisecond here.
+pub const MIN_BLOCK_COST: Duration = Duration::from_micros(1500);
+
+/// Why a block of `txs` transactions costing `per_tx` each (as probed) should run
+/// sequentially, if it should.
+pub fn cost_choice(per_tx: Duration, txs: usize) -> Option<String> {
+    let estimate = per_tx * txs as u32;
+    if per_tx < MIN_TX_COST {
+        return Some(format!(
+            "probed {:.1} µs a transaction, under {} µs",
+            per_tx.as_secs_f64() * 1e6,
+            MIN_TX_COST.as_micros()
+        ));
+    }
+    if estimate < MIN_BLOCK_COST {
+        return Some(format!(
+            "about {:.2} ms sequentially, under {:.1} ms",
+            estimate.as_secs_f64() * 1e3,
+            MIN_BLOCK_COST.as_secs_f64() * 1e3
+        ));
+    }
+    None
+}
 
 /// Why `block` should run sequentially on `threads` threads in adaptive mode, if it
 /// should: decided from the block alone, before anything executes.
@@ -180,12 +219,22 @@ where
         return Err(EngineError::ZeroThreads);
     }
     if options.adaptive && strategy != Strategy::Sequential {
-        if let Some(reason) = sequential_choice(block, threads) {
+        let mut run = SequentialRun::new(block, pre);
+        let reason = match sequential_choice(block, threads) {
+            Some(reason) => Some(reason),
+            None => {
+                // Time the first few transactions: a block of cheap ones loses more to
+                // the parallel machinery than a second core gives back.
+                run.run_until(PROBE_TXS)?;
+                cost_choice(run.elapsed() / run.done().max(1) as u32, block.txs.len())
+            }
+        };
+        if let Some(reason) = reason {
             let mut metrics = Metrics {
                 chose_sequential: Some(reason),
                 ..Metrics::default()
             };
-            let output = sequential::execute(block, pre, &mut metrics)?;
+            let output = run.finish(&mut metrics)?;
             return Ok(Executed { output, metrics });
         }
     }
@@ -250,6 +299,20 @@ fn fall_back<P: DatabaseRef>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cheap_or_small_blocks_are_chosen_sequential_by_cost() {
+        let us = Duration::from_micros;
+        // Cheap transactions: sequential whatever the block's size.
+        assert!(cost_choice(us(2), 100_000)
+            .unwrap()
+            .contains("µs a transaction"));
+        // Costly ones, but too few to pay for the workers.
+        assert!(cost_choice(us(50), 20).unwrap().contains("ms sequentially"));
+        // Costly enough, and enough of them.
+        assert_eq!(cost_choice(us(50), 100), None);
+        assert_eq!(cost_choice(MIN_TX_COST, 1_000), None);
+    }
     use crate::core::txn::{Execution, StateView, TxnIndex};
     use crate::workloads;
 

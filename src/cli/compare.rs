@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::inputs::Input;
 use super::memory;
 use crate::evm::header::{check_header, HeaderCheck};
-use crate::{execute_block, Strategy};
+use crate::{execute_block, execute_block_with, Options, Strategy};
 
 /// One (block, strategy, threads) point.
 #[derive(Clone, Debug, Serialize)]
@@ -49,6 +49,9 @@ pub struct Row {
     pub max_released: u64,
     pub repairs: u64,
     pub fell_back: bool,
+    /// Adaptive mode ran the block sequentially instead (too small, or one sender's
+    /// chain); `stmlab run --raw` and `sweep --raw` turn that off.
+    pub chose_sequential: bool,
     pub identical_to_sequential: bool,
     pub header_ok: Option<bool>,
 }
@@ -75,6 +78,7 @@ pub fn compare(
     strategies: &[Strategy],
     threads: &[usize],
     repeat: usize,
+    options: Options,
 ) -> Result<(Vec<Row>, Vec<Mismatch>), String> {
     let mut rows = Vec::new();
     let mut mismatches = Vec::new();
@@ -107,7 +111,8 @@ pub fn compare(
                 }
                 let (s, strategy) = (slot - 1, strategies[slot - 1]);
                 let start = Instant::now();
-                let run = execute_block(&input.block, &input.state, strategy, t).map_err(err)?;
+                let run = execute_block_with(&input.block, &input.state, strategy, t, options)
+                    .map_err(err)?;
                 times[s].push(start.elapsed().as_nanos() as u64);
                 if let Some(difference) = run.output.first_difference(&reference.output) {
                     if identical[s] {
@@ -129,7 +134,7 @@ pub fn compare(
             for (s, &strategy) in strategies.iter().enumerate() {
                 memory::set_counting(true);
                 memory::reset_peak();
-                let run = execute_block(&input.block, &input.state, strategy, t);
+                let run = execute_block_with(&input.block, &input.state, strategy, t, options);
                 // Read while the output is still held: it is part of what the run needs.
                 peaks[s] = memory::peak_since_reset();
                 drop(run);
@@ -168,6 +173,7 @@ pub fn compare(
                 max_released: run.metrics.max_released,
                 repairs: run.metrics.repairs,
                 fell_back: run.metrics.fell_back.is_some(),
+                chose_sequential: run.metrics.chose_sequential.is_some(),
                 identical_to_sequential: identical[s],
                 header_ok,
             });

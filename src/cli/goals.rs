@@ -26,9 +26,13 @@ use super::machine::Machine;
 use super::sweep::{git_dirty, SweepArgs};
 use super::{memory, BUNDLED_BLOCKS};
 use crate::evm::mainnet::find_block_dirs;
-use crate::Strategy;
+use crate::{Options, Strategy};
 
 /// Where the result goes unless `--out` says otherwise.
+/// The goals measure the engine as a node runs it: in adaptive mode, where a block with
+/// nothing to gain runs sequentially (and the metrics say so).
+const ADAPTIVE: Options = Options { adaptive: true };
+
 pub const GOALS_OUT: &str = "results/goals.json";
 /// Runs per point unless `--repeat` says otherwise.
 pub const GOALS_REPEAT: usize = 7;
@@ -586,7 +590,13 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
             continue;
         }
         bar.set_message(format!("block {}", input.label));
-        let (rows, m) = compare(&input, &[Strategy::BlockStm], &[GOALS_THREADS], repeat)?;
+        let (rows, m) = compare(
+            &input,
+            &[Strategy::BlockStm],
+            &[GOALS_THREADS],
+            repeat,
+            ADAPTIVE,
+        )?;
         check(&rows, m, &bar);
         let row = block_stm_row(&rows)?;
         blocks.push(BlockRatio::new(
@@ -639,6 +649,7 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
                 &[Strategy::Sequential, Strategy::BlockStm],
                 &[goal.threads],
                 repeat,
+                ADAPTIVE,
             )?;
             memory::set_wanted(false);
             check(&rows, m, &bar);
@@ -662,7 +673,13 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
                 why_not,
             ));
         } else {
-            let (rows, m) = compare(input, &[Strategy::BlockStm], &[goal.threads], repeat)?;
+            let (rows, m) = compare(
+                input,
+                &[Strategy::BlockStm],
+                &[goal.threads],
+                repeat,
+                ADAPTIVE,
+            )?;
             check(&rows, m, &bar);
             row.set_speedup(block_stm_row(&rows)?);
         }

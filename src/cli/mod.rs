@@ -73,6 +73,10 @@ pub struct RunArgs {
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Run every strategy as asked, never the adaptive choice of sequential execution
+    /// for a block too small or too dependent to gain.
+    #[arg(long)]
+    pub raw: bool,
 }
 
 /// A result file: the machine, the command, the rows, and any mismatch.
@@ -126,7 +130,15 @@ fn run_command(args: &RunArgs) -> Result<bool, String> {
     let mut all_ok = true;
     let mut all_rows = Vec::new();
     for input in &inputs {
-        let (rows, mismatches) = compare(input, &strategies, &threads, args.repeat)?;
+        let (rows, mismatches) = compare(
+            input,
+            &strategies,
+            &threads,
+            args.repeat,
+            crate::Options {
+                adaptive: !args.raw,
+            },
+        )?;
         all_ok &= report(&rows, &mismatches, args.json);
         all_rows.extend(rows);
     }
@@ -190,7 +202,13 @@ fn default_job() -> Result<bool, String> {
     let mut mismatches = Vec::new();
     for input in &inputs {
         bar.set_message(input.label.clone());
-        let (r, m) = compare(input, &strategies, &threads, repeat)?;
+        let (r, m) = compare(
+            input,
+            &strategies,
+            &threads,
+            repeat,
+            crate::Options::default(),
+        )?;
         rows.extend(r);
         mismatches.extend(m);
         bar.inc(1);

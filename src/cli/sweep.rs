@@ -47,6 +47,11 @@ pub struct SweepArgs {
     /// Skip the extra untimed run per point that measures peak memory.
     #[arg(long)]
     pub no_memory: bool,
+    /// Run every strategy as asked, never the adaptive choice of sequential execution
+    /// for a block too small or too dependent to gain (the goals preset is always
+    /// adaptive).
+    #[arg(long)]
+    pub raw: bool,
     /// Where the JSON result goes (default: results/sweep.json, or results/goals.json
     /// for the goals preset).
     #[arg(long)]
@@ -396,7 +401,15 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
         };
         for &t in &threads {
             bar.set_message(format!("{} at {t} threads", input.label));
-            let (rows, m) = compare(&input, &strategies, &[t], repeat)?;
+            let (rows, m) = compare(
+                &input,
+                &strategies,
+                &[t],
+                repeat,
+                crate::Options {
+                    adaptive: !args.raw,
+                },
+            )?;
             for mm in &m {
                 bar.suspend(|| {
                     eprintln!(

@@ -1,4 +1,5 @@
-//! The readable table `stmlab run` prints.
+//! The readable table `stmlab run` prints. A strategy marked `*` ran the block
+//! sequentially by the adaptive choice (`--raw` turns it off).
 
 use super::compare::Row;
 
@@ -26,7 +27,11 @@ pub fn print(rows: &[Row]) {
         println!(
             "{:<44} {:<11} {:>3} {:>6} {:>11} {:>10.3} {:>7.2}x {:>7} {:>7} {:>6} {:>5}",
             label,
-            r.strategy.name(),
+            if r.chose_sequential {
+                format!("{}*", r.strategy.name())
+            } else {
+                r.strategy.name().to_string()
+            },
             r.threads,
             r.txs,
             r.gas_used,

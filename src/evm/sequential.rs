@@ -1,16 +1,22 @@
 //! Strategy `sequential`: plain revm, one transaction after another, each committed to a
 //! `CacheDB` over the pre-block state before the next runs. The reference every other
 //! strategy is checked and measured against.
+//!
+//! [`SequentialRun`] can stop after a prefix of the block and go on later: the engine's
+//! adaptive mode times a few transactions this way before deciding, and keeps the work
+//! when it decides to run the block sequentially.
+
+use std::time::{Duration, Instant};
 
 use revm::context::result::EVMError;
 use revm::database::CacheDB;
-use revm::handler::MainnetContext;
+use revm::handler::{MainnetContext, MainnetEvm};
 use revm::primitives::Address;
 use revm::{DatabaseCommit, DatabaseRef, ExecuteEvm, MainBuilder};
 
 use super::assemble::{receipts, FinalState};
 use super::block::Block;
-use super::executor::{cfg_env, summarize};
+use super::executor::{cfg_env, summarize, EvmTxOutput};
 use super::location::AccountValue;
 use super::output::BlockOutput;
 use super::writes::write_set;
@@ -23,51 +29,104 @@ pub fn execute<P: DatabaseRef>(
     pre: &P,
     metrics: &mut Metrics,
 ) -> Result<BlockOutput, EngineError> {
-    let start = std::time::Instant::now();
-    let mut evm = MainnetContext::new(CacheDB::new(pre), block.spec)
-        .with_block(block.env.clone())
-        .with_cfg(cfg_env(block))
-        .build_mainnet();
-    let mut final_state = FinalState::default();
-    let mut outputs = Vec::with_capacity(block.txs.len());
-    for (i, tx) in block.txs.iter().enumerate() {
-        metrics.executions += 1;
-        match evm.transact(tx.clone()) {
-            Ok(result_and_state) => {
-                let state = result_and_state.state;
-                // Only the storage epochs matter to the write set here: revm's own state
-                // already holds the fee credit, and no account write is skipped.
-                let epochs: std::collections::HashMap<Address, AccountValue, FastHash> = state
-                    .keys()
-                    .map(|a| {
-                        (
-                            *a,
-                            AccountValue {
-                                info: None,
-                                storage_epoch: final_state.storage_epoch(a),
-                            },
-                        )
-                    })
-                    .collect();
-                let writes = write_set(i, &state, |a| epochs.get(a), None);
-                final_state.apply(i, &writes)?;
-                evm.ctx.journaled_state.database.commit(state);
-                outputs.push(Ok(summarize(result_and_state.result)));
-            }
-            // The state source failed: no receipt can say that.
-            Err(EVMError::Database(error)) => return Err(EngineError::PreState(error.to_string())),
-            // Invalid transactions are rejected and the block goes on.
-            Err(error) => outputs.push(Err(error.to_string())),
+    let mut run = SequentialRun::new(block, pre);
+    run.run_until(block.txs.len())?;
+    run.finish(metrics)
+}
+
+/// A sequential execution of `block` in progress.
+pub struct SequentialRun<'a, P: DatabaseRef> {
+    block: &'a Block,
+    pre: &'a P,
+    evm: MainnetEvm<MainnetContext<CacheDB<&'a P>>>,
+    final_state: FinalState,
+    outputs: Vec<EvmTxOutput>,
+    /// Time spent executing transactions so far (building the EVM is not counted: the
+    /// engine's probe divides this by the transactions done).
+    elapsed: Duration,
+}
+
+impl<'a, P: DatabaseRef> SequentialRun<'a, P> {
+    pub fn new(block: &'a Block, pre: &'a P) -> Self {
+        let evm = MainnetContext::new(CacheDB::new(pre), block.spec)
+            .with_block(block.env.clone())
+            .with_cfg(cfg_env(block))
+            .build_mainnet();
+        Self {
+            block,
+            pre,
+            evm,
+            final_state: FinalState::default(),
+            outputs: Vec::with_capacity(block.txs.len()),
+            elapsed: Duration::ZERO,
         }
     }
-    metrics.phase("execute", start.elapsed());
-    let start = std::time::Instant::now();
-    let output = BlockOutput {
-        txs: receipts(block, outputs),
-        state: final_state
-            .changes(pre, block.env.beneficiary, block.spec)
-            .map_err(|e| EngineError::PreState(e.to_string()))?,
-    };
-    metrics.phase("assemble", start.elapsed());
-    Ok(output)
+
+    /// Transactions executed so far.
+    pub fn done(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// Time spent executing so far.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// Executes the transactions up to (not including) `end`.
+    pub fn run_until(&mut self, end: usize) -> Result<(), EngineError> {
+        let start = Instant::now();
+        let end = end.min(self.block.txs.len());
+        while self.outputs.len() < end {
+            let i = self.outputs.len();
+            match self.evm.transact(self.block.txs[i].clone()) {
+                Ok(result_and_state) => {
+                    let state = result_and_state.state;
+                    // Only the storage epochs matter to the write set here: revm's own
+                    // state already holds the fee credit, and no account write is skipped.
+                    let epochs: std::collections::HashMap<Address, AccountValue, FastHash> = state
+                        .keys()
+                        .map(|a| {
+                            (
+                                *a,
+                                AccountValue {
+                                    info: None,
+                                    storage_epoch: self.final_state.storage_epoch(a),
+                                },
+                            )
+                        })
+                        .collect();
+                    let writes = write_set(i, &state, |a| epochs.get(a), None);
+                    self.final_state.apply(i, &writes)?;
+                    self.evm.ctx.journaled_state.database.commit(state);
+                    self.outputs.push(Ok(summarize(result_and_state.result)));
+                }
+                // The state source failed: no receipt can say that.
+                Err(EVMError::Database(error)) => {
+                    return Err(EngineError::PreState(error.to_string()))
+                }
+                // Invalid transactions are rejected and the block goes on.
+                Err(error) => self.outputs.push(Err(error.to_string())),
+            }
+        }
+        self.elapsed += start.elapsed();
+        Ok(())
+    }
+
+    /// Executes the rest of the block and assembles its output.
+    pub fn finish(mut self, metrics: &mut Metrics) -> Result<BlockOutput, EngineError> {
+        self.run_until(self.block.txs.len())?;
+        metrics.executions += self.outputs.len() as u64;
+        metrics.phase("execute", self.elapsed);
+        let start = Instant::now();
+        let block = self.block;
+        let output = BlockOutput {
+            txs: receipts(block, self.outputs),
+            state: self
+                .final_state
+                .changes(self.pre, block.env.beneficiary, block.spec)
+                .map_err(|e| EngineError::PreState(e.to_string()))?,
+        };
+        metrics.phase("assemble", start.elapsed());
+        Ok(output)
+    }
 }

@@ -55,7 +55,10 @@ where
             .data
             .insert_sync(key.clone(), Arc::new(VersionList::default()));
         let found = self.data.peek_with(key, |_, l| set(l)).is_some();
-        debug_assert!(found, "a key is never removed from the index during a block");
+        debug_assert!(
+            found,
+            "a key is never removed from the index during a block"
+        );
     }
 }
 
