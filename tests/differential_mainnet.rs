@@ -49,3 +49,32 @@ fn mainnet_blocks_match_headers_and_sequential() {
         start.elapsed()
     );
 }
+
+/// Adaptive mode reads a real block's header: a block of cheap transactions (14396881,
+/// 22,303 gas each on average) runs sequentially and says why; a block of costly ones
+/// (16257471, 206,815) is not turned away by the header. Both give the sequential output.
+#[test]
+fn adaptive_mode_reads_the_header_gas() {
+    use stmlab::{execute_block, Strategy};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mainnet");
+    for (number, cheap) in [("14396881", true), ("16257471", false)] {
+        let (block, state) = load_block_dir(&root.join(number)).unwrap();
+        let expected = execute_block(&block, &state, Strategy::Sequential, 1).unwrap();
+        let run = execute_block(&block, &state, Strategy::BlockStm, 2).unwrap();
+        assert_eq!(
+            run.output.first_difference(&expected.output),
+            None,
+            "{number}"
+        );
+        let by_header = run
+            .metrics
+            .chose_sequential
+            .as_deref()
+            .is_some_and(|why| why.starts_with("header:"));
+        assert_eq!(
+            by_header, cheap,
+            "{number}: {:?}",
+            run.metrics.chose_sequential
+        );
+    }
+}

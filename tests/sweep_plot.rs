@@ -192,13 +192,25 @@ fn goals_preset_on_tiny_inputs() {
     let worst_name = worst["block"].as_str().unwrap();
     assert!(rows[1]["input"].as_str().unwrap().contains(worst_name));
     assert!((rows[1]["measured"].as_f64().unwrap() - ratio(worst)).abs() < 1e-9);
-    // Every workload row ran its capped input; peak memory was counted for both.
+    // Every workload row ran its capped input, adaptive and raw; the overhead row (one
+    // thread) is judged on the raw run; the 2-thread rows carry the machine's ceiling.
+    let raw_ratio = |b: &serde_json::Value| {
+        ns(&b["raw_sequential_wall_ns"]) as f64 / ns(&b["raw_block_stm_wall_ns"]) as f64
+    };
     for r in &rows[2..7] {
         assert!(r["input"].as_str().unwrap().contains("txs=60"), "{r}");
         assert!(
-            (r["measured"].as_f64().unwrap() - ratio(r)).abs() < 1e-9,
+            (r["raw"].as_f64().unwrap() - raw_ratio(r)).abs() < 1e-9,
             "{r}"
         );
+        let judged_raw = r["judged_raw"].as_bool().unwrap();
+        assert_eq!(judged_raw, r["threads"] == 1, "{r}");
+        let expected = if judged_raw { raw_ratio(r) } else { ratio(r) };
+        assert!(
+            (r["measured"].as_f64().unwrap() - expected).abs() < 1e-9,
+            "{r}"
+        );
+        assert_eq!(r["ceiling"].is_number(), r["threads"] == 2, "{r}");
     }
     assert_eq!(rows[2]["input"], rows[7]["input"]);
     let (seq_peak, stm_peak) = (
@@ -230,7 +242,7 @@ fn goals_preset_on_tiny_inputs() {
     let table: Vec<&str> = printed.lines().filter(|l| l.starts_with('|')).collect();
     assert_eq!(
         table[0],
-        "| work | input | threads | sequential ms | block-stm ms | measured | goal | met |"
+        "| work | input | threads | sequential ms | block-stm ms | measured | raw block-stm | ceiling | goal | met |"
     );
     assert_eq!(table.len(), 2 + rows.len());
     for (line, r) in table[2..].iter().zip(rows) {

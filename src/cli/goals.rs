@@ -20,6 +20,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use super::ceiling::ceiling;
 use super::compare::{compare, Mismatch, Row};
 use super::inputs::{self, Input};
 use super::machine::Machine;
@@ -32,6 +33,8 @@ use crate::{Options, Strategy};
 /// The goals measure the engine as a node runs it: in adaptive mode, where a block with
 /// nothing to gain runs sequentially (and the metrics say so).
 const ADAPTIVE: Options = Options { adaptive: true };
+/// And beside it, Block-STM forced, so the table shows what it does itself.
+const RAW: Options = Options { adaptive: false };
 
 pub const GOALS_OUT: &str = "results/goals.json";
 /// Runs per point unless `--repeat` says otherwise.
@@ -103,6 +106,9 @@ pub struct WorkloadGoal {
     pub spec: &'static str,
     pub threads: usize,
     pub goal: Goal,
+    /// Judged on the raw run (Block-STM forced): the overhead row, which adaptive mode
+    /// would answer by running sequential revm and measuring nothing.
+    pub judged_raw: bool,
 }
 
 const ERC20: &str = "erc20:txs=10000,accounts=100000,hot=0";
@@ -120,6 +126,7 @@ pub const WORKLOAD_GOALS: &[WorkloadGoal] = &[
         spec: ERC20,
         threads: GOALS_THREADS,
         goal: at_least(1.8),
+        judged_raw: false,
     },
     WorkloadGoal {
         id: "transfers",
@@ -127,6 +134,7 @@ pub const WORKLOAD_GOALS: &[WorkloadGoal] = &[
         spec: "transfers:txs=10000,accounts=100000,hot=0",
         threads: GOALS_THREADS,
         goal: at_least(1.5),
+        judged_raw: false,
     },
     WorkloadGoal {
         id: "amm",
@@ -134,6 +142,7 @@ pub const WORKLOAD_GOALS: &[WorkloadGoal] = &[
         spec: "amm:txs=5000,pools=5000",
         threads: GOALS_THREADS,
         goal: at_least(1.95),
+        judged_raw: false,
     },
     WorkloadGoal {
         id: "chain",
@@ -141,6 +150,7 @@ pub const WORKLOAD_GOALS: &[WorkloadGoal] = &[
         spec: "chain:txs=2000",
         threads: GOALS_THREADS,
         goal: at_least(0.95),
+        judged_raw: false,
     },
     WorkloadGoal {
         id: "overhead-1-thread",
@@ -148,6 +158,7 @@ pub const WORKLOAD_GOALS: &[WorkloadGoal] = &[
         spec: ERC20,
         threads: 1,
         goal: at_least(0.93),
+        judged_raw: true,
     },
 ];
 
@@ -167,6 +178,23 @@ pub struct GoalRow {
     pub block_stm_peak_bytes: Option<u64>,
     /// `None`: not measured (see `note`).
     pub measured: Option<f64>,
+    /// Adaptive mode ran the block (or some mainnet blocks) sequentially.
+    #[serde(default)]
+    pub chose_sequential: Option<String>,
+    /// The same speedup with Block-STM forced (`--raw`), from its own interleaved run.
+    #[serde(default)]
+    pub raw_sequential_wall_ns: Option<u64>,
+    #[serde(default)]
+    pub raw_block_stm_wall_ns: Option<u64>,
+    #[serde(default)]
+    pub raw: Option<f64>,
+    /// `measured` is the raw speedup (the overhead row).
+    #[serde(default)]
+    pub judged_raw: bool,
+    /// The machine's ceiling for this input at this thread count (`cli::ceiling`): the
+    /// speedup of threads sharing nothing.
+    #[serde(default)]
+    pub ceiling: Option<f64>,
     pub goal: Goal,
     pub met: Option<bool>,
     pub note: Option<String>,
@@ -192,6 +220,12 @@ impl GoalRow {
             sequential_peak_bytes: None,
             block_stm_peak_bytes: None,
             measured: None,
+            chose_sequential: None,
+            raw_sequential_wall_ns: None,
+            raw_block_stm_wall_ns: None,
+            raw: None,
+            judged_raw: false,
+            ceiling: None,
             goal,
             met: None,
             note: None,
@@ -207,11 +241,25 @@ impl GoalRow {
         }
     }
 
-    /// Speedup from a Block-STM row of `compare`.
-    fn set_speedup(&mut self, row: &Row) {
-        self.sequential_wall_ns = Some(row.sequential_wall_ns);
-        self.block_stm_wall_ns = Some(row.wall_ns);
-        self.set_measured(Some(ratio(row.sequential_wall_ns, row.wall_ns)), "");
+    /// Speedups from the Block-STM rows of two `compare` runs, adaptive and raw;
+    /// `measured` is the adaptive one unless the row is judged raw.
+    fn set_speedups(&mut self, adaptive: &Row, raw: &Row, judged_raw: bool) {
+        self.sequential_wall_ns = Some(adaptive.sequential_wall_ns);
+        self.block_stm_wall_ns = Some(adaptive.wall_ns);
+        self.chose_sequential = adaptive
+            .chose_sequential
+            .then(|| "adaptive mode ran it sequentially".to_string());
+        self.raw_sequential_wall_ns = Some(raw.sequential_wall_ns);
+        self.raw_block_stm_wall_ns = Some(raw.wall_ns);
+        let raw_ratio = ratio(raw.sequential_wall_ns, raw.wall_ns);
+        self.raw = Some(raw_ratio);
+        self.judged_raw = judged_raw;
+        let judged = if judged_raw {
+            raw_ratio
+        } else {
+            ratio(adaptive.sequential_wall_ns, adaptive.wall_ns)
+        };
+        self.set_measured(Some(judged), "");
     }
 }
 
@@ -224,6 +272,16 @@ pub struct BlockRatio {
     pub block_stm_wall_ns: u64,
     /// `sequential_wall_ns / block_stm_wall_ns`.
     pub speedup: f64,
+    /// Adaptive mode ran the block sequentially.
+    #[serde(default)]
+    pub chose_sequential: bool,
+    /// The raw run (Block-STM forced), from its own interleaved run.
+    #[serde(default)]
+    pub raw_sequential_wall_ns: u64,
+    #[serde(default)]
+    pub raw_block_stm_wall_ns: u64,
+    #[serde(default)]
+    pub raw_speedup: f64,
 }
 
 impl BlockRatio {
@@ -234,7 +292,20 @@ impl BlockRatio {
             sequential_wall_ns,
             block_stm_wall_ns,
             speedup: ratio(sequential_wall_ns, block_stm_wall_ns),
+            chose_sequential: false,
+            raw_sequential_wall_ns: 0,
+            raw_block_stm_wall_ns: 0,
+            raw_speedup: 0.0,
         }
+    }
+
+    /// Adds the raw run's medians.
+    pub fn with_raw(mut self, chose_sequential: bool, raw: &Row) -> Self {
+        self.chose_sequential = chose_sequential;
+        self.raw_sequential_wall_ns = raw.sequential_wall_ns;
+        self.raw_block_stm_wall_ns = raw.wall_ns;
+        self.raw_speedup = ratio(raw.sequential_wall_ns, raw.wall_ns);
+        self
     }
 }
 
@@ -291,6 +362,20 @@ pub fn mainnet_rows(
     if !blocks.is_empty() {
         total.sequential_wall_ns = Some(blocks.iter().map(|b| b.sequential_wall_ns).sum());
         total.block_stm_wall_ns = Some(blocks.iter().map(|b| b.block_stm_wall_ns).sum());
+        let raw_seq: u64 = blocks.iter().map(|b| b.raw_sequential_wall_ns).sum();
+        let raw_stm: u64 = blocks.iter().map(|b| b.raw_block_stm_wall_ns).sum();
+        if raw_stm > 0 {
+            total.raw_sequential_wall_ns = Some(raw_seq);
+            total.raw_block_stm_wall_ns = Some(raw_stm);
+            total.raw = Some(ratio(raw_seq, raw_stm));
+        }
+        let chosen = blocks.iter().filter(|b| b.chose_sequential).count();
+        if chosen > 0 {
+            total.chose_sequential = Some(format!(
+                "adaptive mode ran {chosen} of {} blocks sequentially",
+                blocks.len()
+            ));
+        }
     }
     total.set_measured(total_speedup(blocks), why_not);
     let mut worst = GoalRow::new(
@@ -306,6 +391,14 @@ pub fn mainnet_rows(
             worst.input = format!("block {} ({})", b.block, plural(b.txs, "tx", "txs"));
             worst.sequential_wall_ns = Some(b.sequential_wall_ns);
             worst.block_stm_wall_ns = Some(b.block_stm_wall_ns);
+            if b.raw_block_stm_wall_ns > 0 {
+                worst.raw_sequential_wall_ns = Some(b.raw_sequential_wall_ns);
+                worst.raw_block_stm_wall_ns = Some(b.raw_block_stm_wall_ns);
+                worst.raw = Some(b.raw_speedup);
+            }
+            worst.chose_sequential = b
+                .chose_sequential
+                .then(|| "adaptive mode ran it sequentially".to_string());
             worst.set_measured(Some(b.speedup), "");
         }
         None => worst.set_measured(None, why_not),
@@ -360,13 +453,17 @@ fn mib(bytes: u64) -> String {
 /// The markdown table.
 pub fn render_table(rows: &[GoalRow]) -> String {
     let mut out = String::from(
-        "| work | input | threads | sequential ms | block-stm ms | measured | goal | met |\n\
-         |---|---|---:|---:|---:|---:|---|---|\n",
+        "| work | input | threads | sequential ms | block-stm ms | measured | raw block-stm | ceiling | goal | met |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---|---|\n",
     );
     for r in rows {
         let measured = match (r.measured, r.metric) {
             (None, _) => format!("not measured ({})", r.note.as_deref().unwrap_or("?")),
-            (Some(m), Metric::Speedup) => format!("{m:.3}×"),
+            (Some(m), Metric::Speedup) if r.judged_raw => format!("{m:.3}× (raw)"),
+            (Some(m), Metric::Speedup) => match &r.chose_sequential {
+                Some(why) => format!("{m:.3}× ({why})"),
+                None => format!("{m:.3}×"),
+            },
             (Some(m), Metric::PeakMemoryRatio) => format!(
                 "{m:.3}× ({} / {})",
                 mib(r.block_stm_peak_bytes.unwrap_or(0)),
@@ -378,14 +475,21 @@ pub fn render_table(rows: &[GoalRow]) -> String {
             Some(false) => "no",
             None => "–",
         };
+        let raw = match (r.raw, r.raw_block_stm_wall_ns) {
+            (Some(x), Some(ns)) => format!("{x:.3}× ({} ms)", ms(Some(ns))),
+            _ => "–".into(),
+        };
+        let ceiling = r.ceiling.map_or_else(|| "–".into(), |c| format!("{c:.2}×"));
         out.push_str(&format!(
-            "| {} | `{}` | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | `{}` | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             r.work,
             r.input,
             r.threads,
             ms(r.sequential_wall_ns),
             ms(r.block_stm_wall_ns),
             measured,
+            raw,
+            ceiling,
             r.goal.text(),
             met
         ));
@@ -598,13 +702,18 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
             ADAPTIVE,
         )?;
         check(&rows, m, &bar);
+        let (raw_rows, m) = compare(&input, &[Strategy::BlockStm], &[GOALS_THREADS], repeat, RAW)?;
+        check(&raw_rows, m, &bar);
         let row = block_stm_row(&rows)?;
-        blocks.push(BlockRatio::new(
-            input.label.clone(),
-            row.txs,
-            row.sequential_wall_ns,
-            row.wall_ns,
-        ));
+        blocks.push(
+            BlockRatio::new(
+                input.label.clone(),
+                row.txs,
+                row.sequential_wall_ns,
+                row.wall_ns,
+            )
+            .with_raw(row.chose_sequential, block_stm_row(&raw_rows)?),
+        );
         bar.inc(1);
     }
     let why_no_blocks = if blocks_path.is_none() {
@@ -653,7 +762,14 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
             )?;
             memory::set_wanted(false);
             check(&rows, m, &bar);
-            row.set_speedup(block_stm_row(&rows)?);
+            let (raw_rows, m) =
+                compare(input, &[Strategy::BlockStm], &[goal.threads], repeat, RAW)?;
+            check(&raw_rows, m, &bar);
+            row.set_speedups(
+                block_stm_row(&rows)?,
+                block_stm_row(&raw_rows)?,
+                goal.judged_raw,
+            );
             let peak = |s: Strategy| {
                 rows.iter()
                     .find(|r| r.strategy == s)
@@ -681,7 +797,21 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
                 ADAPTIVE,
             )?;
             check(&rows, m, &bar);
-            row.set_speedup(block_stm_row(&rows)?);
+            let (raw_rows, m) =
+                compare(input, &[Strategy::BlockStm], &[goal.threads], repeat, RAW)?;
+            check(&raw_rows, m, &bar);
+            row.set_speedups(
+                block_stm_row(&rows)?,
+                block_stm_row(&raw_rows)?,
+                goal.judged_raw,
+            );
+        }
+        if goal.threads > 1 {
+            bar.set_message(format!("{spec}: the machine's ceiling"));
+            row.ceiling = Some(
+                ceiling(&input.block, &input.state, goal.threads, repeat)
+                    .map_err(|e| format!("{spec}: ceiling: {e}"))?,
+            );
         }
         table.push(row);
         bar.inc(1);
@@ -811,7 +941,7 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],
-            "| work | input | threads | sequential ms | block-stm ms | measured | goal | met |"
+            "| work | input | threads | sequential ms | block-stm ms | measured | raw block-stm | ceiling | goal | met |"
         );
         assert_eq!(lines.len(), 2 + rows.len());
         // 400 / 300 = 1.333 < 1.5: not met.
@@ -823,13 +953,13 @@ mod tests {
             lines[2]
         );
         assert!(
-            lines[2].contains("| 1.333× | ≥ 1.5× | no |"),
+            lines[2].contains("| 1.333× | – | – | ≥ 1.5× | no |"),
             "{}",
             lines[2]
         );
         assert!(lines[3].contains("block 8"), "{}", lines[3]);
         assert!(
-            lines[3].contains("| 0.500× | ≥ 0.97× | no |"),
+            lines[3].contains("| 0.500× | – | – | ≥ 0.97× | no |"),
             "{}",
             lines[3]
         );

@@ -1,6 +1,7 @@
 //! The `stmlab` command line.
 
 pub mod analyze;
+pub mod ceiling;
 pub mod compare;
 pub mod goals;
 pub mod inputs;

@@ -243,9 +243,14 @@ where
 {
     let start = Instant::now();
     let run = BlockStm::<T, M>::new(txns.num_txns());
+    metrics.phase("setup", start.elapsed());
+    let start = Instant::now();
     for outcome in run_workers(threads, |_| run.work(txns))? {
         outcome?;
     }
     metrics.phase("execute+validate", start.elapsed());
-    run.finish(metrics)
+    let start = Instant::now();
+    let results = run.finish(metrics);
+    metrics.phase("collect+free", start.elapsed());
+    results
 }
