@@ -84,7 +84,7 @@ where
                 ReadResult::Written {
                     version,
                     value: EvmValue::Account(value),
-                } => (value, Some(version.txn_idx)),
+                } => (*value, Some(version.txn_idx)),
                 ReadResult::Written { value, .. } => {
                     return Err(AdapterError::Invariant(format!(
                         "account {address} holds {value:?}"

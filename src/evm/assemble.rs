@@ -47,7 +47,7 @@ impl FinalState {
         for (key, value) in writes.iter().filter(|(key, _)| keep(key)) {
             match (key, value) {
                 (Location::Account(a), EvmValue::Account(v)) => {
-                    self.accounts.insert(*a, (v.clone(), txn_idx));
+                    self.accounts.insert(*a, ((**v).clone(), txn_idx));
                 }
                 (Location::Storage(a, s), EvmValue::Storage(v)) => {
                     self.slots.insert((*a, *s), (*v, txn_idx));

@@ -28,10 +28,10 @@ pub fn write_set<'a>(
         if account.is_selfdestructed() {
             writes.push((
                 Location::Account(*address),
-                EvmValue::Account(AccountValue {
+                EvmValue::Account(Box::new(AccountValue {
                     info: None,
                     storage_epoch: Some(txn_idx),
-                }),
+                })),
             ));
             continue;
         }
@@ -40,14 +40,14 @@ pub fn write_set<'a>(
         if !unchanged {
             writes.push((
                 Location::Account(*address),
-                EvmValue::Account(AccountValue {
+                EvmValue::Account(Box::new(AccountValue {
                     info: Some(account.info.clone()),
                     storage_epoch: if created {
                         Some(txn_idx)
                     } else {
                         before.and_then(|b| b.storage_epoch)
                     },
-                }),
+                })),
             ));
         }
         for (slot, value) in &account.storage {
