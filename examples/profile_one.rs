@@ -5,8 +5,9 @@
 
 use std::time::Instant;
 
+use stmlab::evm::code_copies::ThreadCodeCopies;
 use stmlab::evm::mainnet::load_block_dir;
-use stmlab::{execute_block, workloads, Strategy};
+use stmlab::{execute_block, execute_block_with, workloads, Options, Strategy};
 
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,9 +38,10 @@ fn main() -> Result<(), String> {
         // the same runs on one thread alone.
         let n: usize = threads.parse().map_err(|e| format!("threads: {e}"))?;
         let runs: usize = runs.parse::<usize>().map_err(|e| e.to_string())?;
+        let copies = ThreadCodeCopies::new(&state);
         let time = || {
             let start = Instant::now();
-            execute_block(&block, &state, Strategy::Sequential, 1).expect("sequential runs");
+            execute_block(&block, &copies, Strategy::Sequential, 1).expect("sequential runs");
             start.elapsed().as_secs_f64() * 1e3
         };
         let mut alone: Vec<f64> = (0..runs).map(|_| time()).collect();
@@ -76,7 +78,10 @@ fn main() -> Result<(), String> {
     let runs: usize = runs.parse().map_err(|e| format!("runs: {e}"))?;
     for _ in 0..runs {
         let start = Instant::now();
-        let run = execute_block(&block, &state, strategy, threads).map_err(|e| e.to_string())?;
+        // Raw: the strategy itself, never the adaptive choice of sequential execution.
+        let raw = Options { adaptive: false };
+        let run = execute_block_with(&block, &state, strategy, threads, raw)
+            .map_err(|e| e.to_string())?;
         let total = start.elapsed();
         let phases: Vec<String> = run
             .metrics

@@ -4,7 +4,8 @@
 //! merging; the ratio of one thread's time for the whole block to this split run's wall
 //! time bounds what any parallel strategy can reach on this machine for this work.
 //!
-//! It is meaningful for blocks of independent transactions (the generated workloads with
+//! The threads read the pre-state through per-thread copies of the code, as Block-STM's
+//! workers do (`evm::code_copies`). It is meaningful for blocks of independent transactions (the generated workloads with
 //! no hot spot), where each share runs exactly as it would in the whole block. On this
 //! 2-core VM it is well below 2x for the memory-bound workloads: the second core slows the
 //! first.
@@ -12,6 +13,7 @@
 use std::time::Instant;
 
 use crate::evm::block::Block;
+use crate::evm::code_copies::ThreadCodeCopies;
 use crate::evm::state::InMemoryState;
 use crate::{execute_block, EngineError, Strategy};
 
@@ -54,10 +56,15 @@ pub fn ceiling(
         execute_block(block, state, Strategy::Sequential, 1)?;
         whole.push(start.elapsed().as_nanos() as u64);
         let start = Instant::now();
+        // Each thread on its own copies of the code (see `evm::code_copies`), as
+        // Block-STM's workers run: otherwise every clone of a shared contract's code, or
+        // of revm's one empty code, would bounce a counter between the cores.
+        let copies = ThreadCodeCopies::new(state);
+        let copies = &copies;
         std::thread::scope(|s| {
             let runs: Vec<_> = shares
                 .iter()
-                .map(|share| s.spawn(move || execute_block(share, state, Strategy::Sequential, 1)))
+                .map(|share| s.spawn(move || execute_block(share, copies, Strategy::Sequential, 1)))
                 .collect();
             runs.into_iter().try_for_each(|r| {
                 r.join()

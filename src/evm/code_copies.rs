@@ -1,0 +1,117 @@
+//! Per-thread copies of contract code.
+//!
+//! `Bytecode` is an `Arc`: every clone and drop is an atomic read-modify-write on a
+//! counter in the code's one allocation. revm clones an account's code many times per
+//! transaction (loading the account into the journal, into the call frame, into the write
+//! set), and on a block where every transaction calls the same token contract, or reads an
+//! externally owned account (whose empty code is one process-wide `Arc` in revm), two
+//! workers doing this at once bounce that counter's cache line between the cores on every
+//! clone. Sequential execution pays nothing for it (one core keeps the line); two threads
+//! paid more for it than the second core gave back.
+//!
+//! So each worker thread hands revm its own copy of each code it meets: same bytes, same
+//! analysis, its own counter. Copies are kept per block (the cache is emptied when a
+//! thread starts on another block) and rebuilt from the original bytes, so they equal the
+//! original (`Bytecode` compares by bytes) and behave identically.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use revm::bytecode::Bytecode;
+use revm::primitives::B256;
+
+use crate::core::FastHash;
+
+/// Distinguishes blocks, so a thread's cache never outlives the block it was built for.
+static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// The block the copies are for, and the copies by code hash.
+    static COPIES: RefCell<(u64, HashMap<B256, Bytecode, FastHash>)> =
+        RefCell::new((0, HashMap::default()));
+}
+
+/// A fresh block id: the threads executing the block start new caches.
+pub fn new_block_id() -> u64 {
+    // Relaxed: only distinctness matters.
+    NEXT_BLOCK.fetch_add(1, Ordering::Relaxed)
+}
+
+/// This thread's copy, for block `block`, of the code whose hash is `hash`; `code` gives
+/// the original, asked only the first time (so a cached code's shared counter is not
+/// touched at all).
+pub fn thread_copy<E>(
+    block: u64,
+    hash: B256,
+    code: impl FnOnce() -> Result<Bytecode, E>,
+) -> Result<Bytecode, E> {
+    COPIES.with_borrow_mut(|(cached_block, copies)| {
+        if *cached_block != block {
+            copies.clear();
+            *cached_block = block;
+        }
+        if let Some(copy) = copies.get(&hash) {
+            return Ok(copy.clone());
+        }
+        let original = code()?;
+        let copy = Bytecode::new_raw_checked(original.original_bytes()).unwrap_or(original);
+        copies.insert(hash, copy.clone());
+        Ok(copy)
+    })
+}
+
+/// A pre-state that hands each thread its own copies of code, for running plain
+/// sequential revm on several threads at once without sharing code counters (the
+/// machine-ceiling measurement, `cli::ceiling`).
+pub struct ThreadCodeCopies<'a, P> {
+    inner: &'a P,
+    block: u64,
+}
+
+impl<'a, P> ThreadCodeCopies<'a, P> {
+    pub fn new(inner: &'a P) -> Self {
+        Self {
+            inner,
+            block: new_block_id(),
+        }
+    }
+}
+
+impl<P: revm::DatabaseRef> revm::DatabaseRef for ThreadCodeCopies<'_, P> {
+    type Error = P::Error;
+
+    fn basic_ref(
+        &self,
+        address: revm::primitives::Address,
+    ) -> Result<Option<revm::state::AccountInfo>, Self::Error> {
+        let Some(mut info) = self.inner.basic_ref(address)? else {
+            return Ok(None);
+        };
+        let (hash, given) = (info.code_hash, info.code.take());
+        info.code = Some(thread_copy(self.block, hash, || match given {
+            Some(code) => Ok(code),
+            None if hash == revm::primitives::KECCAK_EMPTY => Ok(Bytecode::default()),
+            None => self.inner.code_by_hash_ref(hash),
+        })?);
+        Ok(Some(info))
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+        thread_copy(self.block, code_hash, || {
+            self.inner.code_by_hash_ref(code_hash)
+        })
+    }
+
+    fn storage_ref(
+        &self,
+        address: revm::primitives::Address,
+        index: revm::primitives::U256,
+    ) -> Result<revm::primitives::U256, Self::Error> {
+        self.inner.storage_ref(address, index)
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
+        self.inner.block_hash_ref(number)
+    }
+}
