@@ -115,3 +115,42 @@ impl<P: revm::DatabaseRef> revm::DatabaseRef for ThreadCodeCopies<'_, P> {
         self.inner.block_hash_ref(number)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use revm::primitives::{Bytes, KECCAK_EMPTY};
+
+    #[test]
+    fn copies_equal_the_original_and_are_made_once_per_block() {
+        let original = Bytecode::new_raw(Bytes::from_static(&[0x60, 0x01, 0x56, 0x5b, 0x00]));
+        let hash = original.hash_slow();
+        let block = new_block_id();
+        let mut asked = 0;
+        for _ in 0..3 {
+            let copy = thread_copy::<()>(block, hash, || {
+                asked += 1;
+                Ok(original.clone())
+            })
+            .unwrap();
+            assert_eq!(copy, original);
+            assert_eq!(copy.original_bytes(), original.original_bytes());
+            assert_eq!(
+                copy.legacy_jump_table().map(|t| t.len()),
+                original.legacy_jump_table().map(|t| t.len())
+            );
+        }
+        assert_eq!(asked, 1, "one copy per block and thread");
+        // A new block starts a new cache.
+        thread_copy::<()>(new_block_id(), hash, || {
+            asked += 1;
+            Ok(original.clone())
+        })
+        .unwrap();
+        assert_eq!(asked, 2);
+        // Empty code copies as empty code.
+        let empty = thread_copy::<()>(block, KECCAK_EMPTY, || Ok(Bytecode::default())).unwrap();
+        assert!(empty.is_empty());
+        assert_eq!(empty, Bytecode::default());
+    }
+}
