@@ -38,7 +38,7 @@ const RAW: Options = Options { adaptive: false };
 
 pub const GOALS_OUT: &str = "results/goals.json";
 /// Runs per point unless `--repeat` says otherwise.
-pub const GOALS_REPEAT: usize = 7;
+pub const GOALS_REPEAT: usize = 15;
 /// The thread count of the mainnet rows and of the peak-memory row.
 pub const GOALS_THREADS: usize = 2;
 

@@ -28,7 +28,7 @@ pub struct SweepArgs {
     /// `goals`: the speed-goal table of issue 8 (Block-STM against sequential).
     #[arg(long, default_value = "default")]
     pub preset: String,
-    /// Runs per point (default: the preset's, 5 for default, 3 for quick, 7 for goals).
+    /// Runs per point (default: the preset's, 5 for default, 3 for quick, 15 for goals).
     #[arg(long)]
     pub repeat: Option<usize>,
     /// Worker threads, a comma-separated list (default: the preset's; not with goals,

@@ -209,7 +209,16 @@ where
         metrics.validations += counters.validations.load(Ordering::Relaxed);
         metrics.aborts += counters.aborts.load(Ordering::Relaxed);
         metrics.suspensions += counters.suspensions.load(Ordering::Relaxed);
-        self.records
+        let start = Instant::now();
+        let Self {
+            memory,
+            scheduler,
+            records,
+            ..
+        } = self;
+        drop((memory, scheduler));
+        metrics.phase("free memory", start.elapsed());
+        records
             .into_iter()
             .enumerate()
             .map(|(i, slot)| {
@@ -251,6 +260,6 @@ where
     metrics.phase("execute+validate", start.elapsed());
     let start = Instant::now();
     let results = run.finish(metrics);
-    metrics.phase("collect+free", start.elapsed());
+    metrics.phase("collect", start.elapsed());
     results
 }
