@@ -195,9 +195,11 @@ where
     }
 
     /// The last recorded execution of every transaction (call once every worker returned).
+    /// `threads`: how many threads may free the multi-version memory.
     pub fn finish(
         self,
         metrics: &mut Metrics,
+        threads: usize,
     ) -> Result<Vec<TxnResult<T::Key, T::Value, T::Output>>, EngineError> {
         if !self.scheduler.done() {
             return Err(EngineError::Invariant(
@@ -216,7 +218,8 @@ where
             records,
             ..
         } = self;
-        drop((memory, scheduler));
+        drop(scheduler);
+        memory.release(threads);
         metrics.phase("free memory", start.elapsed());
         records
             .into_iter()
@@ -259,7 +262,7 @@ where
     }
     metrics.phase("execute+validate", start.elapsed());
     let start = Instant::now();
-    let results = run.finish(metrics);
+    let results = run.finish(metrics, threads);
     metrics.phase("collect", start.elapsed());
     results
 }

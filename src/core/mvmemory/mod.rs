@@ -42,6 +42,14 @@ pub trait MvMemory<K, V>: Send + Sync {
     /// What key `key` resolves to for reader `txn_idx`.
     fn read(&self, key: &K, txn_idx: TxnIndex) -> ReadResult<V>;
 
+    /// Frees the memory, on up to `threads` threads (the default: dropped here).
+    fn release(self, threads: usize)
+    where
+        Self: Sized,
+    {
+        let _ = threads;
+    }
+
     /// True when every read recorded in `reads` by transaction `txn_idx` still resolves
     /// to the same version (an ESTIMATE never does).
     fn validate(&self, txn_idx: TxnIndex, reads: &ReadSet<K>) -> bool {
