@@ -45,11 +45,19 @@
 //! beneficiary adds the fees since its last explicit write. `evm::assemble` turns the
 //! committed write sets into receipts and canonical state changes.
 //!
+//! Each worker keeps revm's call-frame stack between executions (`evm::executor`) and its
+//! own copies of contract code (`evm::code_copies`), so the workers share no counter.
+//!
 //! `engine::execute_block` is the library entry point; a broken engine invariant is a
-//! typed error, on which the engine falls back to sequential execution.
+//! typed error, on which the engine falls back to sequential execution. By default the
+//! engine is *adaptive* (`adaptive`): a block that parallel execution cannot speed up
+//! (too small, one sender's chain, cheap transactions by its header or a timed probe)
+//! runs sequentially, and the metrics say so; `engine::Options { adaptive: false }` runs
+//! the strategy as asked.
 #![deny(unsafe_code)]
 #![warn(unsafe_op_in_unsafe_fn)]
 
+pub mod adaptive;
 pub mod cli;
 pub mod core;
 pub mod engine;
