@@ -65,6 +65,18 @@ pub struct Mismatch {
     pub difference: String,
 }
 
+/// Prints each mismatch on stderr, above `bar` (a hidden bar when there is none).
+pub fn print_mismatches(mismatches: &[Mismatch], bar: &indicatif::ProgressBar) {
+    for mm in mismatches {
+        bar.suspend(|| {
+            eprintln!(
+                "MISMATCH: {} with {} at {} threads differs from sequential: {}",
+                mm.block, mm.strategy, mm.threads, mm.difference
+            )
+        });
+    }
+}
+
 fn median(v: &mut [u64]) -> u64 {
     v.sort_unstable();
     v[v.len() / 2]

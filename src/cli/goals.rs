@@ -21,7 +21,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::ceiling::ceiling;
-use super::compare::{compare, Mismatch, Row};
+use super::compare::{compare, print_mismatches, Mismatch, Row};
 use super::inputs::{self, Input};
 use super::machine::Machine;
 use super::sweep::{git_dirty, SweepArgs};
@@ -664,14 +664,7 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
     let mut mismatches: Vec<Mismatch> = Vec::new();
     let mut bad_headers: Vec<String> = Vec::new();
     let mut check = |rows: &[Row], m: Vec<Mismatch>, bar: &indicatif::ProgressBar| {
-        for mm in &m {
-            bar.suspend(|| {
-                eprintln!(
-                    "MISMATCH: {} with {} at {} threads differs from sequential: {}",
-                    mm.block, mm.strategy, mm.threads, mm.difference
-                )
-            });
-        }
+        print_mismatches(&m, bar);
         mismatches.extend(m);
         if let Some(r) = rows.iter().find(|r| r.header_ok == Some(false)) {
             bar.suspend(|| eprintln!("HEADER CHECK FAILED: block {}", r.block));

@@ -15,7 +15,7 @@ use std::time::Instant;
 use clap::Args;
 use serde::Serialize;
 
-use super::compare::{compare, Mismatch, Row};
+use super::compare::{compare, print_mismatches, Mismatch, Row};
 use super::inputs::{self, Input};
 use super::machine::Machine;
 use super::{memory, parse_threads, BUNDLED_BLOCKS};
@@ -410,14 +410,7 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
                     adaptive: !args.raw,
                 },
             )?;
-            for mm in &m {
-                bar.suspend(|| {
-                    eprintln!(
-                        "MISMATCH: {} with {} at {} threads differs from sequential: {}",
-                        mm.block, mm.strategy, mm.threads, mm.difference
-                    )
-                });
-            }
+            print_mismatches(&m, &bar);
             mismatches.extend(m);
             points.extend(rows.into_iter().map(|row| Point {
                 source,

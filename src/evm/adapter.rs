@@ -7,11 +7,10 @@ use crate::core::FastHash;
 
 use revm::bytecode::Bytecode;
 use revm::database_interface::DBErrorMarker;
-use revm::primitives::{Address, B256, KECCAK_EMPTY, U256};
+use revm::primitives::{Address, B256, U256};
 use revm::state::AccountInfo;
 use revm::{Database, DatabaseRef};
 
-use super::code_copies::thread_copy;
 use super::location::{AccountValue, EvmValue, Location};
 use crate::core::txn::{ReadResult, StateView, TxnIndex};
 
@@ -35,8 +34,6 @@ pub struct TxnDb<'a, S, P> {
     pre: &'a P,
     txn_idx: TxnIndex,
     beneficiary: Address,
-    /// Which block this is, for the per-thread code copies (`code_copies.rs`).
-    block_id: u64,
     /// The accounts this execution read, as returned to revm (the beneficiary with its
     /// fees added): storage reads need the account's storage epoch, and the write set
     /// leaves out accounts whose value did not change.
@@ -48,19 +45,12 @@ where
     S: StateView<Location, EvmValue>,
     P: DatabaseRef,
 {
-    pub fn new(
-        view: &'a mut S,
-        pre: &'a P,
-        txn_idx: TxnIndex,
-        beneficiary: Address,
-        block_id: u64,
-    ) -> Self {
+    pub fn new(view: &'a mut S, pre: &'a P, txn_idx: TxnIndex, beneficiary: Address) -> Self {
         Self {
             view,
             pre,
             txn_idx,
             beneficiary,
-            block_id,
             accounts: HashMap::default(),
         }
     }
@@ -76,15 +66,13 @@ where
             .basic_ref(address)
             .map_err(|e| AdapterError::PreState(e.to_string()))?;
         info.map(|mut info| {
-            let (hash, given) = (info.code_hash, info.code.take());
-            info.code = Some(thread_copy(self.block_id, hash, || match given {
-                Some(code) => Ok(code),
-                None if hash == KECCAK_EMPTY => Ok(Bytecode::default()),
-                None => self
-                    .pre
-                    .code_by_hash_ref(hash)
-                    .map_err(|e| AdapterError::PreState(e.to_string())),
-            })?);
+            if info.code.is_none() {
+                info.code = Some(
+                    self.pre
+                        .code_by_hash_ref(info.code_hash)
+                        .map_err(|e| AdapterError::PreState(e.to_string()))?,
+                );
+            }
             Ok(info)
         })
         .transpose()

@@ -61,9 +61,10 @@ pub fn thread_copy<E>(
     })
 }
 
-/// A pre-state that hands each thread its own copies of code, for running plain
-/// sequential revm on several threads at once without sharing code counters (the
-/// machine-ceiling measurement, `cli::ceiling`).
+/// A pre-state that hands each thread its own copies of code (an account's code is always
+/// `Some`, so revm never reaches for its one shared empty code). `EvmTxns` reads the
+/// pre-block state through it, and so does the machine-ceiling measurement
+/// (`cli::ceiling`), which runs plain sequential revm on several threads at once.
 pub struct ThreadCodeCopies<'a, P> {
     inner: &'a P,
     block: u64,

@@ -14,7 +14,7 @@ use revm::DatabaseRef;
 
 use super::adapter::{AdapterError, TxnDb};
 use super::block::Block;
-use super::code_copies::new_block_id;
+use super::code_copies::ThreadCodeCopies;
 use super::handler::DeferredFeeHandler;
 use super::location::{EvmValue, Location};
 use super::writes::write_set;
@@ -61,12 +61,11 @@ thread_local! {
 /// The transactions of `block` over the pre-block state `pre`.
 pub struct EvmTxns<'a, P> {
     block: &'a Block,
-    pre: &'a P,
+    /// The pre-block state, read with each worker thread's own copies of the code.
+    pre: ThreadCodeCopies<'a, P>,
     cfg: CfgEnv,
     /// For each transaction, the previous one from the same sender.
     same_sender_before: Vec<Option<TxnIndex>>,
-    /// This block's id for the per-thread code copies.
-    block_id: u64,
 }
 
 impl<'a, P: DatabaseRef + Sync> EvmTxns<'a, P> {
@@ -80,10 +79,9 @@ impl<'a, P: DatabaseRef + Sync> EvmTxns<'a, P> {
             .collect();
         Self {
             block,
-            pre,
+            pre: ThreadCodeCopies::new(pre),
             cfg: cfg_env(block),
             same_sender_before,
-            block_id: new_block_id(),
         }
     }
 }
@@ -106,13 +104,7 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         txn_idx: TxnIndex,
         view: &mut S,
     ) -> Execution<Location, EvmValue, EvmTxOutput> {
-        let db = TxnDb::new(
-            view,
-            self.pre,
-            txn_idx,
-            self.block.env.beneficiary,
-            self.block_id,
-        );
+        let db = TxnDb::new(view, &self.pre, txn_idx, self.block.env.beneficiary);
         let spec = self.block.spec;
         let ctx = MainnetContext::new(db, spec)
             .with_block(self.block.env.clone())
