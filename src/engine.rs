@@ -104,10 +104,10 @@ type EvmResults = Vec<TxnResult<Location, EvmValue, EvmTxOutput>>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Options {
     /// Run a block sequentially, whatever the strategy, when parallel execution cannot
-    /// gain: too few transactions, one sender's chain of them, a header showing cheap ones, or
-    /// too cheap ones, as timed on the first few (all in `crate::adaptive`);
-    /// `metrics.chose_sequential` then says why. Off, every strategy runs as asked: what tests and research comparisons of
-    /// the strategies themselves need.
+    /// gain: too few transactions, one sender's chain of them, a header showing cheap
+    /// ones, or too cheap ones as timed on the first few (all in `crate::adaptive`);
+    /// `metrics.chose_sequential` then says why. Off, every strategy runs as asked: what
+    /// tests and research comparisons of the strategies themselves need.
     pub adaptive: bool,
 }
 
@@ -150,25 +150,23 @@ where
         return Err(EngineError::ZeroThreads);
     }
     if options.adaptive && strategy != Strategy::Sequential {
-        let mut run = SequentialRun::new(block, pre);
-        let reason = match sequential_choice(block, threads) {
-            Some(reason) => Some(reason),
-            // A real block's header has already told (above); the probe is for blocks
-            // without one. (On a block of a hundred transactions, the probe's eight are
-            // thrown away when the choice is parallel: 8% of the work done twice.)
-            None if block.header.is_some() => None,
-            None => {
-                // Time the first few transactions: a block of cheap ones loses more to
-                // the parallel machinery than a second core gives back.
-                run.run_until(probe_size(block.txs.len()))?;
-                cost_choice(run.elapsed() / run.done().max(1) as u32, block.txs.len())
-            }
-        };
-        if let Some(reason) = reason {
+        let mut choice = sequential_choice(block, threads).map(|why| (why, None));
+        // A real block's header has already told (`sequential_choice`); the probe is for
+        // blocks without one: time the first few transactions, since a block of cheap
+        // ones loses more to the parallel machinery than a second core gives back.
+        if choice.is_none() && block.header.is_none() {
+            let mut probe = SequentialRun::new(block, pre);
+            probe.run_until(probe_size(block.txs.len()))?;
+            let per_tx = probe.elapsed() / probe.done().max(1) as u32;
+            choice = cost_choice(per_tx, block.txs.len()).map(|why| (why, Some(probe)));
+        }
+        if let Some((reason, probe)) = choice {
             let mut metrics = Metrics {
                 chose_sequential: Some(reason),
                 ..Metrics::default()
             };
+            // The probe's transactions are kept: the run goes on from where it stopped.
+            let run = probe.unwrap_or_else(|| SequentialRun::new(block, pre));
             let output = run.finish(&mut metrics)?;
             return Ok(Executed { output, metrics });
         }

@@ -32,8 +32,9 @@ pub struct Metrics {
     /// ran the block sequentially instead; holds the reason.
     pub fell_back: Option<String>,
     /// Set when the engine, in adaptive mode, ran the block sequentially instead of with
-    /// the strategy asked for, because the block's shape left nothing to gain (too few
-    /// transactions, or one sender's chain of them); holds the reason.
+    /// the strategy asked for, because nothing was to be gained (`crate::adaptive`: too
+    /// few transactions, one sender's chain, cheap ones by the header or a timed probe);
+    /// holds the reason.
     pub chose_sequential: Option<String>,
     /// Wall time per phase, in the order run (e.g. "execute", "validate", "assemble").
     pub phases: Vec<(&'static str, Duration)>,

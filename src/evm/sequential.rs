@@ -29,9 +29,7 @@ pub fn execute<P: DatabaseRef>(
     pre: &P,
     metrics: &mut Metrics,
 ) -> Result<BlockOutput, EngineError> {
-    let mut run = SequentialRun::new(block, pre);
-    run.run_until(block.txs.len())?;
-    run.finish(metrics)
+    SequentialRun::new(block, pre).finish(metrics)
 }
 
 /// A sequential execution of `block` in progress.

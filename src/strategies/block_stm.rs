@@ -221,7 +221,8 @@ where
         drop(scheduler);
         memory.release(threads);
         metrics.phase("free memory", start.elapsed());
-        records
+        let start = Instant::now();
+        let results = records
             .into_iter()
             .enumerate()
             .map(|(i, slot)| {
@@ -240,7 +241,9 @@ where
                     output: record.output,
                 })
             })
-            .collect()
+            .collect();
+        metrics.phase("collect", start.elapsed());
+        results
     }
 }
 
@@ -261,8 +264,5 @@ where
         outcome?;
     }
     metrics.phase("execute+validate", start.elapsed());
-    let start = Instant::now();
-    let results = run.finish(metrics, threads);
-    metrics.phase("collect", start.elapsed());
-    results
+    run.finish(metrics, threads)
 }

@@ -115,7 +115,7 @@ where
         };
         // The index's references go first, so the lists' last ones are in `lists`.
         drop(self);
-        let share = lists.len().div_ceil(threads.max(1)).max(1);
+        let share = lists.len().div_ceil(threads).max(1);
         let mut lists = lists;
         let mut shares: Vec<Mutex<Vec<Arc<VersionList<V>>>>> = Vec::new();
         while !lists.is_empty() {
