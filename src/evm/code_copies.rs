@@ -77,6 +77,11 @@ impl<'a, P> ThreadCodeCopies<'a, P> {
             block: new_block_id(),
         }
     }
+
+    /// The id of the block these copies are for (fresh for every `new`).
+    pub fn block_id(&self) -> u64 {
+        self.block
+    }
 }
 
 impl<P: revm::DatabaseRef> revm::DatabaseRef for ThreadCodeCopies<'_, P> {

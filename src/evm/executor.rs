@@ -4,10 +4,11 @@ use std::cell::Cell;
 use std::collections::HashMap;
 
 use revm::context::result::{EVMError, ExecutionResult};
-use revm::context::{CfgEnv, Evm};
-use revm::context_interface::{FrameStack, JournalTr};
+use revm::context::{BlockEnv, CfgEnv, Context, Evm, Journal, JournalInner, LocalContext};
+use revm::context_interface::FrameStack;
+use revm::context::JournalEntry;
 use revm::handler::instructions::EthInstructions;
-use revm::handler::{EthFrame, EthPrecompiles, Handler, MainnetContext};
+use revm::handler::{EthFrame, EthPrecompiles, Handler};
 use revm::interpreter::interpreter::EthInterpreter;
 use revm::primitives::{Address, Log, U256};
 use revm::DatabaseRef;
@@ -48,14 +49,34 @@ pub fn cfg_env(block: &Block) -> CfgEnv {
 }
 
 /// revm's call-frame stack: one interpreter stack (1024 words, 32 KiB) and memory buffer
-/// per frame, eight frames preallocated. It does not depend on the database, so each worker
-/// thread keeps one and lends it to every execution it runs, as sequential revm keeps its
-/// one `Evm` for the whole block: building a fresh one per execution allocated and zeroed
-/// about 300 KiB per transaction, which cost more than a token transfer's execution.
+/// per frame, eight frames preallocated.
 type Frames = FrameStack<EthFrame<EthInterpreter>>;
 
+/// What sequential revm builds once per block and keeps from one transaction to the next,
+/// kept by each worker thread the same way: none of it depends on the database an
+/// execution reads through, so one worker lends it to every execution it runs.
+///
+/// - the frame stack (building one per execution allocated and zeroed about 300 KiB per
+///   transaction, more than a token transfer's execution cost);
+/// - the journal's inner state (its warmed precompile addresses stay warm: rebuilding
+///   them cost 760 instructions a transaction, and the journal itself 1,400);
+/// - the local context (a 4 KiB memory buffer);
+/// - the block and cfg environments (the cfg's gas table is an `Arc`: cloning it per
+///   execution bounced its counter between the cores).
+///
+/// Kept per block: a thread that starts on another block (`block` differs) builds them
+/// anew, so no state or spec of one block leaks into the next.
+struct Reused {
+    block: u64,
+    block_env: BlockEnv,
+    cfg: CfgEnv,
+    journal: JournalInner<JournalEntry>,
+    local: LocalContext,
+    frames: Frames,
+}
+
 thread_local! {
-    static FRAMES: Cell<Option<Frames>> = const { Cell::new(None) };
+    static REUSED: Cell<Option<Reused>> = const { Cell::new(None) };
 }
 
 /// The transactions of `block` over the pre-block state `pre`.
@@ -64,6 +85,8 @@ pub struct EvmTxns<'a, P> {
     /// The pre-block state, read with each worker thread's own copies of the code.
     pre: ThreadCodeCopies<'a, P>,
     cfg: CfgEnv,
+    /// Tells this block's reused revm pieces from another block's (`Reused::block`).
+    block_id: u64,
     /// For each transaction, the previous one from the same sender.
     same_sender_before: Vec<Option<TxnIndex>>,
 }
@@ -77,9 +100,11 @@ impl<'a, P: DatabaseRef + Sync> EvmTxns<'a, P> {
             .enumerate()
             .map(|(i, tx)| last.insert(tx.caller, i))
             .collect();
+        let pre = ThreadCodeCopies::new(pre);
         Self {
             block,
-            pre: ThreadCodeCopies::new(pre),
+            block_id: pre.block_id(),
+            pre,
             cfg: cfg_env(block),
             same_sender_before,
         }
@@ -106,27 +131,73 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
     ) -> Execution<Location, EvmValue, EvmTxOutput> {
         let db = TxnDb::new(view, &self.pre, txn_idx, self.block.env.beneficiary);
         let spec = self.block.spec;
-        let ctx = MainnetContext::new(db, spec)
-            .with_block(self.block.env.clone())
-            .with_cfg(self.cfg.clone())
-            .with_tx(self.block.txs[txn_idx].clone());
-        // What `MainBuilder::build_mainnet` builds, but with this thread's frame stack.
+        let reused = REUSED
+            .take()
+            .filter(|r| r.block == self.block_id)
+            .unwrap_or_else(|| Reused {
+                block: self.block_id,
+                block_env: self.block.env.clone(),
+                cfg: self.cfg.clone(),
+                journal: JournalInner::new(),
+                local: LocalContext::default(),
+                frames: FrameStack::new_prealloc(8),
+            });
+        let Reused {
+            block,
+            block_env,
+            cfg,
+            journal,
+            local,
+            frames,
+        } = reused;
+        let ctx = Context {
+            block: block_env,
+            tx: self.block.txs[txn_idx].clone(),
+            cfg,
+            journaled_state: Journal::new_with_inner(db, journal),
+            chain: (),
+            local,
+            error: Ok(()),
+        };
+        // What `MainBuilder::build_mainnet` builds, but from this thread's reused pieces.
         let mut evm = Evm {
             ctx,
             inspector: (),
             instruction: EthInstructions::new_mainnet_with_spec(spec.into()),
             precompiles: EthPrecompiles::new(spec.into()),
-            frame_stack: FRAMES.take().unwrap_or_else(|| FrameStack::new_prealloc(8)),
+            frame_stack: frames,
         };
         let mut handler = DeferredFeeHandler::default();
         let result = handler.run(&mut evm);
-        // Lent back whatever happened (a panic above just loses it; the next execution
-        // builds a new one).
-        FRAMES.set(Some(std::mem::take(&mut evm.frame_stack)));
+        // As `ExecuteEvm::transact` does after every transaction: the journal is left
+        // empty for the next one (after an error too: the handler discarded it).
         let state = evm.ctx.journaled_state.finalize();
+        let Evm {
+            ctx, frame_stack, ..
+        } = evm;
+        let Context {
+            block: block_env,
+            cfg,
+            journaled_state,
+            local,
+            ..
+        } = ctx;
+        let Journal {
+            database: db,
+            inner: journal,
+        } = journaled_state;
+        // Lent back whatever happened (a panic above just loses them; the next execution
+        // builds new ones).
+        REUSED.set(Some(Reused {
+            block,
+            block_env,
+            cfg,
+            journal,
+            local,
+            frames: frame_stack,
+        }));
         match result {
             Ok(result) => {
-                let db = &evm.ctx.journaled_state.database;
                 // A beneficiary that self-destructed in this transaction is deleted after the
                 // reward, as in revm's own commit: the fee is burned.
                 let beneficiary = state.get(&self.block.env.beneficiary);

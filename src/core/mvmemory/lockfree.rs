@@ -131,6 +131,20 @@ where
         });
     }
 
+    fn read_origin(&self, key: &K, txn_idx: TxnIndex) -> Result<Option<Version>, TxnIndex> {
+        // As `read`, but nothing is cloned: validation compares versions only.
+        self.data
+            .peek_with(key, |_, list| {
+                list.read_below(txn_idx, |idx, entry| match entry {
+                    Entry::Written(inc, _) => Ok(Some(Version::new(idx, *inc))),
+                    Entry::Estimate => Err(idx),
+                    Entry::Removed => unreachable!("read_below skips removed entries"),
+                })
+            })
+            .flatten()
+            .unwrap_or(Ok(None))
+    }
+
     fn read(&self, key: &K, txn_idx: TxnIndex) -> ReadResult<V> {
         // In place under the index's guard, like `set`.
         self.data

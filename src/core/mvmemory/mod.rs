@@ -42,6 +42,16 @@ pub trait MvMemory<K, V>: Send + Sync {
     /// What key `key` resolves to for reader `txn_idx`.
     fn read(&self, key: &K, txn_idx: TxnIndex) -> ReadResult<V>;
 
+    /// The version `read` would resolve to (`Ok(None)`: the pre-block state;
+    /// `Err(blocking)`: an ESTIMATE of `blocking`), without its value: what validation
+    /// compares. Implementations override it to skip cloning the value.
+    fn read_origin(&self, key: &K, txn_idx: TxnIndex) -> Result<Option<Version>, TxnIndex> {
+        match self.read(key, txn_idx) {
+            ReadResult::Estimate(blocking) => Err(blocking),
+            other => Ok(other.origin()),
+        }
+    }
+
     /// Frees the memory, on up to `threads` threads (the default: dropped here).
     fn release(self, threads: usize)
     where
@@ -53,10 +63,7 @@ pub trait MvMemory<K, V>: Send + Sync {
     /// True when every read recorded in `reads` by transaction `txn_idx` still resolves
     /// to the same version (an ESTIMATE never does).
     fn validate(&self, txn_idx: TxnIndex, reads: &ReadSet<K>) -> bool {
-        reads.is_valid(|key| match self.read(key, txn_idx) {
-            ReadResult::Estimate(_) => Err(()),
-            other => Ok(other.origin()),
-        })
+        reads.is_valid(|key| self.read_origin(key, txn_idx).map_err(|_| ()))
     }
 }
 
