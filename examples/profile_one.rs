@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use stmlab::evm::code_copies::ThreadCodeCopies;
 use stmlab::evm::mainnet::load_block_dir;
-use stmlab::{execute_block, execute_block_with, workloads, Options, Strategy};
+use stmlab::{execute_block, workloads, Executor, Options, Strategy};
 
 fn main() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -76,11 +76,18 @@ fn main() -> Result<(), String> {
     let strategy: Strategy = strategy.parse()?;
     let threads: usize = threads.parse().map_err(|e| format!("threads: {e}"))?;
     let runs: usize = runs.parse().map_err(|e| format!("runs: {e}"))?;
+    // Raw: the strategy itself, never the adaptive choice of sequential execution. One
+    // executor for every run, as a node keeps one.
+    let executor = Executor::with_options(threads, Options { adaptive: false })
+        .map_err(|e| e.to_string())?;
+    eprintln!(
+        "executor started in {:.1} us",
+        executor.startup().as_secs_f64() * 1e6
+    );
     for _ in 0..runs {
         let start = Instant::now();
-        // Raw: the strategy itself, never the adaptive choice of sequential execution.
-        let raw = Options { adaptive: false };
-        let run = execute_block_with(&block, &state, strategy, threads, raw)
+        let run = executor
+            .execute(&block, &state, strategy)
             .map_err(|e| e.to_string())?;
         let total = start.elapsed();
         let phases: Vec<String> = run

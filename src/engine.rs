@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use revm::DatabaseRef;
 
@@ -19,6 +19,7 @@ use crate::evm::location::{EvmValue, Location};
 use crate::evm::output::BlockOutput;
 use crate::evm::sequential::{self, SequentialRun};
 use crate::strategies;
+use crate::strategies::pool::WorkerPool;
 
 /// The strategies stmlab compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -117,8 +118,81 @@ impl Default for Options {
     }
 }
 
+/// What a node keeps to execute block after block: the worker threads (kept across blocks,
+/// each with what it reuses from one execution to the next: revm's frame stack and
+/// journal, its code copies, its allocator heap) and the options.
+///
+/// ```no_run
+/// # fn blocks() -> Vec<(stmlab::evm::block::Block, stmlab::evm::state::InMemoryState)> { vec![] }
+/// use stmlab::{Executor, Strategy};
+/// let executor = Executor::new(2)?; // starts the worker threads, once
+/// for (block, pre_state) in blocks() {
+///     let executed = executor.execute(&block, &pre_state, Strategy::BlockStm)?;
+///     println!("{} receipts", executed.output.txs.len());
+/// }
+/// # Ok::<(), stmlab::EngineError>(())
+/// ```
+pub struct Executor {
+    pool: WorkerPool,
+    options: Options,
+    startup: Duration,
+}
+
+impl Executor {
+    /// An executor on `threads` threads (the calling thread is one of them), in adaptive
+    /// mode.
+    pub fn new(threads: usize) -> Result<Self, EngineError> {
+        Self::with_options(threads, Options::default())
+    }
+
+    pub fn with_options(threads: usize, options: Options) -> Result<Self, EngineError> {
+        let start = Instant::now();
+        let pool = WorkerPool::new(threads)?;
+        Ok(Self {
+            pool,
+            options,
+            startup: start.elapsed(),
+        })
+    }
+
+    pub fn threads(&self) -> usize {
+        self.pool.threads()
+    }
+
+    pub fn options(&self) -> Options {
+        self.options
+    }
+
+    /// How long starting the worker threads took: paid once, by `new`.
+    pub fn startup(&self) -> Duration {
+        self.startup
+    }
+
+    /// Executes `block` on the pre-block state `pre` with `strategy`.
+    ///
+    /// Every strategy returns exactly the output of sequential execution. If a parallel
+    /// strategy reports a broken engine invariant, the block is executed sequentially
+    /// instead and `metrics.fell_back` says why.
+    pub fn execute<P>(
+        &self,
+        block: &Block,
+        pre: &P,
+        strategy: Strategy,
+    ) -> Result<Executed, EngineError>
+    where
+        P: DatabaseRef + Sync,
+    {
+        if strategy != Strategy::Sequential {
+            self.pool.wake();
+        }
+        self.pool
+            .install(|| run_block(block, pre, strategy, self.threads(), self.options))
+    }
+}
+
 /// Executes `block` on the pre-block state `pre` with `strategy` on `threads` threads, in
-/// adaptive mode (see [`Options`]).
+/// adaptive mode (see [`Options`]): a one-call convenience over [`Executor`] (which starts
+/// and stops its threads for this one block; a node keeps an `Executor`).
 ///
 /// Every strategy returns exactly the output of sequential execution. If a parallel
 /// strategy reports a broken engine invariant, the block is executed sequentially instead
@@ -137,6 +211,27 @@ where
 
 /// `execute_block` with explicit options.
 pub fn execute_block_with<P>(
+    block: &Block,
+    pre: &P,
+    strategy: Strategy,
+    threads: usize,
+    options: Options,
+) -> Result<Executed, EngineError>
+where
+    P: DatabaseRef + Sync,
+{
+    if threads == 0 {
+        return Err(EngineError::ZeroThreads);
+    }
+    if strategy == Strategy::Sequential {
+        // No thread to start.
+        return run_block(block, pre, strategy, threads, options);
+    }
+    Executor::with_options(threads, options)?.execute(block, pre, strategy)
+}
+
+/// One block, on whatever pool is installed (or scoped threads).
+fn run_block<P>(
     block: &Block,
     pre: &P,
     strategy: Strategy,

@@ -9,6 +9,9 @@ pub enum EngineError {
     /// back to sequential execution when it sees this.
     #[error("engine invariant broken: {0}")]
     Invariant(String),
+    /// The operating system refused to start a worker thread.
+    #[error("could not start a worker thread: {0}")]
+    Threads(String),
     /// The pre-block state failed to answer a read.
     #[error("pre-block state: {0}")]
     PreState(String),

@@ -68,5 +68,5 @@ pub mod strategies;
 mod sync;
 pub mod workloads;
 
-pub use engine::{execute_block, execute_block_with, Executed, Options, Strategy};
+pub use engine::{execute_block, execute_block_with, Executed, Executor, Options, Strategy};
 pub use error::EngineError;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::inputs::Input;
 use super::memory;
 use crate::evm::header::{check_header, HeaderCheck};
-use crate::{execute_block, execute_block_with, Options, Strategy};
+use crate::{execute_block, Executor, Options, Strategy};
 
 /// One (block, strategy, threads) point.
 #[derive(Clone, Debug, Serialize)]
@@ -54,6 +54,9 @@ pub struct Row {
     pub chose_sequential: bool,
     pub identical_to_sequential: bool,
     pub header_ok: Option<bool>,
+    /// How long the kept executor of this thread count took to start its threads, once,
+    /// before the timed runs (not part of `wall_ns`).
+    pub executor_startup_ns: u64,
 }
 
 /// The first way a strategy's output differed from sequential execution's.
@@ -103,6 +106,9 @@ pub fn compare(
         check => Some(check.is_match()),
     };
     for &t in threads {
+        // One executor per thread count, kept over every repeat, as a node keeps one: its
+        // threads start here, untimed (`Executor::startup`).
+        let executor = Executor::with_options(t, options).map_err(err)?;
         let mut seq_times = Vec::with_capacity(repeat);
         let mut times = vec![Vec::with_capacity(repeat); strategies.len()];
         let mut last = vec![None; strategies.len()];
@@ -123,7 +129,8 @@ pub fn compare(
                 }
                 let (s, strategy) = (slot - 1, strategies[slot - 1]);
                 let start = Instant::now();
-                let run = execute_block_with(&input.block, &input.state, strategy, t, options)
+                let run = executor
+                    .execute(&input.block, &input.state, strategy)
                     .map_err(err)?;
                 times[s].push(start.elapsed().as_nanos() as u64);
                 if let Some(difference) = run.output.first_difference(&reference.output) {
@@ -146,7 +153,7 @@ pub fn compare(
             for (s, &strategy) in strategies.iter().enumerate() {
                 memory::set_counting(true);
                 memory::reset_peak();
-                let run = execute_block_with(&input.block, &input.state, strategy, t, options);
+                let run = executor.execute(&input.block, &input.state, strategy);
                 // Read while the output is still held: it is part of what the run needs.
                 peaks[s] = memory::peak_since_reset();
                 drop(run);
@@ -188,6 +195,7 @@ pub fn compare(
                 chose_sequential: run.metrics.chose_sequential.is_some(),
                 identical_to_sequential: identical[s],
                 header_ok,
+                executor_startup_ns: executor.startup().as_nanos() as u64,
             });
         }
     }
