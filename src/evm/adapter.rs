@@ -46,13 +46,31 @@ where
     P: DatabaseRef,
 {
     pub fn new(view: &'a mut S, pre: &'a P, txn_idx: TxnIndex, beneficiary: Address) -> Self {
+        Self::with_accounts(view, pre, txn_idx, beneficiary, HashMap::default())
+    }
+
+    /// `new`, with a map (emptied here) to hold the accounts read: a worker lends the
+    /// same one to every execution it runs, so it is allocated once.
+    pub fn with_accounts(
+        view: &'a mut S,
+        pre: &'a P,
+        txn_idx: TxnIndex,
+        beneficiary: Address,
+        mut accounts: HashMap<Address, AccountValue, FastHash>,
+    ) -> Self {
+        accounts.clear();
         Self {
             view,
             pre,
             txn_idx,
             beneficiary,
-            accounts: HashMap::default(),
+            accounts,
         }
+    }
+
+    /// The map of accounts read, to be lent to the next execution.
+    pub fn into_accounts(self) -> HashMap<Address, AccountValue, FastHash> {
+        self.accounts
     }
 
     /// The accounts read, for building the write set.
@@ -60,75 +78,87 @@ where
         &self.accounts
     }
 
-    fn pre_account(&self, address: Address) -> Result<Option<AccountInfo>, AdapterError> {
-        let info = self
-            .pre
-            .basic_ref(address)
-            .map_err(|e| AdapterError::PreState(e.to_string()))?;
-        info.map(|mut info| {
-            if info.code.is_none() {
-                info.code = Some(
-                    self.pre
-                        .code_by_hash_ref(info.code_hash)
-                        .map_err(|e| AdapterError::PreState(e.to_string()))?,
-                );
-            }
-            Ok(info)
-        })
-        .transpose()
-    }
-
     fn account(&mut self, address: Address) -> Result<&AccountValue, AdapterError> {
-        if !self.accounts.contains_key(&address) {
-            let (mut value, writer) = match self.view.read(&Location::Account(address)) {
-                ReadResult::Written {
-                    version,
-                    value: EvmValue::Account(value),
-                } => (*value, Some(version.txn_idx)),
-                ReadResult::Written { value, .. } => {
-                    return Err(AdapterError::Invariant(format!(
-                        "account {address} holds {value:?}"
-                    )))
-                }
-                ReadResult::Base => (
-                    AccountValue {
-                        info: self.pre_account(address)?,
-                        storage_epoch: None,
-                    },
-                    None,
-                ),
-                ReadResult::Estimate(blocking) => return Err(AdapterError::Blocked(blocking)),
-            };
-            if address == self.beneficiary {
-                // The fees of the writer itself and of every transaction after it.
-                let fees = self.fees_since(writer.unwrap_or(0))?;
-                if !fees.is_zero() {
-                    let info = value.info.get_or_insert_with(AccountInfo::default);
-                    info.balance = info.balance.saturating_add(fees);
-                }
+        // One hash of the address for the lookup and the insertion (the map is a field of
+        // its own, so the view can be read while its entry is held).
+        let entry = match self.accounts.entry(address) {
+            std::collections::hash_map::Entry::Occupied(e) => return Ok(e.into_mut()),
+            std::collections::hash_map::Entry::Vacant(e) => e,
+        };
+        let (mut value, writer) = match self.view.read(&Location::Account(address)) {
+            ReadResult::Written {
+                version,
+                value: EvmValue::Account(value),
+            } => (*value, Some(version.txn_idx)),
+            ReadResult::Written { value, .. } => {
+                return Err(AdapterError::Invariant(format!(
+                    "account {address} holds {value:?}"
+                )))
             }
-            self.accounts.insert(address, value);
+            ReadResult::Base => (
+                AccountValue {
+                    info: pre_account(self.pre, address)?,
+                    storage_epoch: None,
+                },
+                None,
+            ),
+            ReadResult::Estimate(blocking) => return Err(AdapterError::Blocked(blocking)),
+        };
+        if address == self.beneficiary {
+            // The fees of the writer itself and of every transaction after it.
+            let fees = fees_since(self.view, writer.unwrap_or(0), self.txn_idx)?;
+            if !fees.is_zero() {
+                let info = value.info.get_or_insert_with(AccountInfo::default);
+                info.balance = info.balance.saturating_add(fees);
+            }
         }
-        Ok(&self.accounts[&address])
+        Ok(entry.insert(value))
     }
 
-    fn fees_since(&mut self, first: TxnIndex) -> Result<U256, AdapterError> {
-        let mut sum = U256::ZERO;
-        for i in first..self.txn_idx {
-            match self.view.read(&Location::Fee(i)) {
-                ReadResult::Written {
-                    value: EvmValue::Fee(fee),
-                    ..
-                } => sum = sum.saturating_add(fee),
-                ReadResult::Written { value, .. } => {
-                    return Err(AdapterError::Invariant(format!("fee {i} holds {value:?}")))
-                }
-                ReadResult::Base => {}
-                ReadResult::Estimate(blocking) => return Err(AdapterError::Blocked(blocking)),
-            }
+}
+
+/// The pre-block account at `address`, with its code.
+fn pre_account<P: DatabaseRef>(
+    pre: &P,
+    address: Address,
+) -> Result<Option<AccountInfo>, AdapterError> {
+    let info = pre
+        .basic_ref(address)
+        .map_err(|e| AdapterError::PreState(e.to_string()))?;
+    info.map(|mut info| {
+        if info.code.is_none() {
+            info.code = Some(
+                pre.code_by_hash_ref(info.code_hash)
+                    .map_err(|e| AdapterError::PreState(e.to_string()))?,
+            );
         }
-        Ok(sum)
+        Ok(info)
+    })
+    .transpose()
+}
+
+/// The fees of transactions `first..reader` (the beneficiary's credits since its last
+/// explicit write).
+fn fees_since<S: StateView<Location, EvmValue>>(
+    view: &mut S,
+    first: TxnIndex,
+    reader: TxnIndex,
+) -> Result<U256, AdapterError> {
+    let mut sum = U256::ZERO;
+    for i in first..reader {
+        match view.read(&Location::Fee(i)) {
+            ReadResult::Written {
+                value: EvmValue::Fee(fee),
+                ..
+            } => sum = sum.saturating_add(fee),
+            ReadResult::Written { value, .. } => {
+                return Err(AdapterError::Invariant(format!("fee {i} holds {value:?}")))
+            }
+            ReadResult::Base => {}
+            ReadResult::Estimate(blocking) => return Err(AdapterError::Blocked(blocking)),
+        }
     }
+    Ok(sum)
 }
 
 impl<S, P> Database for TxnDb<'_, S, P>

@@ -23,7 +23,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use revm::bytecode::Bytecode;
+use revm::bytecode::{Bytecode, JumpTable};
 use revm::primitives::B256;
 
 use crate::core::FastHash;
@@ -76,7 +76,7 @@ pub fn thread_copy<E>(
         if copies.len() >= MAX_COPIES {
             copies.clear();
         }
-        let copy = Bytecode::new_raw_checked(original.original_bytes()).unwrap_or(original);
+        let copy = copy_of(&original);
         copies.insert(
             hash,
             Copy {
@@ -86,6 +86,31 @@ pub fn thread_copy<E>(
         );
         Ok(copy)
     })
+}
+
+/// A copy of `code` with allocations of its own (its `Arc`, its bytes, its jump table) and
+/// the same contents, made without analysing the code again: revm's analysis of a big
+/// contract costs far more than copying what it produced.
+fn copy_of(code: &Bytecode) -> Bytecode {
+    match code.legacy_jump_table() {
+        Some(jump_table) if code.is_legacy() && !code.bytecode().is_empty() => {
+            let padded = revm::primitives::Bytes::copy_from_slice(code.bytecode());
+            let original_len = code.original_byte_slice().len();
+            let jump_table = JumpTable::from_slice(jump_table.as_slice(), jump_table.len());
+            // SAFETY: `new_analyzed` needs bytes padded as `analyze_legacy` pads them, so
+            // that no opcode's immediate reads past the allocation, and a jump table that
+            // covers the original length. Both are copied unchanged from `code`, which
+            // revm built (by analysis, or by this same constructor from such a copy), so
+            // they satisfy it exactly as the original does; its asserts hold for the same
+            // reason.
+            #[allow(unsafe_code)]
+            unsafe {
+                Bytecode::new_analyzed(padded, original_len, jump_table)
+            }
+        }
+        // Empty and EIP-7702 code: built again from the bytes (no analysis to redo).
+        _ => Bytecode::new_raw_checked(code.original_bytes()).unwrap_or_else(|_| code.clone()),
+    }
 }
 
 /// A pre-state that hands each thread its own copies of code (an account's code is always
@@ -172,9 +197,11 @@ mod tests {
             assert_eq!(copy, original);
             assert_eq!(copy.original_bytes(), original.original_bytes());
             assert_eq!(
-                copy.legacy_jump_table().map(|t| t.len()),
-                original.legacy_jump_table().map(|t| t.len())
+                copy.legacy_jump_table().map(|t| (t.len(), t.as_slice().to_vec())),
+                original.legacy_jump_table().map(|t| (t.len(), t.as_slice().to_vec()))
             );
+            assert_eq!(copy.bytecode(), original.bytecode(), "padded bytes alike");
+            assert!(copy.legacy_jump_table().unwrap().is_valid(3), "the JUMPDEST");
             assert_ne!(copy.bytecode_ptr(), original.bytecode_ptr(), "a copy of its own");
             pointers.push(copy.bytecode_ptr());
         }

@@ -17,7 +17,7 @@ use super::adapter::{AdapterError, TxnDb};
 use super::block::Block;
 use super::code_copies::ThreadCodeCopies;
 use super::handler::DeferredFeeHandler;
-use super::location::{EvmValue, Location};
+use super::location::{AccountValue, EvmValue, Location};
 use super::writes::write_set;
 use crate::core::txn::{Execution, StateView, TxnExecutor, TxnIndex};
 use crate::core::FastHash;
@@ -73,6 +73,8 @@ struct Reused {
     journal: JournalInner<JournalEntry>,
     local: LocalContext,
     frames: Frames,
+    /// The adapter's map of the accounts an execution read.
+    accounts: HashMap<Address, AccountValue, FastHash>,
 }
 
 thread_local! {
@@ -129,7 +131,6 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         txn_idx: TxnIndex,
         view: &mut S,
     ) -> Execution<Location, EvmValue, EvmTxOutput> {
-        let db = TxnDb::new(view, &self.pre, txn_idx, self.block.env.beneficiary);
         let spec = self.block.spec;
         let reused = REUSED
             .take()
@@ -141,6 +142,7 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
                 journal: JournalInner::new(),
                 local: LocalContext::default(),
                 frames: FrameStack::new_prealloc(8),
+                accounts: HashMap::default(),
             });
         let Reused {
             block,
@@ -149,7 +151,10 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
             journal,
             local,
             frames,
+            accounts,
         } = reused;
+        let beneficiary = self.block.env.beneficiary;
+        let db = TxnDb::with_accounts(view, &self.pre, txn_idx, beneficiary, accounts);
         let ctx = Context {
             block: block_env,
             tx: self.block.txs[txn_idx].clone(),
@@ -186,17 +191,7 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
             database: db,
             inner: journal,
         } = journaled_state;
-        // Lent back whatever happened (a panic above just loses them; the next execution
-        // builds new ones).
-        REUSED.set(Some(Reused {
-            block,
-            block_env,
-            cfg,
-            journal,
-            local,
-            frames: frame_stack,
-        }));
-        match result {
+        let execution = match result {
             Ok(result) => {
                 // A beneficiary that self-destructed in this transaction is deleted after the
                 // reward, as in revm's own commit: the fee is burned.
@@ -224,6 +219,18 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
                 writes: Vec::new(),
                 output: Err(error.to_string()),
             },
-        }
+        };
+        // Lent back whatever happened (a panic above just loses them; the next execution
+        // builds new ones).
+        REUSED.set(Some(Reused {
+            block,
+            block_env,
+            cfg,
+            journal,
+            local,
+            frames: frame_stack,
+            accounts: db.into_accounts(),
+        }));
+        execution
     }
 }

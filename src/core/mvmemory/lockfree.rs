@@ -10,6 +10,7 @@
 use std::hash::Hash;
 use std::sync::Arc;
 
+use crossbeam_epoch as epoch;
 use crossbeam_utils::CachePadded;
 
 use super::version_list::{Entry, VersionList};
@@ -21,6 +22,9 @@ use crate::sync::{lock, Mutex};
 /// Index capacity reserved per transaction: an ERC-20 transfer writes four keys (sender
 /// account, two balances, its fee).
 const KEYS_PER_TXN: usize = 4;
+
+/// Blocks of fewer transactions free their memory on the calling thread alone.
+const MIN_TXNS_TO_RELEASE_IN_PARALLEL: usize = 4096;
 
 pub struct LockFreeMvMemory<K: 'static, V: 'static> {
     data: scc::HashIndex<K, Arc<VersionList<V>>, FastHash>,
@@ -38,27 +42,39 @@ where
     /// Sets transaction `txn_idx`'s entry in `key`'s version list, inserting the list if
     /// the key is new. The list is used in place, under the index's guard: cloning its
     /// `Arc` out would be two atomic read-modify-writes on a counter shared by every worker
-    /// touching the key.
-    fn set(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
-        let mut entry = Some(entry);
-        let mut set = |list: &VersionList<V>| {
-            if let Some(entry) = entry.take() {
-                list.set(txn_idx, entry);
-            }
-        };
-        if self.data.peek_with(key, |_, l| set(l)).is_some() {
+    /// touching the key. `guard` pins this thread for the version list.
+    fn set(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>, guard: &epoch::Guard) {
+        let Some(entry) = self.set_existing(key, txn_idx, entry, guard) else {
             return;
+        };
+        // A new key: publish a list that already holds the entry. If another writer
+        // published the key first, theirs stays, and the entry goes into it.
+        let list = Arc::new(VersionList::with_first(txn_idx, entry));
+        if let Err((_, lost)) = self.data.insert_sync(key.clone(), list) {
+            let entry = Arc::try_unwrap(lost).ok().and_then(VersionList::into_first_entry);
+            let unset = entry.and_then(|entry| self.set_existing(key, txn_idx, entry, guard));
+            debug_assert!(
+                unset.is_none(),
+                "a key is never removed from the index during a block"
+            );
         }
-        // A new key: insert an empty list (if another writer inserted one first, theirs
-        // stays), then set the entry in whichever list the index holds.
-        let _ = self
-            .data
-            .insert_sync(key.clone(), Arc::new(VersionList::default()));
-        let found = self.data.peek_with(key, |_, l| set(l)).is_some();
-        debug_assert!(
-            found,
-            "a key is never removed from the index during a block"
-        );
+    }
+
+    /// Sets the entry in `key`'s list if the index has one; gives the entry back if not.
+    fn set_existing(
+        &self,
+        key: &K,
+        txn_idx: TxnIndex,
+        entry: Entry<V>,
+        guard: &epoch::Guard,
+    ) -> Option<Entry<V>> {
+        let mut entry = Some(entry);
+        self.data.peek_with(key, |_, list| {
+            if let Some(entry) = entry.take() {
+                list.set(txn_idx, entry, guard);
+            }
+        });
+        entry
     }
 }
 
@@ -83,12 +99,13 @@ where
 
     fn record(&self, version: Version, writes: &[(K, V)]) -> bool {
         let idx = version.txn_idx;
+        let guard = &epoch::pin();
         for (key, value) in writes {
-            self.set(key, idx, Entry::Written(version.incarnation, value.clone()));
+            self.set(key, idx, Entry::Written(version.incarnation, value.clone()), guard);
         }
         let mut last = lock(&self.last_written[idx]);
         let wrote_new = diff_write_sets(&last, writes, |key| {
-            self.set(key, idx, Entry::Removed);
+            self.set(key, idx, Entry::Removed, guard);
         });
         last.clear();
         last.extend(writes.iter().map(|(k, _)| k.clone()));
@@ -96,8 +113,9 @@ where
     }
 
     fn mark_estimates(&self, txn_idx: TxnIndex) {
+        let guard = &epoch::pin();
         for key in lock(&self.last_written[txn_idx]).iter() {
-            self.set(key, txn_idx, Entry::Estimate);
+            self.set(key, txn_idx, Entry::Estimate, guard);
         }
     }
 
@@ -106,7 +124,9 @@ where
     /// of cheap transactions. So they are moved out of the index and dropped on `threads`
     /// workers, a contiguous share each.
     fn release(self, threads: usize) {
-        if threads <= 1 {
+        // A small block's memory is freed faster by one thread than handed out to two
+        // (2,000 chained transfers: 0.1 ms alone, 0.8 ms split over two workers).
+        if threads <= 1 || self.last_written.len() < MIN_TXNS_TO_RELEASE_IN_PARALLEL {
             return;
         }
         let lists: Vec<Arc<VersionList<V>>> = {

@@ -46,13 +46,42 @@ impl<V> Default for VersionList<V> {
 }
 
 impl<V: Send + Sync> VersionList<V> {
-    /// Sets transaction `txn_idx`'s entry, inserting its node if needed.
+    /// A list of one node, transaction `txn_idx`'s: what a key written for the first time
+    /// starts with, built whole before the index publishes it (one allocation and no CAS
+    /// fewer than inserting an empty list and then the node).
+    pub(crate) fn with_first(txn_idx: TxnIndex, entry: Entry<V>) -> Self {
+        let node = Owned::new(Node {
+            txn_idx,
+            entry: Atomic::new(entry),
+            next: Atomic::null(),
+        });
+        Self {
+            head: Atomic::from(node),
+        }
+    }
+
+    /// The first node's entry of a list that was never shared (one built by `with_first`
+    /// that lost the race to publish its key): given back, to be set in the list that won.
+    pub(crate) fn into_first_entry(self) -> Option<Entry<V>> {
+        // SAFETY: `self` is owned, so no other thread can reach the list or its nodes:
+        // nothing needs protecting. The entry is swapped out before `self` drops (which
+        // skips a null entry), so it is freed exactly once, by the caller.
+        unsafe {
+            let guard = epoch::unprotected();
+            let head = self.head.load(Ordering::Relaxed, guard);
+            let node = head.as_ref()?;
+            let entry = node.entry.swap(Shared::null(), Ordering::Relaxed, guard);
+            (!entry.is_null()).then(|| *entry.into_owned().into_box())
+        }
+    }
+
+    /// Sets transaction `txn_idx`'s entry, inserting its node if needed. `guard` pins the
+    /// calling thread (one pin for a whole write set).
     ///
     /// Callers guarantee that no two threads set the same transaction's entry at once
     /// (the scheduler gives a transaction's writes to one worker at a time); readers and
     /// other transactions' writers may run concurrently.
-    pub(crate) fn set(&self, txn_idx: TxnIndex, entry: Entry<V>) {
-        let guard = &epoch::pin();
+    pub(crate) fn set(&self, txn_idx: TxnIndex, entry: Entry<V>, guard: &Guard) {
         let mut entry = Owned::new(entry);
         loop {
             let (prev, cur) = self.find(txn_idx, guard);

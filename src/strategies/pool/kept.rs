@@ -4,13 +4,13 @@
 //! keeps what it built for earlier blocks (its revm frame stack, its allocator heap's
 //! pages, warm caches). **The pool's one `unsafe` is here**: a job borrows the caller's
 //! stack, as a scoped thread does, but the kept threads outlive the borrow, so its
-//! lifetime is erased while it is handed over; `run` does not return, nor unwind, before
-//! every helper is done with it.
+//! lifetime is erased while it is handed over; `try_run` does not return, nor unwind,
+//! before every helper is done with it (a guard waits for them on every way out).
 //!
 //! # A job's life
 //!
 //! ```text
-//!            run: publish (generation += 1)          last helper: running == 0
+//!        try_run: publish (generation += 1)          last helper: running == 0
 //!   Idle ------------------------------------> Running ---------------------------> Idle
 //!     ^  helpers wait on `work_ready`            | helpers 1..n run job(id); the      |
 //!     |                                          | caller runs job(0), then waits on  |
@@ -38,6 +38,38 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, TryLockError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+/// Turns a caught panic into a plain failure. The payload is leaked, not dropped: a
+/// payload whose `drop` panicked again would unwind from here, out of a helper's loop (its
+/// job never counted done: the caller would wait forever) or out of `try_run` while the
+/// helpers still use the job.
+pub(super) fn forget_panic(payload: Box<dyn std::any::Any + Send>) {
+    std::mem::forget(payload);
+}
+
+/// Waits, when dropped, until no helper runs the current job: `try_run` holds one from
+/// the moment it publishes a job, so that no way out of it, unwinding included, leaves a
+/// helper with a job whose borrow has ended.
+struct WaitForHelpers<'a> {
+    shared: &'a Shared,
+}
+
+impl Drop for WaitForHelpers<'_> {
+    fn drop(&mut self) {
+        let shared = self.shared;
+        spin_until(|| shared.running.load(Ordering::Acquire) == 0);
+        let mut state = lock(&shared.state);
+        while shared.running.load(Ordering::Acquire) > 0 {
+            state.caller_sleeping = true;
+            state = shared
+                .all_done
+                .wait(state)
+                .unwrap_or_else(|e| e.into_inner());
+            state.caller_sleeping = false;
+        }
+        state.job = None;
+    }
+}
 
 /// How long a helper spins for the next job, and the caller for the helpers to finish,
 /// before sleeping: long enough to cover a block's preparation after `wake` and the gaps
@@ -175,17 +207,22 @@ impl KeptPool {
             Err(TryLockError::WouldBlock) => return None,
         };
         let helpers = n - 1;
-        if helpers > 0 {
-            // SAFETY: only the lifetime is changed. The reference is dereferenced by
-            // helpers between this publication and their `running -= 1`, and this
-            // function does not return or unwind before `running == 0` (below: the
-            // caller's part runs under `catch_unwind`, and the wait cannot panic), so
-            // `work` outlives every use of the erased pointer.
-            let erased: &'static (dyn Fn(usize) + Sync) = unsafe {
-                std::mem::transmute::<&(dyn Fn(usize) + Sync), &'static (dyn Fn(usize) + Sync)>(
-                    work,
-                )
-            };
+        if helpers == 0 {
+            return Some(catch_unwind(AssertUnwindSafe(|| work(0))).map_err(forget_panic).is_ok());
+        }
+        // Before the job is published: from here on, every way out of this function,
+        // unwinding included, first waits for the helpers.
+        let wait = WaitForHelpers {
+            shared: &self.shared,
+        };
+        // SAFETY: only the lifetime is changed. The reference is dereferenced by helpers
+        // between its publication below and their `running -= 1`, and `wait` does not let
+        // this function return or unwind before `running == 0`, so `work` outlives every
+        // use of the erased pointer.
+        let erased: &'static (dyn Fn(usize) + Sync) = unsafe {
+            std::mem::transmute::<&(dyn Fn(usize) + Sync), &'static (dyn Fn(usize) + Sync)>(work)
+        };
+        {
             let mut state = lock(&self.shared.state);
             state.generation += 1;
             state.job = Some(JobRef(erased));
@@ -201,23 +238,12 @@ impl KeptPool {
                 self.shared.work_ready.notify_all();
             }
         }
-        let mine = catch_unwind(AssertUnwindSafe(|| work(0))).is_ok();
-        if helpers == 0 {
-            return Some(mine);
-        }
-        let shared = &*self.shared;
-        spin_until(|| shared.running.load(Ordering::Acquire) == 0);
-        let mut state = lock(&shared.state);
-        while shared.running.load(Ordering::Acquire) > 0 {
-            state.caller_sleeping = true;
-            state = shared
-                .all_done
-                .wait(state)
-                .unwrap_or_else(|e| e.into_inner());
-            state.caller_sleeping = false;
-        }
-        state.job = None;
-        Some(mine && !state.panicked)
+        let mine = catch_unwind(AssertUnwindSafe(|| work(0)))
+            .map_err(forget_panic)
+            .is_ok();
+        drop(wait);
+        let helpers_ok = !lock(&self.shared.state).panicked;
+        Some(mine && helpers_ok)
     }
 }
 
@@ -235,11 +261,15 @@ fn helper(shared: &Shared, id: usize) {
                 }
                 if state.generation != seen {
                     seen = state.generation;
+                    // A job is starting: any `wake` before it was for it.
+                    seen_wakes = state.wakes;
                     if id <= state.helpers {
                         if let Some(job) = state.job {
                             break Some(job);
                         }
                     }
+                    // Sat this job out: spin again, a job for more threads may follow.
+                    break None;
                 }
                 if state.wakes != seen_wakes {
                     // Told a job is coming: go back to spinning for it.
@@ -258,7 +288,9 @@ fn helper(shared: &Shared, id: usize) {
         // SAFETY: `try_run` keeps the job alive until this helper decrements `running`
         // below (see the module docs).
         let work = unsafe { &*job.0 };
-        let ok = catch_unwind(AssertUnwindSafe(|| work(id))).is_ok();
+        let ok = catch_unwind(AssertUnwindSafe(|| work(id)))
+            .map_err(forget_panic)
+            .is_ok();
         let mut state = lock(&shared.state);
         state.panicked |= !ok;
         // Release: pairs with the spinning caller's Acquire load (see `Shared::running`).

@@ -75,6 +75,9 @@ fn run_on_installed<R: Send>(
     work: &(impl Fn(usize) -> R + Sync),
 ) -> Option<Result<Vec<R>, EngineError>> {
     let pool = INSTALLED.with_borrow(|p| p.clone())?;
+    if threads > pool.threads() {
+        return None;
+    }
     let slots: Vec<Mutex<Option<R>>> = (0..threads).map(|_| Mutex::new(None)).collect();
     let job = |id: usize| {
         let result = work(id);
@@ -124,13 +127,16 @@ pub fn run_workers<R: Send>(
             })
             .collect();
         let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(0)))
-            .map_err(|_| panicked());
+            .map_err(kept::forget_panic);
+        // Every thread joined before any result is looked at: a handle left unjoined
+        // after another's panic would make the scope itself panic.
+        let rest: Vec<_> = handles
+            .into_iter()
+            .map(|h| h.join().map_err(kept::forget_panic))
+            .collect();
         std::iter::once(first)
-            .chain(
-                handles
-                    .into_iter()
-                    .map(|h| h.join().map_err(|_| panicked())),
-            )
+            .chain(rest)
+            .map(|r| r.map_err(|()| panicked()))
             .collect()
     })
 }
@@ -215,6 +221,40 @@ mod tests {
             }
             assert_eq!(run_workers(2, |id| id).unwrap(), vec![0, 1]);
         });
+    }
+
+    /// A panic payload whose own `drop` panics: dropping it where the pool catches a panic
+    /// would unwind again, out of a helper's loop or out of the caller while helpers run.
+    struct PanicsWhenDropped;
+    impl Drop for PanicsWhenDropped {
+        fn drop(&mut self) {
+            panic!("the payload's drop panics too");
+        }
+    }
+
+    #[test]
+    fn a_panic_whose_payload_panics_on_drop_is_an_error_too() {
+        let pool = WorkerPool::new(2).unwrap();
+        pool.install(|| {
+            for bad in [0, 1] {
+                let result = run_workers(2, |id| {
+                    if id == bad {
+                        std::panic::panic_any(PanicsWhenDropped);
+                    }
+                    id
+                });
+                assert!(matches!(result, Err(EngineError::Invariant(_))), "{result:?}");
+            }
+            assert_eq!(run_workers(2, |id| id).unwrap(), vec![0, 1]);
+        });
+        // And on scoped threads, with two of them panicking.
+        let result = run_workers(4, |id| {
+            if id >= 2 {
+                std::panic::panic_any(PanicsWhenDropped);
+            }
+            id
+        });
+        assert!(matches!(result, Err(EngineError::Invariant(_))), "{result:?}");
     }
 
     #[test]
