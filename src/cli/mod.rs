@@ -3,8 +3,10 @@
 pub mod analyze;
 pub mod ceiling;
 pub mod compare;
+pub mod exec;
 pub mod goals;
 pub mod inputs;
+pub mod instructions;
 pub mod machine;
 pub mod memory;
 pub mod plot;
@@ -48,6 +50,9 @@ pub enum Command {
     /// Predict each strategy on 1 to 64 virtual workers from a recording of the block
     /// (`--check`: against measured runs at 1 and 2 threads).
     Simulate(simulate::SimulateArgs),
+    /// Execute one input with one strategy, nothing else (what callgrind counts).
+    #[command(hide = true)]
+    Exec(exec::ExecArgs),
 }
 
 #[derive(Args, Debug)]
@@ -113,6 +118,7 @@ pub fn run(cli: Cli) -> Result<bool, String> {
         Some(Command::Plot(args)) => plot::run(&args),
         Some(Command::Analyze(args)) => analyze::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
+        Some(Command::Exec(args)) => exec::run(&args),
         None => default_job(),
     }
 }

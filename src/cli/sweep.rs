@@ -48,8 +48,8 @@ pub struct SweepArgs {
     #[arg(long)]
     pub no_memory: bool,
     /// Run every strategy as asked, never the adaptive choice of sequential execution
-    /// for a block too small or too dependent to gain (the goals preset is always
-    /// adaptive).
+    /// for a block too small or too dependent to gain (the goals preset measures both,
+    /// each row judged as its goal says).
     #[arg(long)]
     pub raw: bool,
     /// Where the JSON result goes (default: results/sweep.json, or results/goals.json
@@ -59,6 +59,9 @@ pub struct SweepArgs {
     /// With `--preset goals`: print the table of a goals result file; measure nothing.
     #[arg(long)]
     pub from: Option<PathBuf>,
+    /// With `--preset goals`: skip the callgrind instruction counts (about a minute).
+    #[arg(long)]
+    pub no_instructions: bool,
     /// With `--preset goals`: cap every workload at N transactions (for tests: the goals
     /// are defined at the full sizes).
     #[arg(long, hide = true)]

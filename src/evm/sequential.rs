@@ -128,3 +128,24 @@ impl<'a, P: DatabaseRef> SequentialRun<'a, P> {
         Ok(output)
     }
 }
+
+/// revm's bare loop over the block: transact and commit every transaction to a `CacheDB`
+/// over the pre-block state, and build nothing else (no receipts, no state changes). Not
+/// a strategy: the goals table times it beside [`execute`] to show what the canonical
+/// output costs.
+pub fn bare_revm<P: DatabaseRef>(block: &Block, pre: &P) -> Result<usize, EngineError> {
+    use revm::ExecuteCommitEvm;
+    let mut evm = MainnetContext::new(CacheDB::new(pre), block.spec)
+        .with_block(block.env.clone())
+        .with_cfg(cfg_env(block))
+        .build_mainnet();
+    let mut included = 0;
+    for tx in &block.txs {
+        match evm.transact_commit(tx.clone()) {
+            Ok(_) => included += 1,
+            Err(EVMError::Database(error)) => return Err(EngineError::PreState(error.to_string())),
+            Err(_) => {}
+        }
+    }
+    Ok(included)
+}
