@@ -17,7 +17,7 @@
 //!   writer below `j`. An aborted incarnation's entries become *ESTIMATE* markers: a
 //!   reader that meets one suspends until that transaction executes again. Two
 //!   implementations: lock-based (`locked.rs`) and lock-free (`lockfree.rs` over
-//!   `version_list.rs`, the crate's only `unsafe`, reclaimed with crossbeam-epoch).
+//!   `version_list.rs`, reclaimed with crossbeam-epoch).
 //!
 //! ## The strategies (`strategies/`, one file each)
 //! - `sequential` (`evm::sequential`): plain revm, the reference.
@@ -45,11 +45,23 @@
 //! beneficiary adds the fees since its last explicit write. `evm::assemble` turns the
 //! committed write sets into receipts and canonical state changes.
 //!
-//! Each worker keeps revm's call-frame stack between executions (`evm::executor`) and its
-//! own copies of contract code (`evm::code_copies`), so the workers share no counter.
+//! Each worker keeps what sequential revm builds once per block between its executions
+//! (`evm::executor`: the call-frame stack, the journal, the local context, the block and
+//! cfg environments, the adapter's map of accounts read) and its own copies of contract
+//! code across blocks (`evm::code_copies`), so the workers share no counter and rebuild
+//! nothing per transaction.
 //!
-//! `engine::execute_block` is the library entry point; a broken engine invariant is a
-//! typed error, on which the engine falls back to sequential execution. By default the
+//! ## The library
+//! `engine::Executor` is what a node keeps: worker threads started once
+//! (`strategies::pool`, kept threads that run one block's jobs after another), on which
+//! every block runs; `engine::execute_block` is the one-call convenience over it. A broken
+//! engine invariant is a typed error, on which the engine falls back to sequential
+//! execution.
+//!
+//! `unsafe` is in three small places, each with its safety argument where it stands:
+//! `core::mvmemory::version_list` (the lock-free version lists), `strategies::pool::kept`
+//! (a job's lifetime erased while the kept threads run it) and one call in
+//! `evm::code_copies` (revm's constructor of already-analysed code). By default the
 //! engine is *adaptive* (`adaptive`): a block that parallel execution cannot speed up
 //! (too small, one sender's chain, cheap transactions by its header or a timed probe)
 //! runs sequentially, and the metrics say so; `engine::Options { adaptive: false }` runs

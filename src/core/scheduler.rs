@@ -5,7 +5,7 @@
 //! # Status of a transaction
 //!
 //! ```text
-//!                  try_incarnate                finish_execution
+//!             try_incarnate, claim          finish_execution
 //!  ReadyToExecute(i) ----------> Executing(i) -----------------> Executed(i)
 //!        ^                         |                                |
 //!        | set_ready (i+1)         | add_dependency                 | try_validation_abort
@@ -18,8 +18,10 @@
 //!
 //! # Method call concurrency
 //! - `next_task` may run on every worker at once; each index it hands out is claimed by
-//!   `fetch_add` and an execution is only handed out by `try_incarnate`, under the
-//!   transaction's status lock, so each (transaction, incarnation) executes once.
+//!   `fetch_add` and an execution is only handed out by `try_incarnate` or `claim` (which
+//!   `finish_execution` uses to run the lowest transaction it resumed on the same
+//!   worker), both under the transaction's status lock, so each (transaction,
+//!   incarnation) executes once.
 //! - `finish_execution(j)` and `add_dependency(k, j)` race on transaction `j`: both take
 //!   `dependencies[j]` and the status of `j` is set to `Executed` *before*
 //!   `finish_execution` takes `dependencies[j]`, so either `add_dependency` sees `Executed`
@@ -259,22 +261,54 @@ impl Scheduler {
             state.status = Status::Executed;
         }
         let waiting = std::mem::take(&mut *lock(&self.dependencies[txn_idx]));
+        let mut handed = None;
         if let Some(&min) = waiting.iter().min() {
             for &dep in &waiting {
                 self.set_ready(dep)?;
             }
-            self.decrease_execution_idx(min);
+            // The lowest resumed transaction is run by this worker itself, next: it is
+            // most often this one's successor from the same sender, and this worker's
+            // cache holds the state it reads (handed out through the execution index, it
+            // went to whichever worker asked first, and a chain of them bounced between
+            // the cores). Only when the index has passed it: otherwise the index hands it
+            // out in order anyway. Claimed under its status lock, so if another worker
+            // reached it through a lowered index first, that one runs it.
+            if self.execution_idx.load(SC) > min {
+                handed = self.claim(min);
+            }
+            let rest = waiting.iter().copied().filter(|&d| d != min).min();
+            match (handed, rest) {
+                (Some(_), Some(next)) => self.decrease_execution_idx(next),
+                (Some(_), None) => {}
+                (None, _) => self.decrease_execution_idx(min),
+            }
         }
         if self.validation_idx.load(SC) > txn_idx {
-            if wrote_new_key {
-                // Later transactions may have read around the new key: revalidate them all.
+            if wrote_new_key || handed.is_some() {
+                // Later transactions may have read around the new key: revalidate them
+                // all. (Also when this worker goes on to a resumed transaction instead of
+                // validating this one: the lowered index hands the validation out.)
                 self.decrease_validation_idx(txn_idx);
             } else {
                 return Ok(Some(Task::Validate(version)));
             }
         }
+        if let Some(resumed) = handed {
+            // The finished execution's task goes on as the resumed one's execution.
+            return Ok(Some(Task::Execute(resumed)));
+        }
         self.finish_task();
         Ok(None)
+    }
+
+    /// Claims the execution of `txn_idx` if it is ready: the caller's current task goes
+    /// on as that execution (no task is counted or ended here).
+    fn claim(&self, txn_idx: TxnIndex) -> Option<Version> {
+        let mut state = lock(&self.status[txn_idx]);
+        (state.status == Status::ReadyToExecute).then(|| {
+            state.status = Status::Executing;
+            Version::new(txn_idx, state.incarnation)
+        })
     }
 
     /// A validation of `version` failed: abort it unless another validation already did
@@ -365,11 +399,14 @@ mod tests {
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
         // 1 read an ESTIMATE of 0, which has not finished: suspended.
         assert!(s.add_dependency(1, 0).unwrap());
-        assert_eq!(s.finish_execution(v(0, 0), true).unwrap(), None);
-        // 1 resumed with incarnation 1; the execution index went back to 1.
+        // 1 resumed with incarnation 1, and the worker that finished 0 runs it next (the
+        // execution index had passed it); 0's validation goes back to the index.
+        assert_eq!(
+            s.finish_execution(v(0, 0), true).unwrap(),
+            Some(Task::Execute(v(1, 1)))
+        );
         assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
         assert_eq!(s.finish_validation(v(0, 0), false).unwrap(), None);
-        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 1))));
         // Validation index 1 is not past 1: validated through the index instead.
         assert_eq!(s.finish_execution(v(1, 1), false).unwrap(), None);
         assert_eq!(s.next_task(), Some(Task::Validate(v(1, 1))));

@@ -200,6 +200,12 @@ pub fn assemble<P: DatabaseRef + Sync>(
 /// when split in two.
 const MIN_ENTRIES_PER_SHARD: usize = 10_000;
 
+/// How many shards `assemble_on` cuts these write sets into on `threads` workers.
+pub fn assemble_shards(writes: &[Vec<(Location, EvmValue)>], threads: usize) -> usize {
+    let entries: usize = writes.iter().map(Vec::len).sum();
+    threads.clamp(1, (entries / MIN_ENTRIES_PER_SHARD).max(1))
+}
+
 /// `assemble` on `threads` workers. The address space is cut into one shard per worker
 /// (by an address's last byte); each worker applies, in block order, the writes to the
 /// accounts of its shard and their slots (and the fees, if the beneficiary is in its
@@ -214,8 +220,7 @@ pub fn assemble_on<P: DatabaseRef + Sync>(
     threads: usize,
 ) -> Result<BlockOutput, EngineError> {
     // A shard's worth of work must pay for the thread that runs it.
-    let entries: usize = writes.iter().map(Vec::len).sum();
-    let shards = threads.clamp(1, (entries / MIN_ENTRIES_PER_SHARD).max(1));
+    let shards = assemble_shards(writes, threads);
     let shard_of = |address: &Address| usize::from(address[19]) % shards;
     let beneficiary = block.env.beneficiary;
     let per_shard = run_workers(shards, |shard| {

@@ -201,6 +201,20 @@ where
         metrics: &mut Metrics,
         threads: usize,
     ) -> Result<Vec<TxnResult<T::Key, T::Value, T::Output>>, EngineError> {
+        let (results, memory) = self.finish_unreleased(metrics)?;
+        let start = Instant::now();
+        memory.release(threads);
+        metrics.phase("free memory", start.elapsed());
+        Ok(results)
+    }
+
+    /// `finish`, handing the multi-version memory back unfreed, for the caller to free
+    /// when it suits it (the engine frees it on a second worker while it assembles the
+    /// block's output).
+    pub fn finish_unreleased(
+        self,
+        metrics: &mut Metrics,
+    ) -> Result<(Vec<TxnResult<T::Key, T::Value, T::Output>>, M), EngineError> {
         if !self.scheduler.done() {
             return Err(EngineError::Invariant(
                 "block-stm finished before the scheduler was done".into(),
@@ -211,7 +225,6 @@ where
         metrics.validations += counters.validations.load(Ordering::Relaxed);
         metrics.aborts += counters.aborts.load(Ordering::Relaxed);
         metrics.suspensions += counters.suspensions.load(Ordering::Relaxed);
-        let start = Instant::now();
         let Self {
             memory,
             scheduler,
@@ -219,8 +232,6 @@ where
             ..
         } = self;
         drop(scheduler);
-        memory.release(threads);
-        metrics.phase("free memory", start.elapsed());
         let start = Instant::now();
         let results = records
             .into_iter()
@@ -241,9 +252,9 @@ where
                     output: record.output,
                 })
             })
-            .collect();
+            .collect::<Result<Vec<_>, EngineError>>()?;
         metrics.phase("collect", start.elapsed());
-        results
+        Ok((results, memory))
     }
 }
 
@@ -256,6 +267,23 @@ where
     T: TxnExecutor,
     M: MvMemory<T::Key, T::Value>,
 {
+    let (results, memory) = execute_unreleased::<T, M>(txns, threads, metrics)?;
+    let start = Instant::now();
+    memory.release(threads);
+    metrics.phase("free memory", start.elapsed());
+    Ok(results)
+}
+
+/// `execute`, handing the multi-version memory back unfreed (see `finish_unreleased`).
+pub fn execute_unreleased<T, M>(
+    txns: &T,
+    threads: usize,
+    metrics: &mut Metrics,
+) -> Result<(Vec<TxnResult<T::Key, T::Value, T::Output>>, M), EngineError>
+where
+    T: TxnExecutor,
+    M: MvMemory<T::Key, T::Value>,
+{
     let start = Instant::now();
     let run = BlockStm::<T, M>::new(txns.num_txns());
     metrics.phase("setup", start.elapsed());
@@ -264,5 +292,5 @@ where
         outcome?;
     }
     metrics.phase("execute+validate", start.elapsed());
-    run.finish(metrics, threads)
+    run.finish_unreleased(metrics)
 }
