@@ -32,7 +32,9 @@
 //!   transaction only waits on a lower one). Every other function holds one lock at a
 //!   time.
 //! - Liveness: every task handed out is matched by exactly one decrement of
-//!   `num_active_tasks` (when it completes without a follow-up task, or is suspended);
+//!   `num_active_tasks` (when it completes without a follow-up task, or is suspended; a
+//!   follow-up task, such as a resumed execution `finish_execution` claims, continues the
+//!   task it follows and is not counted again);
 //!   `done` is declared only when both indices are past the block, no task is active, and
 //!   no index was decreased during the check.
 
@@ -243,7 +245,9 @@ impl Scheduler {
     }
 
     /// Incarnation `version` finished executing; `wrote_new_key` when it wrote a key its
-    /// previous incarnation did not. May return the validation of this same version.
+    /// previous incarnation did not. May return the validation of this same version, or
+    /// the execution of the lowest transaction it resumed, claimed for the caller: the
+    /// caller's task goes on as that task (a continuation: no task is counted or ended).
     pub fn finish_execution(
         &self,
         version: Version,
@@ -261,6 +265,10 @@ impl Scheduler {
             state.status = Status::Executed;
         }
         let waiting = std::mem::take(&mut *lock(&self.dependencies[txn_idx]));
+        // Read once: if it is past `txn_idx` now it stays so unless lowered, and then the
+        // validation returned below is merely one more; if not, the index reaches
+        // `txn_idx` later and finds it executed.
+        let validation_past = self.validation_idx.load(SC) > txn_idx;
         let mut handed = None;
         if let Some(&min) = waiting.iter().min() {
             for &dep in &waiting {
@@ -272,8 +280,12 @@ impl Scheduler {
             // went to whichever worker asked first, and a chain of them bounced between
             // the cores). Only when the index has passed it: otherwise the index hands it
             // out in order anyway. Claimed under its status lock, so if another worker
-            // reached it through a lowered index first, that one runs it.
-            if self.execution_idx.load(SC) > min {
+            // reached it through a lowered index first, that one runs it. Not when this
+            // worker would otherwise validate its own transaction right away (no new key
+            // written): handing that validation to the index would revalidate every
+            // transaction between them.
+            let validates_next = validation_past && !wrote_new_key;
+            if !validates_next && self.execution_idx.load(SC) > min {
                 handed = self.claim(min);
             }
             let rest = waiting.iter().copied().filter(|&d| d != min).min();
@@ -283,11 +295,11 @@ impl Scheduler {
                 (None, _) => self.decrease_execution_idx(min),
             }
         }
-        if self.validation_idx.load(SC) > txn_idx {
+        if validation_past {
             if wrote_new_key || handed.is_some() {
                 // Later transactions may have read around the new key: revalidate them
-                // all. (Also when this worker goes on to a resumed transaction instead of
-                // validating this one: the lowered index hands the validation out.)
+                // all. (`handed` without a new key is ruled out above; were it to happen,
+                // the lowered index would still hand this validation out.)
                 self.decrease_validation_idx(txn_idx);
             } else {
                 return Ok(Some(Task::Validate(version)));
@@ -414,6 +426,73 @@ mod tests {
         assert_eq!(s.next_task(), None);
         assert!(s.done());
         assert_eq!(s.final_incarnations(), vec![0, 1]);
+    }
+
+    #[test]
+    fn resumed_transaction_runs_on_the_finishing_worker_without_a_new_key() {
+        let s = Scheduler::new(4);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        assert_eq!(s.next_task(), None); // validation of 0: still executing
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        assert_eq!(s.next_task(), None); // validation of 1: still executing
+        assert_eq!(s.next_task(), Some(Task::Execute(v(2, 0))));
+        // 2 waits on 1.
+        assert!(s.add_dependency(2, 1).unwrap());
+        // 0 wrote a new key: the validation index goes back to 0.
+        assert_eq!(s.finish_execution(v(0, 0), true).unwrap(), None);
+        // 1 finishes with no new key, the validation index not past it: the finishing
+        // worker runs 2 itself, and 1 is validated through the index.
+        assert_eq!(
+            s.finish_execution(v(1, 0), false).unwrap(),
+            Some(Task::Execute(v(2, 1)))
+        );
+        assert_eq!(s.finish_execution(v(2, 1), false).unwrap(), None);
+        for i in 0..3 {
+            assert_eq!(s.next_task(), Some(Task::Validate(v(i, if i == 2 { 1 } else { 0 }))));
+            assert_eq!(s.finish_validation(v(i, if i == 2 { 1 } else { 0 }), false).unwrap(), None);
+        }
+        assert_eq!(s.next_task(), Some(Task::Execute(v(3, 0))));
+        // 3 finishes with the validation index (3) not past it, waiters none.
+        assert_eq!(s.finish_execution(v(3, 0), false).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(3, 0))));
+        assert_eq!(s.finish_validation(v(3, 0), false).unwrap(), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+        assert_eq!(s.final_incarnations(), vec![0, 0, 1, 0]);
+    }
+
+    #[test]
+    fn two_waiters_one_claimed_the_other_handed_out_by_the_index() {
+        let s = Scheduler::new(3);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(2, 0))));
+        assert!(s.add_dependency(1, 0).unwrap());
+        assert!(s.add_dependency(2, 0).unwrap());
+        // A new key: 0's validation goes to the index, 1 is claimed, 2 is left to the
+        // execution index (lowered to 2).
+        assert_eq!(
+            s.finish_execution(v(0, 0), true).unwrap(),
+            Some(Task::Execute(v(1, 1)))
+        );
+        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        assert_eq!(s.finish_validation(v(0, 0), false).unwrap(), None);
+        assert_eq!(s.next_task(), None); // validation of 1: the claimed run is going on
+        assert_eq!(s.next_task(), Some(Task::Execute(v(2, 1))));
+        // The validation index (2) is past 1, no new key: validated at once.
+        assert_eq!(
+            s.finish_execution(v(1, 1), false).unwrap(),
+            Some(Task::Validate(v(1, 1)))
+        );
+        assert_eq!(s.finish_validation(v(1, 1), false).unwrap(), None);
+        assert_eq!(s.finish_execution(v(2, 1), false).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(2, 1))));
+        assert_eq!(s.finish_validation(v(2, 1), false).unwrap(), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+        assert_eq!(s.final_incarnations(), vec![0, 1, 1]);
     }
 
     #[test]

@@ -64,8 +64,10 @@ type Frames = FrameStack<EthFrame<EthInterpreter>>;
 /// - the block and cfg environments (the cfg's gas table is an `Arc`: cloning it per
 ///   execution bounced its counter between the cores).
 ///
-/// Kept per block: a thread that starts on another block (`block` differs) builds them
-/// anew, so no state or spec of one block leaks into the next.
+/// The environments and the journal are kept per block: a thread that starts on another
+/// block (`block` differs) builds them anew, so no state or spec of one block leaks into
+/// the next; the frame stack, the local context and the accounts map (emptied by every
+/// execution) go on from block to block.
 struct Reused {
     block: u64,
     block_env: BlockEnv,
@@ -132,18 +134,31 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         view: &mut S,
     ) -> Execution<Location, EvmValue, EvmTxOutput> {
         let spec = self.block.spec;
-        let reused = REUSED
-            .take()
-            .filter(|r| r.block == self.block_id)
-            .unwrap_or_else(|| Reused {
-                block: self.block_id,
-                block_env: self.block.env.clone(),
-                cfg: self.cfg.clone(),
-                journal: JournalInner::new(),
-                local: LocalContext::default(),
-                frames: FrameStack::new_prealloc(8),
-                accounts: HashMap::default(),
-            });
+        // The frame stack, local context and accounts map serve any block; the block and
+        // cfg environments and the journal (whose warmed precompiles follow the spec) are
+        // this block's, built anew when the thread's last block was another.
+        let reused = match REUSED.take() {
+            Some(r) if r.block == self.block_id => r,
+            kept => {
+                let (local, frames, accounts) = match kept {
+                    Some(r) => (r.local, r.frames, r.accounts),
+                    None => (
+                        LocalContext::default(),
+                        FrameStack::new_prealloc(8),
+                        HashMap::default(),
+                    ),
+                };
+                Reused {
+                    block: self.block_id,
+                    block_env: self.block.env.clone(),
+                    cfg: self.cfg.clone(),
+                    journal: JournalInner::new(),
+                    local,
+                    frames,
+                    accounts,
+                }
+            }
+        };
         let Reused {
             block,
             block_env,

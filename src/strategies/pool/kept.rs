@@ -57,7 +57,7 @@ struct WaitForHelpers<'a> {
 impl Drop for WaitForHelpers<'_> {
     fn drop(&mut self) {
         let shared = self.shared;
-        spin_until(|| shared.running.load(Ordering::Acquire) == 0);
+        spin_until(shared.spin, || shared.running.load(Ordering::Acquire) == 0);
         let mut state = lock(&shared.state);
         while shared.running.load(Ordering::Acquire) > 0 {
             state.caller_sleeping = true;
@@ -104,6 +104,8 @@ struct State {
 
 struct Shared {
     state: Mutex<State>,
+    /// How long to spin before sleeping (`spin_for`).
+    spin: Duration,
     /// `State::generation`, for helpers spinning without the lock. Release on publish
     /// (under the lock), Acquire when spinning: a helper that sees the new value then
     /// takes the lock anyway, which orders everything it reads of the job.
@@ -116,8 +118,11 @@ struct Shared {
     all_done: Condvar,
 }
 
-/// Spins until `done()` or `SPIN` has passed; true if `done()`.
-fn spin_until(done: impl Fn() -> bool) -> bool {
+/// Spins until `done()` or `limit` has passed; true if `done()`.
+fn spin_until(limit: Duration, done: impl Fn() -> bool) -> bool {
+    if limit.is_zero() {
+        return done();
+    }
     let start = Instant::now();
     loop {
         for _ in 0..64 {
@@ -126,9 +131,21 @@ fn spin_until(done: impl Fn() -> bool) -> bool {
             }
             std::hint::spin_loop();
         }
-        if start.elapsed() >= SPIN {
+        if start.elapsed() >= limit {
             return done();
         }
+    }
+}
+
+/// How long this pool's threads spin before sleeping: `SPIN`, unless the pool has more
+/// threads than the machine has cores, where a spinning thread would take the core of
+/// one with work to do.
+fn spin_for(threads: usize) -> Duration {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads <= cores {
+        SPIN
+    } else {
+        Duration::ZERO
     }
 }
 
@@ -161,6 +178,7 @@ impl KeptPool {
             }),
             generation: AtomicU64::new(0),
             running: AtomicUsize::new(0),
+            spin: spin_for(threads),
             work_ready: Condvar::new(),
             all_done: Condvar::new(),
         });
@@ -252,7 +270,9 @@ impl KeptPool {
 fn helper(shared: &Shared, id: usize) {
     let (mut seen, mut seen_wakes) = (0, 0);
     loop {
-        spin_until(|| shared.generation.load(Ordering::Acquire) != seen);
+        spin_until(shared.spin, || {
+            shared.generation.load(Ordering::Acquire) != seen
+        });
         let job = {
             let mut state = lock(&shared.state);
             loop {
