@@ -331,7 +331,7 @@ where
 /// one thread (a block of fewer than `assemble::MIN_ENTRIES_PER_SHARD` written entries)
 /// and there is a second worker, that worker frees the memory meanwhile, so freeing costs
 /// the block nothing (on the bundled mainnet blocks it was 5-8% of a 2-thread run);
-/// otherwise assembly is sharded over the workers first and the memory freed after.
+/// otherwise the memory is freed first, on the workers, and assembly sharded over them.
 fn assemble_freeing<P: DatabaseRef + Sync>(
     block: &Block,
     pre: &P,
@@ -344,11 +344,14 @@ fn assemble_freeing<P: DatabaseRef + Sync>(
     let (writes, outputs): (Vec<_>, Vec<_>) =
         results.into_iter().map(|r| (r.writes, r.output)).unzip();
     if threads < 2 || assemble_shards(&writes, threads) > 1 {
+        // Freed first: the memory and the assembled state are then never held at once
+        // (peak heap of 10,000 ERC-20 transfers: 30.3 MiB, against 32.6 the other way).
+        let free_start = Instant::now();
+        memory.release(threads);
+        metrics.phase("free memory", free_start.elapsed());
+        let start = Instant::now();
         let output = assemble_on(block, pre, &writes, outputs, threads);
         metrics.phase("assemble", start.elapsed());
-        let start = Instant::now();
-        memory.release(threads);
-        metrics.phase("free memory", start.elapsed());
         return output;
     }
     // Each part is taken by the one worker that needs it (uncontended locks).
