@@ -69,6 +69,22 @@ where
         }
     }
 
+    fn read_origin(&self, key: &K, txn_idx: TxnIndex) -> Result<Option<Version>, TxnIndex> {
+        // As `read`, without cloning the value: validation compares versions only.
+        self.data
+            .read_sync(key, |_, m| {
+                lock(m)
+                    .range(..txn_idx)
+                    .next_back()
+                    .map(|(idx, e)| match e {
+                        Entry::Written(inc, _) => Ok(Some(Version::new(*idx, *inc))),
+                        Entry::Estimate => Err(*idx),
+                    })
+            })
+            .flatten()
+            .unwrap_or(Ok(None))
+    }
+
     fn read(&self, key: &K, txn_idx: TxnIndex) -> ReadResult<V> {
         self.data
             .read_sync(key, |_, m| {
