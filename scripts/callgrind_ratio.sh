@@ -10,17 +10,26 @@
 #   bash scripts/callgrind_ratio.sh            # RUNS=3
 #   RUNS=1 bash scripts/callgrind_ratio.sh     # the first block only
 set -euo pipefail
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"
 command -v valgrind >/dev/null || { echo "valgrind is not installed (apt-get install valgrind)" >&2; exit 2; }
 cargo build --release >&2
 BIN=target/release/stmlab
 OUT="$(mktemp -d)"
-count() { # flag input strategy -> instructions inside run_block
-  valgrind --tool=callgrind --callgrind-out-file="$OUT/cg.out" \
-    --toggle-collect='stmlab::engine::run_block*' \
-    "$BIN" exec "$1" "$2" --strategy "$3" --threads 1 --runs "$RUNS" >/dev/null 2>&1
-  callgrind_annotate "$OUT/cg.out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}'
+count() { # flag input strategy -> instructions inside run_block (fails loudly)
+  local file="$OUT/cg.$3.$RANDOM.out"
+  if ! valgrind --tool=callgrind --callgrind-out-file="$file" \
+      --toggle-collect='stmlab::engine::run_block*' \
+      "$BIN" exec "$1" "$2" --strategy "$3" --threads 1 --runs "$RUNS" >"$OUT/log" 2>&1; then
+    echo "valgrind failed on $2 $3:" >&2; tail -5 "$OUT/log" >&2; return 1
+  fi
+  local n
+  n=$(awk '/^(totals|summary):/ {print $2; exit}' "$file")
+  if [ -z "$n" ] || [ "$n" = 0 ]; then
+    echo "callgrind counted nothing inside engine::run_block on $2 $3" >&2; return 1
+  fi
+  echo "$n"
 }
 printf '%-40s %15s %15s %7s\n' input sequential block-stm ratio
 for arg in --workload=erc20:txs=2000,accounts=20000,hot=0 --block=data/mainnet/13217637; do

@@ -183,9 +183,6 @@ impl Executor {
     where
         P: DatabaseRef + Sync,
     {
-        if strategy != Strategy::Sequential {
-            self.pool.wake();
-        }
         self.pool
             .install(|| run_block(block, pre, strategy, self.threads(), self.options))
     }
@@ -231,7 +228,9 @@ where
     Executor::with_options(threads, options)?.execute(block, pre, strategy)
 }
 
-/// One block, on whatever pool is installed (or scoped threads).
+/// One block, on whatever pool is installed (or scoped threads). Never inlined: the
+/// instruction counts (`cli::instructions`) collect inside this function by its name.
+#[inline(never)]
 fn run_block<P>(
     block: &Block,
     pre: &P,
@@ -267,6 +266,8 @@ where
             return Ok(Executed { output, metrics });
         }
     }
+    // The block runs in parallel: the kept threads may start waking while it is prepared.
+    strategies::pool::wake_installed();
     execute_txns(block, pre, strategy, threads, &EvmTxns::new(block, pre))
 }
 
@@ -328,7 +329,8 @@ where
 }
 
 /// Assembles Block-STM's output and frees its multi-version memory. When assembly takes
-/// one thread (a block of fewer than `assemble::MIN_ENTRIES_PER_SHARD` written entries)
+/// one thread (`assemble_shards`: a block of fewer than 20,000 written entries at 2
+/// threads)
 /// and there is a second worker, that worker frees the memory meanwhile, so freeing costs
 /// the block nothing (on the bundled mainnet blocks it was 5-8% of a 2-thread run);
 /// otherwise the memory is freed first, on the workers, and assembly sharded over them.
@@ -344,8 +346,9 @@ fn assemble_freeing<P: DatabaseRef + Sync>(
     let (writes, outputs): (Vec<_>, Vec<_>) =
         results.into_iter().map(|r| (r.writes, r.output)).unzip();
     if threads < 2 || assemble_shards(&writes, threads) > 1 {
-        // Freed first: the memory and the assembled state are then never held at once
-        // (peak heap of 10,000 ERC-20 transfers: 30.3 MiB, against 32.6 the other way).
+        // Freed first (on the workers, for a block big enough: `MvMemory::release`): the
+        // memory and the assembled state are then never held at once (peak heap of
+        // 10,000 ERC-20 transfers: 30.3 MiB, against 32.6 the other way).
         let free_start = Instant::now();
         memory.release(threads);
         metrics.phase("free memory", free_start.elapsed());

@@ -51,3 +51,71 @@ fn an_executor_needs_a_thread() {
     let run = executor.execute(&block, &state, Strategy::BlockStm).unwrap();
     assert!(run.metrics.chose_sequential.is_some());
 }
+
+/// A pre-state that panics on its `n`-th account read (once), then answers normally.
+struct PanicsOnce {
+    inner: stmlab::evm::state::InMemoryState,
+    reads: std::sync::atomic::AtomicUsize,
+    at: usize,
+}
+
+impl revm::DatabaseRef for PanicsOnce {
+    type Error = <stmlab::evm::state::InMemoryState as revm::DatabaseRef>::Error;
+    fn basic_ref(
+        &self,
+        address: revm::primitives::Address,
+    ) -> Result<Option<revm::state::AccountInfo>, Self::Error> {
+        let n = self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n == self.at {
+            panic!("the state source fails on purpose (read {n})");
+        }
+        self.inner.basic_ref(address)
+    }
+    fn code_by_hash_ref(
+        &self,
+        hash: revm::primitives::B256,
+    ) -> Result<revm::bytecode::Bytecode, Self::Error> {
+        self.inner.code_by_hash_ref(hash)
+    }
+    fn storage_ref(
+        &self,
+        address: revm::primitives::Address,
+        slot: revm::primitives::U256,
+    ) -> Result<revm::primitives::U256, Self::Error> {
+        self.inner.storage_ref(address, slot)
+    }
+    fn block_hash_ref(&self, number: u64) -> Result<revm::primitives::B256, Self::Error> {
+        self.inner.block_hash_ref(number)
+    }
+}
+
+/// A worker that panics mid-block (here: its state source) stops every worker, the block
+/// falls back to sequential execution with the right output, and the same executor goes
+/// on to the next block. (Block-STM's other worker used to wait forever for the block to
+/// end.)
+#[test]
+fn a_panicking_worker_stops_the_block_and_the_executor_goes_on() {
+    let (block, state) = workloads::from_spec("erc20:txs=400,accounts=800,hot=0.1").unwrap();
+    let expected = execute_block(&block, &state, Strategy::Sequential, 1).unwrap().output;
+    let (watch_tx, watch_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let executor = Executor::with_options(2, Options { adaptive: false }).unwrap();
+        for &strategy in &Strategy::ALL[1..] {
+            let pre = PanicsOnce {
+                inner: state.clone(),
+                reads: Default::default(),
+                at: 150,
+            };
+            let run = executor.execute(&block, &pre, strategy).unwrap();
+            assert!(run.metrics.fell_back.is_some(), "{strategy} did not fall back");
+            assert_eq!(run.output.first_difference(&expected), None, "{strategy}");
+            let again = executor.execute(&block, &state, strategy).unwrap();
+            assert!(again.metrics.fell_back.is_none());
+            assert_eq!(again.output.first_difference(&expected), None, "{strategy}");
+        }
+        let _ = watch_tx.send(());
+    });
+    watch_rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("every strategy ended (no worker left waiting)");
+}

@@ -986,17 +986,25 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
     } else {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut counts = Vec::new();
+        let mut failed = "";
         for (flag, value) in INSTRUCTION_INPUTS {
             let value = match *flag {
                 "--block" => root.join(value).display().to_string(),
                 _ => spec_of(value),
             };
             let input = [*flag, value.as_str()];
-            let seq = instructions::count(&input, Strategy::Sequential.name())?;
-            let stm = instructions::count(&input, Strategy::BlockStm.name())?;
-            counts.push((value.rsplit('/').next().unwrap_or(&value).to_string(), Some((seq, stm))));
+            let pair = instructions::count(&input, Strategy::Sequential.name()).and_then(|seq| {
+                Ok((seq, instructions::count(&input, Strategy::BlockStm.name())?))
+            });
+            if let Err(e) = &pair {
+                // The rest of the table stands: this row says it was not measured.
+                bar.suspend(|| eprintln!("instruction count failed: {e}"));
+                failed = "callgrind failed (see stderr)";
+            }
+            let label = value.rsplit('/').next().unwrap_or(&value).to_string();
+            counts.push((label, pair.ok()));
         }
-        (counts, "")
+        (counts, failed)
     };
     table.push(instructions_row(&counts, why_no_counts));
     if !blocks.is_empty() {

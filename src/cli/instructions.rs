@@ -46,7 +46,13 @@ pub fn count(input: &[&str], strategy: &str) -> Result<u64, String> {
     }
     let counted = totals(&out);
     let _ = std::fs::remove_dir_all(&dir);
-    counted
+    match counted? {
+        // Nothing collected: `engine::run_block` was not found to toggle on.
+        0 => Err(format!(
+            "callgrind counted nothing inside engine::run_block on {input:?} {strategy}"
+        )),
+        n => Ok(n),
+    }
 }
 
 /// The instruction total of a callgrind output file (its `totals:` or `summary:` line).

@@ -28,12 +28,15 @@ use revm::primitives::B256;
 
 use crate::core::FastHash;
 
-/// Distinguishes blocks, so a thread's cache never outlives the block it was built for.
+/// Distinguishes blocks: a thread checks each kept copy once per block (see the module
+/// docs).
 static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
 
-/// A thread keeps at most this many copies; past it, it starts over (a node's working set
-/// of contracts is far smaller; this bounds a long run's memory).
+/// A thread keeps at most this many copies, and this many bytes of code in them; past
+/// either, it starts over (a node's working set of contracts is far smaller; this bounds
+/// a long run's memory: 32 MiB a thread).
 const MAX_COPIES: usize = 8192;
+const MAX_COPY_BYTES: usize = 32 << 20;
 
 /// A thread's copy of one code, and the last block it was checked against.
 struct Copy {
@@ -43,7 +46,8 @@ struct Copy {
 
 thread_local! {
     /// The copies by code hash.
-    static COPIES: RefCell<HashMap<B256, Copy, FastHash>> = RefCell::new(HashMap::default());
+    static COPIES: RefCell<(HashMap<B256, Copy, FastHash>, usize)> =
+        RefCell::new((HashMap::default(), 0));
 }
 
 /// A fresh block id: the threads executing the block start new caches.
@@ -60,7 +64,7 @@ pub fn thread_copy<E>(
     hash: B256,
     code: impl FnOnce() -> Result<Bytecode, E>,
 ) -> Result<Bytecode, E> {
-    COPIES.with_borrow_mut(|copies| {
+    COPIES.with_borrow_mut(|(copies, bytes)| {
         if let Some(copy) = copies.get(&hash).filter(|c| c.checked_for == block) {
             return Ok(copy.code.clone());
         }
@@ -73,10 +77,12 @@ pub fn thread_copy<E>(
                 return Ok(copy.code.clone());
             }
         }
-        if copies.len() >= MAX_COPIES {
+        if copies.len() >= MAX_COPIES || *bytes >= MAX_COPY_BYTES {
             copies.clear();
+            *bytes = 0;
         }
         let copy = copy_of(&original);
+        *bytes += copy.bytecode().len();
         copies.insert(
             hash,
             Copy {
@@ -108,7 +114,7 @@ fn copy_of(code: &Bytecode) -> Bytecode {
                 Bytecode::new_analyzed(padded, original_len, jump_table)
             }
         }
-        // Empty and EIP-7702 code: built again from the bytes (no analysis to redo).
+        // EIP-7702 code (no jump table): built again from its 23 bytes.
         _ => Bytecode::new_raw_checked(code.original_bytes()).unwrap_or_else(|_| code.clone()),
     }
 }

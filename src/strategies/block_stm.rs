@@ -165,6 +165,19 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
     }
 }
 
+/// Sets the failure flag if its worker unwinds, so the other workers stop (the pool turns
+/// the panic into an error).
+struct FailOnPanic<'a>(&'a AtomicBool);
+
+impl Drop for FailOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            // Release: pairs with the workers' Acquire load of the flag, as for an error.
+            self.0.store(true, Ordering::Release);
+        }
+    }
+}
+
 impl<T, M> BlockStm<T, M>
 where
     T: TxnExecutor,
@@ -184,6 +197,9 @@ where
 
     /// One worker's loop, until the block is done (or some worker failed).
     pub fn work(&self, txns: &T) -> Result<(), EngineError> {
+        // A worker that unwinds (a panicking transaction or state source) must stop the
+        // others too: they would wait for a `done` that never comes.
+        let _stop_others = FailOnPanic(&self.failed);
         Worker {
             txns,
             memory: &self.memory,

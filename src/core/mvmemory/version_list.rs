@@ -1,5 +1,6 @@
 //! The versions of one key: a lock-free singly linked list sorted by transaction index,
-//! highest first. **All of stmlab's `unsafe` lives in this module.**
+//! highest first. **All of the multi-version memory's `unsafe` lives in this module** (the
+//! crate's other two sites: `strategies::pool::kept`, `evm::code_copies`).
 //!
 //! - A node per transaction that ever wrote the key; nodes are inserted with one CAS on
 //!   the predecessor's `next` and never unlinked while the list is shared, so a node

@@ -26,7 +26,10 @@
 //! finishes a job, or is told a block is coming ([`KeptPool::wake`], which the executor
 //! calls before it prepares a block), spins for up to [`SPIN`] on the generation counter
 //! before it sleeps, and the caller spins as long on the helpers' count before it sleeps.
-//! Between blocks the helpers sleep, and take no CPU from whatever runs there.
+//! Between blocks the helpers sleep, and take no CPU from whatever runs there. Nobody
+//! spins while the process's live pools have more threads than the machine has cores:
+//! there a spinning thread takes a core from one with work (a test binary's parallel
+//! tests, timing their own runs, were thrown off by it).
 //!
 //! Every change of the job's state happens under the `state` mutex; the atomics mirror
 //! two of its fields so that spinning threads need not take the lock. A sleeper checks
@@ -57,7 +60,7 @@ struct WaitForHelpers<'a> {
 impl Drop for WaitForHelpers<'_> {
     fn drop(&mut self) {
         let shared = self.shared;
-        spin_until(shared.spin, || shared.running.load(Ordering::Acquire) == 0);
+        spin_until(spin_limit(), || shared.running.load(Ordering::Acquire) == 0);
         let mut state = lock(&shared.state);
         while shared.running.load(Ordering::Acquire) > 0 {
             state.caller_sleeping = true;
@@ -104,8 +107,6 @@ struct State {
 
 struct Shared {
     state: Mutex<State>,
-    /// How long to spin before sleeping (`spin_for`).
-    spin: Duration,
     /// `State::generation`, for helpers spinning without the lock. Release on publish
     /// (under the lock), Acquire when spinning: a helper that sees the new value then
     /// takes the lock anyway, which orders everything it reads of the job.
@@ -137,12 +138,17 @@ fn spin_until(limit: Duration, done: impl Fn() -> bool) -> bool {
     }
 }
 
-/// How long this pool's threads spin before sleeping: `SPIN`, unless the pool has more
-/// threads than the machine has cores, where a spinning thread would take the core of
-/// one with work to do.
-fn spin_for(threads: usize) -> Duration {
+/// Threads of every live pool in the process, callers counted (see `spin_limit`).
+/// Relaxed: a hint for how long to spin, ordering nothing.
+static POOL_THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// How long a pool's threads spin before sleeping: `SPIN`, unless the live pools of the
+/// process have more threads than the machine has cores (a pool too big for the machine,
+/// or several pools at once, as in a test binary), where a spinning thread would take the
+/// core of one with work to do.
+fn spin_limit() -> Duration {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads <= cores {
+    if POOL_THREADS.load(Ordering::Relaxed) <= cores {
         SPIN
     } else {
         Duration::ZERO
@@ -158,8 +164,10 @@ fn lock(m: &Mutex<State>) -> MutexGuard<'_, State> {
 pub struct KeptPool {
     shared: std::sync::Arc<Shared>,
     handles: Vec<JoinHandle<()>>,
-    /// Held by the `run` in progress: one job at a time.
+    /// Held by the `try_run` in progress: one job at a time.
     busy: Mutex<()>,
+    /// What this pool added to `POOL_THREADS`.
+    counted: usize,
 }
 
 impl KeptPool {
@@ -178,14 +186,15 @@ impl KeptPool {
             }),
             generation: AtomicU64::new(0),
             running: AtomicUsize::new(0),
-            spin: spin_for(threads),
             work_ready: Condvar::new(),
             all_done: Condvar::new(),
         });
+        POOL_THREADS.fetch_add(threads.max(1), Ordering::Relaxed);
         let mut pool = Self {
             shared,
             handles: Vec::new(),
             busy: Mutex::new(()),
+            counted: threads.max(1),
         };
         for id in 1..threads.max(1) {
             let shared = pool.shared.clone();
@@ -270,7 +279,7 @@ impl KeptPool {
 fn helper(shared: &Shared, id: usize) {
     let (mut seen, mut seen_wakes) = (0, 0);
     loop {
-        spin_until(shared.spin, || {
+        spin_until(spin_limit(), || {
             shared.generation.load(Ordering::Acquire) != seen
         });
         let job = {
@@ -322,6 +331,7 @@ fn helper(shared: &Shared, id: usize) {
 
 impl Drop for KeptPool {
     fn drop(&mut self) {
+        POOL_THREADS.fetch_sub(self.counted, Ordering::Relaxed);
         lock(&self.shared.state).shutdown = true;
         self.shared.work_ready.notify_all();
         for handle in self.handles.drain(..) {

@@ -47,7 +47,18 @@ impl WorkerPool {
     pub fn wake(&self) {
         self.kept.wake();
     }
+}
 
+/// `WorkerPool::wake` on the pool installed on this thread, if any.
+pub fn wake_installed() {
+    INSTALLED.with_borrow(|p| {
+        if let Some(pool) = p {
+            pool.wake();
+        }
+    });
+}
+
+impl WorkerPool {
     /// Runs `f` with this pool installed on the calling thread: every `run_workers` in it
     /// (on this thread) runs on the pool's threads.
     pub fn install<R>(&self, f: impl FnOnce() -> R) -> R {
@@ -120,12 +131,15 @@ pub fn run_workers<R: Send>(
         }
     }
     std::thread::scope(|scope| {
+        // A thread the system refuses to start is an error, after the started ones are
+        // joined (by the scope).
         let handles: Vec<_> = (1..threads)
             .map(|id| {
                 let work = &work;
-                scope.spawn(move || work(id))
+                std::thread::Builder::new().spawn_scoped(scope, move || work(id))
             })
-            .collect();
+            .collect::<Result<_, _>>()
+            .map_err(|e| EngineError::Threads(e.to_string()))?;
         let first = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(0)))
             .map_err(kept::forget_panic);
         // Every thread joined before any result is looked at: a handle left unjoined
