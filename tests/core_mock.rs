@@ -56,3 +56,43 @@ fn empty_and_single() {
     check_block_stm(&MockBlock::default(), 2);
     check_block_stm(&MockBlock::generate(1, 5, 1), 2);
 }
+
+/// Two writers publish the same fresh keys at once (transactions 3 and 7): for every key
+/// one of them loses the race to insert its list and must put its entry into the winner's
+/// (`VersionList::into_first_entry`). Both entries must be there afterwards, each where a
+/// reader expects it.
+#[test]
+fn racing_writers_of_new_keys_keep_both_entries() {
+    use std::sync::Barrier;
+    use stmlab::core::mvmemory::lockfree::LockFreeMvMemory;
+    use stmlab::core::mvmemory::MvMemory;
+    use stmlab::core::txn::{ReadResult, Version};
+
+    const KEYS: u64 = 2000;
+    for round in 0..20u64 {
+        let memory = LockFreeMvMemory::<u64, u64>::new(8);
+        let barrier = Barrier::new(2);
+        std::thread::scope(|s| {
+            for txn in [3usize, 7] {
+                let (memory, barrier) = (&memory, &barrier);
+                s.spawn(move || {
+                    let writes: Vec<(u64, u64)> = (0..KEYS)
+                        .map(|k| (round * KEYS + k, k * 10 + txn as u64))
+                        .collect();
+                    barrier.wait();
+                    memory.record(Version::new(txn, 0), &writes);
+                });
+            }
+        });
+        for k in 0..KEYS {
+            let key = round * KEYS + k;
+            let at = |reader: usize| match memory.read(&key, reader) {
+                ReadResult::Written { version, value } => Some((version.txn_idx, value)),
+                _ => None,
+            };
+            assert_eq!(at(8), Some((7, k * 10 + 7)), "key {key}: the later write");
+            assert_eq!(at(7), Some((3, k * 10 + 3)), "key {key}: the earlier write");
+            assert_eq!(at(3), None, "key {key}: nothing below 3");
+        }
+    }
+}
