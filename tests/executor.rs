@@ -20,7 +20,11 @@ fn one_executor_runs_block_after_block_of_different_forks() {
     inputs.push(workloads::from_spec("chain:txs=100").unwrap());
     let expected: Vec<_> = inputs
         .iter()
-        .map(|(block, state)| execute_block(block, state, Strategy::Sequential, 1).unwrap().output)
+        .map(|(block, state)| {
+            execute_block(block, state, Strategy::Sequential, 1)
+                .unwrap()
+                .output
+        })
         .collect();
     for threads in [1, 2, 3] {
         let executor = Executor::with_options(threads, Options { adaptive: false }).unwrap();
@@ -48,7 +52,9 @@ fn an_executor_needs_a_thread() {
     let (block, state) = workloads::from_spec("transfers:txs=20,accounts=40").unwrap();
     let executor = Executor::new(2).unwrap();
     // Adaptive mode (the default) runs this small block sequentially, and says so.
-    let run = executor.execute(&block, &state, Strategy::BlockStm).unwrap();
+    let run = executor
+        .execute(&block, &state, Strategy::BlockStm)
+        .unwrap();
     assert!(run.metrics.chose_sequential.is_some());
 }
 
@@ -65,7 +71,9 @@ impl revm::DatabaseRef for PanicsOnce {
         &self,
         address: revm::primitives::Address,
     ) -> Result<Option<revm::state::AccountInfo>, Self::Error> {
-        let n = self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self
+            .reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if n == self.at {
             panic!("the state source fails on purpose (read {n})");
         }
@@ -96,7 +104,9 @@ impl revm::DatabaseRef for PanicsOnce {
 #[test]
 fn a_panicking_worker_stops_the_block_and_the_executor_goes_on() {
     let (block, state) = workloads::from_spec("erc20:txs=400,accounts=800,hot=0.1").unwrap();
-    let expected = execute_block(&block, &state, Strategy::Sequential, 1).unwrap().output;
+    let expected = execute_block(&block, &state, Strategy::Sequential, 1)
+        .unwrap()
+        .output;
     let (watch_tx, watch_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let executor = Executor::with_options(2, Options { adaptive: false }).unwrap();
@@ -107,7 +117,10 @@ fn a_panicking_worker_stops_the_block_and_the_executor_goes_on() {
                 at: 150,
             };
             let run = executor.execute(&block, &pre, strategy).unwrap();
-            assert!(run.metrics.fell_back.is_some(), "{strategy} did not fall back");
+            assert!(
+                run.metrics.fell_back.is_some(),
+                "{strategy} did not fall back"
+            );
             assert_eq!(run.output.first_difference(&expected), None, "{strategy}");
             let again = executor.execute(&block, &state, strategy).unwrap();
             assert!(again.metrics.fell_back.is_none());

@@ -10,8 +10,8 @@ use stmlab::core::metrics::Metrics;
 use stmlab::core::mock::MockBlock;
 use stmlab::core::mvmemory::lockfree::LockFreeMvMemory;
 use stmlab::sim::{
-    analyze, record_block, record_generic, simulate, simulate_uncalibrated, RecordOptions, ReplayTxns,
-    DEFAULT_THREADS,
+    analyze, record_block, record_generic, simulate, simulate_uncalibrated, RecordOptions,
+    ReplayTxns, DEFAULT_THREADS,
 };
 use stmlab::strategies::{block_stm, dag, sv};
 use stmlab::{execute_block_with, workloads, Options, Strategy};

@@ -13,7 +13,11 @@ use crate::{Executor, Options, Strategy};
 #[derive(Args, Debug)]
 pub struct ExecArgs {
     /// One block folder.
-    #[arg(long, conflicts_with = "workload", required_unless_present = "workload")]
+    #[arg(
+        long,
+        conflicts_with = "workload",
+        required_unless_present = "workload"
+    )]
     pub block: Option<PathBuf>,
     /// A workload spec.
     #[arg(long)]

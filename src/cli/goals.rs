@@ -21,9 +21,9 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::ceiling::ceiling;
-use super::instructions;
 use super::compare::{compare, print_mismatches, Mismatch, Row};
 use super::inputs::{self, Input};
+use super::instructions;
 use super::machine::Machine;
 use super::sweep::{git_dirty, SweepArgs};
 use super::{memory, BUNDLED_BLOCKS};
@@ -416,7 +416,9 @@ pub fn mainnet_rows(
             ));
         }
     }
-    let raw = total_of(blocks, |b| (b.raw_sequential_wall_ns, b.raw_block_stm_wall_ns));
+    let raw = total_of(blocks, |b| {
+        (b.raw_sequential_wall_ns, b.raw_block_stm_wall_ns)
+    });
     if let Some((seq, stm)) = raw {
         total.raw_sequential_wall_ns = Some(seq);
         total.raw_block_stm_wall_ns = Some(stm);
@@ -433,7 +435,10 @@ pub fn mainnet_rows(
     );
     one.judged_raw = true;
     let raw1 = total_of(blocks, |b| {
-        (b.raw_1_thread_sequential_wall_ns, b.raw_1_thread_block_stm_wall_ns)
+        (
+            b.raw_1_thread_sequential_wall_ns,
+            b.raw_1_thread_block_stm_wall_ns,
+        )
     });
     if let Some((seq, stm)) = raw1 {
         one.raw_sequential_wall_ns = Some(seq);
@@ -839,8 +844,13 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
             ADAPTIVE,
         )?;
         check(&rows, m, &bar);
-        let (raw_rows, m) =
-            compare(&input, &[Strategy::BlockStm], &[1, GOALS_THREADS], repeat, RAW)?;
+        let (raw_rows, m) = compare(
+            &input,
+            &[Strategy::BlockStm],
+            &[1, GOALS_THREADS],
+            repeat,
+            RAW,
+        )?;
         check(&raw_rows, m, &bar);
         let at = |threads: usize| {
             raw_rows
@@ -993,9 +1003,8 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
                 _ => spec_of(value),
             };
             let input = [*flag, value.as_str()];
-            let pair = instructions::count(&input, Strategy::Sequential.name()).and_then(|seq| {
-                Ok((seq, instructions::count(&input, Strategy::BlockStm.name())?))
-            });
+            let pair = instructions::count(&input, Strategy::Sequential.name())
+                .and_then(|seq| Ok((seq, instructions::count(&input, Strategy::BlockStm.name())?)));
             if let Err(e) = &pair {
                 // The rest of the table stands: this row says it was not measured.
                 bar.suspend(|| eprintln!("instruction count failed: {e}"));
@@ -1009,7 +1018,10 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
     table.push(instructions_row(&counts, why_no_counts));
     if !blocks.is_empty() {
         table.push(baseline_row(
-            &format!("{}: every block with transactions", blocks_path.as_deref().unwrap_or("mainnet")),
+            &format!(
+                "{}: every block with transactions",
+                blocks_path.as_deref().unwrap_or("mainnet")
+            ),
             baseline.0,
             baseline.1,
         ));
@@ -1188,7 +1200,11 @@ mod tests {
         let r = instructions_row(&counts, "");
         assert_eq!(r.measured, Some(1.1)); // the larger of 1.05 and 1.10
         assert_eq!(r.met, Some(false));
-        assert!(r.input.contains("erc20: 1.050; 13217637: 1.100"), "{}", r.input);
+        assert!(
+            r.input.contains("erc20: 1.050; 13217637: 1.100"),
+            "{}",
+            r.input
+        );
         let r = instructions_row(&[], "valgrind not installed");
         assert_eq!((r.measured, r.met), (None, None));
         let r = baseline_row("data/mainnet", 100, 104);

@@ -41,7 +41,10 @@ pub fn count(input: &[&str], strategy: &str) -> Result<u64, String> {
     if !status.status.success() {
         return Err(format!(
             "valgrind on {input:?} {strategy}: {}",
-            String::from_utf8_lossy(&status.stderr).lines().last().unwrap_or("failed")
+            String::from_utf8_lossy(&status.stderr)
+                .lines()
+                .last()
+                .unwrap_or("failed")
         ));
     }
     let counted = totals(&out);
@@ -59,7 +62,10 @@ pub fn count(input: &[&str], strategy: &str) -> Result<u64, String> {
 pub fn totals(path: &Path) -> Result<u64, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     text.lines()
-        .find_map(|l| l.strip_prefix("totals:").or_else(|| l.strip_prefix("summary:")))
+        .find_map(|l| {
+            l.strip_prefix("totals:")
+                .or_else(|| l.strip_prefix("summary:"))
+        })
         .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
         .ok_or_else(|| format!("{}: no instruction total", path.display()))
 }
@@ -73,8 +79,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("stmlab-totals-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("cg.out");
-        std::fs::write(&file, "version: 1\nevents: Ir\nfn=main\n1 5\nsummary: 12345\ntotals: 12345\n")
-            .unwrap();
+        std::fs::write(
+            &file,
+            "version: 1\nevents: Ir\nfn=main\n1 5\nsummary: 12345\ntotals: 12345\n",
+        )
+        .unwrap();
         assert_eq!(totals(&file).unwrap(), 12345);
         std::fs::write(&file, "events: Ir\n").unwrap();
         assert!(totals(&file).is_err());

@@ -448,8 +448,15 @@ mod tests {
         );
         assert_eq!(s.finish_execution(v(2, 1), false).unwrap(), None);
         for i in 0..3 {
-            assert_eq!(s.next_task(), Some(Task::Validate(v(i, if i == 2 { 1 } else { 0 }))));
-            assert_eq!(s.finish_validation(v(i, if i == 2 { 1 } else { 0 }), false).unwrap(), None);
+            assert_eq!(
+                s.next_task(),
+                Some(Task::Validate(v(i, if i == 2 { 1 } else { 0 })))
+            );
+            assert_eq!(
+                s.finish_validation(v(i, if i == 2 { 1 } else { 0 }), false)
+                    .unwrap(),
+                None
+            );
         }
         assert_eq!(s.next_task(), Some(Task::Execute(v(3, 0))));
         // 3 finishes with the validation index (3) not past it, waiters none.

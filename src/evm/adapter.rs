@@ -114,7 +114,6 @@ where
         }
         Ok(entry.insert(value))
     }
-
 }
 
 /// The pre-block account at `address`, with its code.

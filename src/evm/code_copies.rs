@@ -203,12 +203,22 @@ mod tests {
             assert_eq!(copy, original);
             assert_eq!(copy.original_bytes(), original.original_bytes());
             assert_eq!(
-                copy.legacy_jump_table().map(|t| (t.len(), t.as_slice().to_vec())),
-                original.legacy_jump_table().map(|t| (t.len(), t.as_slice().to_vec()))
+                copy.legacy_jump_table()
+                    .map(|t| (t.len(), t.as_slice().to_vec())),
+                original
+                    .legacy_jump_table()
+                    .map(|t| (t.len(), t.as_slice().to_vec()))
             );
             assert_eq!(copy.bytecode(), original.bytecode(), "padded bytes alike");
-            assert!(copy.legacy_jump_table().unwrap().is_valid(3), "the JUMPDEST");
-            assert_ne!(copy.bytecode_ptr(), original.bytecode_ptr(), "a copy of its own");
+            assert!(
+                copy.legacy_jump_table().unwrap().is_valid(3),
+                "the JUMPDEST"
+            );
+            assert_ne!(
+                copy.bytecode_ptr(),
+                original.bytecode_ptr(),
+                "a copy of its own"
+            );
             pointers.push(copy.bytecode_ptr());
         }
         assert_eq!(asked, 1, "the original asked once per block and thread");
@@ -219,7 +229,11 @@ mod tests {
         })
         .unwrap();
         assert_eq!(asked, 2);
-        assert_eq!(copy.bytecode_ptr(), pointers[0], "the same copy, not analysed again");
+        assert_eq!(
+            copy.bytecode_ptr(),
+            pointers[0],
+            "the same copy, not analysed again"
+        );
         // Empty code copies as empty code.
         let empty = thread_copy::<()>(block, KECCAK_EMPTY, || Ok(Bytecode::default())).unwrap();
         assert!(empty.is_empty());

@@ -4,9 +4,9 @@ use std::cell::Cell;
 use std::collections::HashMap;
 
 use revm::context::result::{EVMError, ExecutionResult};
+use revm::context::JournalEntry;
 use revm::context::{BlockEnv, CfgEnv, Context, Evm, Journal, JournalInner, LocalContext};
 use revm::context_interface::FrameStack;
-use revm::context::JournalEntry;
 use revm::handler::instructions::EthInstructions;
 use revm::handler::{EthFrame, EthPrecompiles, Handler};
 use revm::interpreter::interpreter::EthInterpreter;

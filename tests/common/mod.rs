@@ -27,7 +27,10 @@ fn kept_executor(threads: usize) -> &'static Executor {
             .map(|&t| Executor::with_options(t, RAW).expect("worker threads start"))
             .collect()
     });
-    let i = THREADS.iter().position(|&t| t == threads).expect("a tested thread count");
+    let i = THREADS
+        .iter()
+        .position(|&t| t == threads)
+        .expect("a tested thread count");
     &executors[i]
 }
 

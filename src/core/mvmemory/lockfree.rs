@@ -51,7 +51,9 @@ where
         // published the key first, theirs stays, and the entry goes into it.
         let list = Arc::new(VersionList::with_first(txn_idx, entry));
         if let Err((_, lost)) = self.data.insert_sync(key.clone(), list) {
-            let entry = Arc::try_unwrap(lost).ok().and_then(VersionList::into_first_entry);
+            let entry = Arc::try_unwrap(lost)
+                .ok()
+                .and_then(VersionList::into_first_entry);
             let unset = entry.and_then(|entry| self.set_existing(key, txn_idx, entry, guard));
             debug_assert!(
                 unset.is_none(),
@@ -101,7 +103,12 @@ where
         let idx = version.txn_idx;
         let guard = &epoch::pin();
         for (key, value) in writes {
-            self.set(key, idx, Entry::Written(version.incarnation, value.clone()), guard);
+            self.set(
+                key,
+                idx,
+                Entry::Written(version.incarnation, value.clone()),
+                guard,
+            );
         }
         let mut last = lock(&self.last_written[idx]);
         let wrote_new = diff_write_sets(&last, writes, |key| {

@@ -235,7 +235,11 @@ impl KeptPool {
         };
         let helpers = n - 1;
         if helpers == 0 {
-            return Some(catch_unwind(AssertUnwindSafe(|| work(0))).map_err(forget_panic).is_ok());
+            return Some(
+                catch_unwind(AssertUnwindSafe(|| work(0)))
+                    .map_err(forget_panic)
+                    .is_ok(),
+            );
         }
         // Before the job is published: from here on, every way out of this function,
         // unwinding included, first waits for the helpers.

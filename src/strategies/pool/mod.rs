@@ -216,7 +216,10 @@ mod tests {
         let ids: Vec<std::thread::ThreadId> = (0..20)
             .map(|_| pool.install(|| run_workers(2, |_| std::thread::current().id()).unwrap()[1]))
             .collect();
-        assert!(ids.windows(2).all(|w| w[0] == w[1]), "one helper thread throughout");
+        assert!(
+            ids.windows(2).all(|w| w[0] == w[1]),
+            "one helper thread throughout"
+        );
         assert_ne!(ids[0], std::thread::current().id());
     }
 
@@ -231,7 +234,10 @@ mod tests {
                     }
                     id
                 });
-                assert!(matches!(result, Err(EngineError::Invariant(_))), "{result:?}");
+                assert!(
+                    matches!(result, Err(EngineError::Invariant(_))),
+                    "{result:?}"
+                );
             }
             assert_eq!(run_workers(2, |id| id).unwrap(), vec![0, 1]);
         });
@@ -257,7 +263,10 @@ mod tests {
                     }
                     id
                 });
-                assert!(matches!(result, Err(EngineError::Invariant(_))), "{result:?}");
+                assert!(
+                    matches!(result, Err(EngineError::Invariant(_))),
+                    "{result:?}"
+                );
             }
             assert_eq!(run_workers(2, |id| id).unwrap(), vec![0, 1]);
         });
@@ -268,7 +277,10 @@ mod tests {
             }
             id
         });
-        assert!(matches!(result, Err(EngineError::Invariant(_))), "{result:?}");
+        assert!(
+            matches!(result, Err(EngineError::Invariant(_))),
+            "{result:?}"
+        );
     }
 
     #[test]
@@ -291,6 +303,9 @@ mod tests {
     #[test]
     fn zero_threads_is_an_error() {
         assert!(matches!(WorkerPool::new(0), Err(EngineError::ZeroThreads)));
-        assert!(matches!(run_workers(0, |id| id), Err(EngineError::ZeroThreads)));
+        assert!(matches!(
+            run_workers(0, |id| id),
+            Err(EngineError::ZeroThreads)
+        ));
     }
 }
