@@ -285,55 +285,55 @@ where
     T: TxnExecutor<Key = Location, Value = EvmValue, Output = EvmTxOutput>,
 {
     let mut metrics = Metrics::default();
-    let parallel: Result<EvmResults, EngineError> = match strategy {
+    let m = &mut metrics;
+    let assembled = match strategy {
         Strategy::Sequential => {
-            let output = sequential::execute(block, pre, &mut metrics)?;
+            let output = sequential::execute(block, pre, m)?;
             return Ok(Executed { output, metrics });
         }
-        Strategy::Sv => strategies::sv::execute(txns, threads, &mut metrics),
-        Strategy::Dag => strategies::dag::execute(txns, threads, &mut metrics),
+        Strategy::Sv => strategies::sv::execute(txns, threads, m)
+            .and_then(|results| assemble_results(block, pre, results, threads, m)),
+        Strategy::Dag => strategies::dag::execute(txns, threads, m)
+            .and_then(|results| assemble_results(block, pre, results, threads, m)),
         Strategy::BlockStm => {
-            let run = strategies::block_stm::execute_unreleased::<_, LockFreeMvMemory<_, _>>(
-                txns,
-                threads,
-                &mut metrics,
-            );
-            match run {
-                Ok((results, memory)) => {
-                    let assembled =
-                        assemble_freeing(block, pre, results, memory, threads, &mut metrics);
-                    return match assembled {
-                        Ok(output) => Ok(Executed { output, metrics }),
-                        Err(EngineError::Invariant(reason)) => fall_back(block, pre, reason),
-                        Err(other) => Err(other),
-                    };
-                }
-                Err(e) => Err(e),
-            }
+            strategies::block_stm::execute_unreleased::<_, LockFreeMvMemory<_, _>>(txns, threads, m)
+                .and_then(|(results, memory)| {
+                    assemble_freeing(block, pre, results, memory, threads, m)
+                })
         }
     };
-    let start = Instant::now();
-    let assembled = parallel.and_then(|results| {
-        let (writes, outputs): (Vec<_>, Vec<_>) =
-            results.into_iter().map(|r| (r.writes, r.output)).unzip();
-        assemble_on(block, pre, &writes, outputs, threads)
-    });
     match assembled {
-        Ok(output) => {
-            metrics.phase("assemble", start.elapsed());
-            Ok(Executed { output, metrics })
-        }
+        Ok(output) => Ok(Executed { output, metrics }),
         Err(EngineError::Invariant(reason)) => fall_back(block, pre, reason),
         Err(other) => Err(other),
     }
 }
 
+/// The output of a strategy that hands back every transaction's committed writes.
+fn assemble_results<P: DatabaseRef + Sync>(
+    block: &Block,
+    pre: &P,
+    results: EvmResults,
+    threads: usize,
+    metrics: &mut Metrics,
+) -> Result<BlockOutput, EngineError> {
+    let start = Instant::now();
+    let (writes, outputs) = unzip_results(results);
+    let output = assemble_on(block, pre, &writes, outputs, threads);
+    metrics.phase("assemble", start.elapsed());
+    output
+}
+
+/// Write sets and outputs, in block order.
+fn unzip_results(results: EvmResults) -> (Vec<Vec<(Location, EvmValue)>>, Vec<EvmTxOutput>) {
+    results.into_iter().map(|r| (r.writes, r.output)).unzip()
+}
+
 /// Assembles Block-STM's output and frees its multi-version memory. When assembly takes
 /// one thread (`assemble_shards`: a block of fewer than 20,000 written entries at 2
-/// threads)
-/// and there is a second worker, that worker frees the memory meanwhile, so freeing costs
-/// the block nothing (on the bundled mainnet blocks it was 5-8% of a 2-thread run);
-/// otherwise the memory is freed first, on the workers, and assembly sharded over them.
+/// threads) and there is a second worker, that worker frees the memory meanwhile, so
+/// freeing costs the block nothing (on the bundled mainnet blocks it was 5-8% of a
+/// 2-thread run); otherwise the memory is freed first and assembly sharded.
 fn assemble_freeing<P: DatabaseRef + Sync>(
     block: &Block,
     pre: &P,
@@ -342,21 +342,20 @@ fn assemble_freeing<P: DatabaseRef + Sync>(
     threads: usize,
     metrics: &mut Metrics,
 ) -> Result<BlockOutput, EngineError> {
-    let start = Instant::now();
-    let (writes, outputs): (Vec<_>, Vec<_>) =
-        results.into_iter().map(|r| (r.writes, r.output)).unzip();
+    let (writes, outputs) = unzip_results(results);
     if threads < 2 || assemble_shards(&writes, threads) > 1 {
         // Freed first (on the workers, for a block big enough: `MvMemory::release`): the
         // memory and the assembled state are then never held at once (peak heap of
         // 10,000 ERC-20 transfers: 30.3 MiB, against 32.6 the other way).
-        let free_start = Instant::now();
+        let start = Instant::now();
         memory.release(threads);
-        metrics.phase("free memory", free_start.elapsed());
+        metrics.phase("free memory", start.elapsed());
         let start = Instant::now();
         let output = assemble_on(block, pre, &writes, outputs, threads);
         metrics.phase("assemble", start.elapsed());
         return output;
     }
+    let start = Instant::now();
     // Each part is taken by the one worker that needs it (uncontended locks).
     let outputs = std::sync::Mutex::new(Some(outputs));
     let memory = std::sync::Mutex::new(Some(memory));

@@ -99,7 +99,7 @@ pub fn thread_copy<E>(
 /// contract costs far more than copying what it produced.
 fn copy_of(code: &Bytecode) -> Bytecode {
     match code.legacy_jump_table() {
-        Some(jump_table) if code.is_legacy() && !code.bytecode().is_empty() => {
+        Some(jump_table) if !code.bytecode().is_empty() => {
             let padded = revm::primitives::Bytes::copy_from_slice(code.bytecode());
             let original_len = code.original_byte_slice().len();
             let jump_table = JumpTable::from_slice(jump_table.as_slice(), jump_table.len());

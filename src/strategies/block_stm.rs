@@ -274,6 +274,7 @@ where
     }
 }
 
+/// Runs the block on `threads` workers, and frees the multi-version memory.
 pub fn execute<T, M>(
     txns: &T,
     threads: usize,
@@ -283,11 +284,7 @@ where
     T: TxnExecutor,
     M: MvMemory<T::Key, T::Value>,
 {
-    let (results, memory) = execute_unreleased::<T, M>(txns, threads, metrics)?;
-    let start = Instant::now();
-    memory.release(threads);
-    metrics.phase("free memory", start.elapsed());
-    Ok(results)
+    run::<T, M>(txns, threads, metrics)?.finish(metrics, threads)
 }
 
 /// `execute`, handing the multi-version memory back unfreed (see `finish_unreleased`).
@@ -300,6 +297,15 @@ where
     T: TxnExecutor,
     M: MvMemory<T::Key, T::Value>,
 {
+    run::<T, M>(txns, threads, metrics)?.finish_unreleased(metrics)
+}
+
+/// Sets the block up and runs every worker's loop to its end.
+fn run<T, M>(txns: &T, threads: usize, metrics: &mut Metrics) -> Result<BlockStm<T, M>, EngineError>
+where
+    T: TxnExecutor,
+    M: MvMemory<T::Key, T::Value>,
+{
     let start = Instant::now();
     let run = BlockStm::<T, M>::new(txns.num_txns());
     metrics.phase("setup", start.elapsed());
@@ -308,5 +314,5 @@ where
         outcome?;
     }
     metrics.phase("execute+validate", start.elapsed());
-    run.finish_unreleased(metrics)
+    Ok(run)
 }

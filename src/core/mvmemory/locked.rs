@@ -32,6 +32,30 @@ pub struct LockedMvMemory<K, V> {
     last_written: Vec<Mutex<Vec<K>>>,
 }
 
+impl<K: Eq + Hash, V> LockedMvMemory<K, V> {
+    /// Applies `on` to the entry of the highest transaction below `txn_idx` that wrote
+    /// `key`, with that transaction's index: `Some((incarnation, value))` for a value,
+    /// `None` for an ESTIMATE. `None` when no such transaction (the pre-block state).
+    fn latest_below<R>(
+        &self,
+        key: &K,
+        txn_idx: TxnIndex,
+        on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+    ) -> Option<R> {
+        self.data
+            .read_sync(key, |_, m| {
+                lock(m)
+                    .range(..txn_idx)
+                    .next_back()
+                    .map(|(idx, e)| match e {
+                        Entry::Written(inc, v) => on(*idx, Some((*inc, v))),
+                        Entry::Estimate => on(*idx, None),
+                    })
+            })
+            .flatten()
+    }
+}
+
 impl<K, V> MvMemory<K, V> for LockedMvMemory<K, V>
 where
     K: Clone + Eq + Hash + Send + Sync,
@@ -71,35 +95,22 @@ where
 
     fn read_origin(&self, key: &K, txn_idx: TxnIndex) -> Result<Option<Version>, TxnIndex> {
         // As `read`, without cloning the value: validation compares versions only.
-        self.data
-            .read_sync(key, |_, m| {
-                lock(m)
-                    .range(..txn_idx)
-                    .next_back()
-                    .map(|(idx, e)| match e {
-                        Entry::Written(inc, _) => Ok(Some(Version::new(*idx, *inc))),
-                        Entry::Estimate => Err(*idx),
-                    })
-            })
-            .flatten()
-            .unwrap_or(Ok(None))
+        self.latest_below(key, txn_idx, |idx, written| {
+            written
+                .map(|(inc, _)| Some(Version::new(idx, inc)))
+                .ok_or(idx)
+        })
+        .unwrap_or(Ok(None))
     }
 
     fn read(&self, key: &K, txn_idx: TxnIndex) -> ReadResult<V> {
-        self.data
-            .read_sync(key, |_, m| {
-                lock(m)
-                    .range(..txn_idx)
-                    .next_back()
-                    .map(|(idx, e)| match e {
-                        Entry::Written(inc, v) => ReadResult::Written {
-                            version: Version::new(*idx, *inc),
-                            value: v.clone(),
-                        },
-                        Entry::Estimate => ReadResult::Estimate(*idx),
-                    })
-            })
-            .flatten()
-            .unwrap_or(ReadResult::Base)
+        self.latest_below(key, txn_idx, |idx, written| match written {
+            Some((inc, value)) => ReadResult::Written {
+                version: Version::new(idx, inc),
+                value: value.clone(),
+            },
+            None => ReadResult::Estimate(idx),
+        })
+        .unwrap_or(ReadResult::Base)
     }
 }

@@ -43,22 +43,6 @@ impl WorkerPool {
         self.kept.threads()
     }
 
-    /// Tells the kept threads a block is coming, so they are awake when its first job is.
-    pub fn wake(&self) {
-        self.kept.wake();
-    }
-}
-
-/// `WorkerPool::wake` on the pool installed on this thread, if any.
-pub fn wake_installed() {
-    INSTALLED.with_borrow(|p| {
-        if let Some(pool) = p {
-            pool.wake();
-        }
-    });
-}
-
-impl WorkerPool {
     /// Runs `f` with this pool installed on the calling thread: every `run_workers` in it
     /// (on this thread) runs on the pool's threads.
     pub fn install<R>(&self, f: impl FnOnce() -> R) -> R {
@@ -73,6 +57,16 @@ impl WorkerPool {
         let _restore = Restore(previous);
         f()
     }
+}
+
+/// Tells the kept threads of the pool installed on this thread, if any, that a block is
+/// coming, so they are awake when its first job is.
+pub fn wake_installed() {
+    INSTALLED.with_borrow(|p| {
+        if let Some(pool) = p {
+            pool.wake();
+        }
+    });
 }
 
 fn panicked() -> EngineError {
