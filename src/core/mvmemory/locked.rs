@@ -11,7 +11,7 @@ use std::hash::Hash;
 use std::sync::Mutex;
 
 use super::{diff_write_sets, MvMemory};
-use crate::core::txn::{Incarnation, ReadResult, TxnIndex, Version};
+use crate::core::txn::{Incarnation, TxnIndex, Version};
 use crate::core::FastHash;
 
 /// Locks one of this memory's std mutexes (std's even under loom: see the module docs).
@@ -32,10 +32,11 @@ pub struct LockedMvMemory<K, V> {
     last_written: Vec<Mutex<Vec<K>>>,
 }
 
-impl<K: Eq + Hash, V> LockedMvMemory<K, V> {
-    /// Applies `on` to the entry of the highest transaction below `txn_idx` that wrote
-    /// `key`, with that transaction's index: `Some((incarnation, value))` for a value,
-    /// `None` for an ESTIMATE. `None` when no such transaction (the pre-block state).
+impl<K, V> MvMemory<K, V> for LockedMvMemory<K, V>
+where
+    K: Clone + Eq + Hash + Send + Sync,
+    V: Clone + Send + Sync,
+{
     fn latest_below<R>(
         &self,
         key: &K,
@@ -54,13 +55,7 @@ impl<K: Eq + Hash, V> LockedMvMemory<K, V> {
             })
             .flatten()
     }
-}
 
-impl<K, V> MvMemory<K, V> for LockedMvMemory<K, V>
-where
-    K: Clone + Eq + Hash + Send + Sync,
-    V: Clone + Send + Sync,
-{
     fn new(num_txns: usize) -> Self {
         Self {
             data: scc::HashMap::with_hasher(FastHash::default()),
@@ -91,26 +86,5 @@ where
                 }
             });
         }
-    }
-
-    fn read_origin(&self, key: &K, txn_idx: TxnIndex) -> Result<Option<Version>, TxnIndex> {
-        // As `read`, without cloning the value: validation compares versions only.
-        self.latest_below(key, txn_idx, |idx, written| {
-            written
-                .map(|(inc, _)| Some(Version::new(idx, inc)))
-                .ok_or(idx)
-        })
-        .unwrap_or(Ok(None))
-    }
-
-    fn read(&self, key: &K, txn_idx: TxnIndex) -> ReadResult<V> {
-        self.latest_below(key, txn_idx, |idx, written| match written {
-            Some((inc, value)) => ReadResult::Written {
-                version: Version::new(idx, inc),
-                value: value.clone(),
-            },
-            None => ReadResult::Estimate(idx),
-        })
-        .unwrap_or(ReadResult::Base)
     }
 }

@@ -15,7 +15,7 @@ use crossbeam_utils::CachePadded;
 
 use super::version_list::{Entry, VersionList};
 use super::{diff_write_sets, MvMemory};
-use crate::core::txn::{Incarnation, ReadResult, TxnIndex, Version};
+use crate::core::txn::{Incarnation, TxnIndex, Version};
 use crate::core::FastHash;
 use crate::sync::{lock, Mutex};
 
@@ -39,27 +39,6 @@ where
     K: Clone + Eq + Hash + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    /// Applies `on` to the entry of the highest transaction below `txn_idx` that wrote
-    /// `key`, with that transaction's index: `Some((incarnation, value))` for a value,
-    /// `None` for an ESTIMATE. `None` when no such transaction (the pre-block state). In
-    /// place under the index's guard, like `set`.
-    fn latest_below<R>(
-        &self,
-        key: &K,
-        txn_idx: TxnIndex,
-        on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
-    ) -> Option<R> {
-        self.data
-            .peek_with(key, |_, list| {
-                list.read_below(txn_idx, |idx, entry| match entry {
-                    Entry::Written(inc, value) => on(idx, Some((*inc, value))),
-                    Entry::Estimate => on(idx, None),
-                    Entry::Removed => unreachable!("read_below skips removed entries"),
-                })
-            })
-            .flatten()
-    }
-
     /// Sets transaction `txn_idx`'s entry in `key`'s version list, inserting the list if
     /// the key is new. The list is used in place, under the index's guard: cloning its
     /// `Arc` out would be two atomic read-modify-writes on a counter shared by every worker
@@ -106,6 +85,23 @@ where
     K: Clone + Eq + Hash + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
+    fn latest_below<R>(
+        &self,
+        key: &K,
+        txn_idx: TxnIndex,
+        on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+    ) -> Option<R> {
+        self.data
+            .peek_with(key, |_, list| {
+                list.read_below(txn_idx, |idx, entry| match entry {
+                    Entry::Written(inc, value) => on(idx, Some((*inc, value))),
+                    Entry::Estimate => on(idx, None),
+                    Entry::Removed => unreachable!("read_below skips removed entries"),
+                })
+            })
+            .flatten()
+    }
+
     fn new(num_txns: usize) -> Self {
         Self {
             // Sized for a few keys per transaction up front: growing the index while
@@ -177,26 +173,5 @@ where
         let _ = crate::strategies::pool::run_workers(shares.len(), |id| {
             drop(std::mem::take(&mut *lock(&shares[id])));
         });
-    }
-
-    fn read_origin(&self, key: &K, txn_idx: TxnIndex) -> Result<Option<Version>, TxnIndex> {
-        // As `read`, but nothing is cloned: validation compares versions only.
-        self.latest_below(key, txn_idx, |idx, written| {
-            written
-                .map(|(inc, _)| Some(Version::new(idx, inc)))
-                .ok_or(idx)
-        })
-        .unwrap_or(Ok(None))
-    }
-
-    fn read(&self, key: &K, txn_idx: TxnIndex) -> ReadResult<V> {
-        self.latest_below(key, txn_idx, |idx, written| match written {
-            Some((inc, value)) => ReadResult::Written {
-                version: Version::new(idx, inc),
-                value: value.clone(),
-            },
-            None => ReadResult::Estimate(idx),
-        })
-        .unwrap_or(ReadResult::Base)
     }
 }

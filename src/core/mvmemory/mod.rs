@@ -17,7 +17,7 @@ use std::collections::HashSet;
 use std::hash::Hash;
 
 use crate::core::read_set::ReadSet;
-use crate::core::txn::{ReadResult, TxnIndex, Version};
+use crate::core::txn::{Incarnation, ReadResult, TxnIndex, Version};
 
 /// The operations Block-STM (and the DAG strategy) need from multi-version memory.
 ///
@@ -39,17 +39,42 @@ pub trait MvMemory<K, V>: Send + Sync {
     /// ESTIMATE markers (its incarnation was aborted).
     fn mark_estimates(&self, txn_idx: TxnIndex);
 
+    /// Applies `on` to the entry of the highest transaction below `txn_idx` that wrote
+    /// `key`, with that transaction's index: `Some((incarnation, value))` for a value,
+    /// `None` for an ESTIMATE. `None` when there is no such transaction (the pre-block
+    /// state). The value is lent, not cloned.
+    fn latest_below<R>(
+        &self,
+        key: &K,
+        txn_idx: TxnIndex,
+        on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+    ) -> Option<R>;
+
     /// What key `key` resolves to for reader `txn_idx`.
-    fn read(&self, key: &K, txn_idx: TxnIndex) -> ReadResult<V>;
+    fn read(&self, key: &K, txn_idx: TxnIndex) -> ReadResult<V>
+    where
+        V: Clone,
+    {
+        self.latest_below(key, txn_idx, |idx, written| match written {
+            Some((inc, value)) => ReadResult::Written {
+                version: Version::new(idx, inc),
+                value: value.clone(),
+            },
+            None => ReadResult::Estimate(idx),
+        })
+        .unwrap_or(ReadResult::Base)
+    }
 
     /// The version `read` would resolve to (`Ok(None)`: the pre-block state;
-    /// `Err(blocking)`: an ESTIMATE of `blocking`), without its value: what validation
-    /// compares. Implementations override it to skip cloning the value.
+    /// `Err(blocking)`: an ESTIMATE of `blocking`), without cloning the value: what
+    /// validation compares.
     fn read_origin(&self, key: &K, txn_idx: TxnIndex) -> Result<Option<Version>, TxnIndex> {
-        match self.read(key, txn_idx) {
-            ReadResult::Estimate(blocking) => Err(blocking),
-            other => Ok(other.origin()),
-        }
+        self.latest_below(key, txn_idx, |idx, written| {
+            written
+                .map(|(inc, _)| Some(Version::new(idx, inc)))
+                .ok_or(idx)
+        })
+        .unwrap_or(Ok(None))
     }
 
     /// Frees the memory, on up to `threads` threads (the default: dropped here).
