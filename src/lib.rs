@@ -16,8 +16,9 @@
 //!   transaction's latest incarnation wrote; a read by transaction `j` sees the highest
 //!   writer below `j`. An aborted incarnation's entries become *ESTIMATE* markers: a
 //!   reader that meets one suspends until that transaction executes again. Two
-//!   implementations: lock-based (`locked.rs`) and lock-free (`lockfree.rs` over
-//!   `version_list.rs`, reclaimed with crossbeam-epoch).
+//!   implementations: lock-based (`locked.rs`) and one whose key index and version lists
+//!   are lock-free (`lockfree.rs` over `version_list.rs`; each version's entry sits
+//!   behind its own mutex, written only by its transaction's worker).
 //!
 //! ## The strategies (`strategies/`, one file each)
 //! - `sequential` (`evm::sequential`): plain revm, the reference.

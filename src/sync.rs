@@ -5,13 +5,13 @@
 
 #[cfg(not(stmlab_loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicUsize, Ordering},
+    atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering},
     Condvar, Mutex, MutexGuard,
 };
 
 #[cfg(stmlab_loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicBool, AtomicUsize, Ordering},
+    atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering},
     Condvar, Mutex, MutexGuard,
 };
 

@@ -3,7 +3,7 @@
 //! `--cfg stmlab_loom`:
 //!
 //! ```text
-//! RUSTFLAGS="--cfg stmlab_loom --cfg crossbeam_loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release -p loom-tests
+//! RUSTFLAGS="--cfg stmlab_loom" LOOM_MAX_PREEMPTIONS=2 cargo test --release -p loom-tests
 //! ```
 //!
 //! Without that cfg this crate builds and runs no model (the plain `cargo test` of the

@@ -78,21 +78,25 @@ impl FinalState {
         beneficiary: Address,
         spec: SpecId,
     ) -> Result<StateChanges, P::Error> {
-        let spurious_dragon = spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
-        let summary = |info: &Option<AccountInfo>| {
-            info.as_ref()
-                .filter(|i| !(spurious_dragon && i.is_empty()))
-                .map(|i| AccountSummary {
-                    balance: i.balance,
-                    nonce: i.nonce,
-                    code_hash: i.code_hash,
-                })
-        };
-        let mut finals: BTreeMap<Address, AccountValue> = self
-            .accounts
-            .iter()
-            .map(|(a, (v, _))| (*a, v.clone()))
-            .collect();
+        let mut accounts = self.account_changes(pre, beneficiary, spec)?;
+        let slots = self.slot_changes(pre, |a| self.storage_epoch(a))?;
+        add_slot_changes(&mut accounts, slots, |a| {
+            Ok(match self.accounts.get(a) {
+                Some((v, _)) => summary(&v.info, spec),
+                None => summary(&pre.basic_ref(*a)?, spec),
+            })
+        })?;
+        Ok(StateChanges { accounts })
+    }
+
+    /// The changes of the accounts this state holds (and of the beneficiary, when it holds
+    /// fees), slots left out.
+    fn account_changes<P: DatabaseRef>(
+        &self,
+        pre: &P,
+        beneficiary: Address,
+        spec: SpecId,
+    ) -> Result<BTreeMap<Address, AccountChange>, P::Error> {
         // Deferred fees: those of the beneficiary's last explicit writer and after.
         let since = self.accounts.get(&beneficiary).map_or(0, |(_, w)| *w);
         let fees = self
@@ -100,64 +104,121 @@ impl FinalState {
             .iter()
             .filter(|(i, _)| *i >= since)
             .fold(U256::ZERO, |s, (_, f)| s.saturating_add(*f));
-        if !fees.is_zero() {
-            let entry = match finals.remove(&beneficiary) {
-                Some(v) => v,
+        let credited = if fees.is_zero() {
+            None
+        } else {
+            let mut account = match self.accounts.get(&beneficiary) {
+                Some((v, _)) => v.clone(),
                 None => AccountValue {
                     info: pre.basic_ref(beneficiary)?,
                     storage_epoch: None,
                 },
             };
-            let mut entry = entry;
-            let info = entry.info.get_or_insert_with(AccountInfo::default);
+            let info = account.info.get_or_insert_with(AccountInfo::default);
             info.balance = info.balance.saturating_add(fees);
-            finals.insert(beneficiary, entry);
-        }
-        let mut changes = StateChanges::default();
-        for (address, value) in &finals {
-            let before = summary(&pre.basic_ref(*address)?);
-            let after = summary(&value.info);
-            let change = AccountChange {
-                info: after,
-                storage_wiped: value.storage_epoch.is_some(),
-                storage: BTreeMap::new(),
-            };
-            if after != before || change.storage_wiped {
-                changes.accounts.insert(*address, change);
+            Some(account)
+        };
+        let finals = self
+            .accounts
+            .iter()
+            .filter(|(a, _)| credited.is_none() || **a != beneficiary)
+            .map(|(a, (v, _))| (*a, v))
+            .chain(credited.as_ref().map(|v| (beneficiary, v)));
+        // Collected, then built into the map at once (sorted, then built in bulk): cheaper
+        // than inserting one by one into a growing tree.
+        let mut changes = Vec::new();
+        for (address, value) in finals {
+            let before = summary(&pre.basic_ref(address)?, spec);
+            let after = summary(&value.info, spec);
+            let storage_wiped = value.storage_epoch.is_some();
+            if after != before || storage_wiped {
+                changes.push((
+                    address,
+                    AccountChange {
+                        info: after,
+                        storage_wiped,
+                        storage: BTreeMap::new(),
+                    },
+                ));
             }
         }
+        Ok(changes.into_iter().collect())
+    }
+
+    /// The slots this state holds whose value at the end differs from the pre-block one,
+    /// by account. `epoch_of(address)`: the account's storage epoch at the end of the
+    /// block (its state may be held elsewhere, by another shard).
+    fn slot_changes<P: DatabaseRef>(
+        &self,
+        pre: &P,
+        epoch_of: impl Fn(&Address) -> Option<TxnIndex>,
+    ) -> Result<SlotChanges, P::Error> {
+        let mut changed = Vec::new();
         for ((address, slot), (value, writer)) in &self.slots {
-            let epoch = self.storage_epoch(address);
+            let epoch = epoch_of(address);
             let value = match epoch {
                 Some(e) if *writer < e => U256::ZERO,
                 _ => *value,
             };
-            let changed = if epoch.is_some() {
+            let differs = if epoch.is_some() {
                 !value.is_zero()
             } else {
                 value != pre.storage_ref(*address, *slot)?
             };
-            if changed {
-                let entry = match changes.accounts.entry(*address) {
-                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                    std::collections::btree_map::Entry::Vacant(e) => {
-                        // Storage changed but the account itself did not.
-                        let info = match finals.get(address) {
-                            Some(v) => summary(&v.info),
-                            None => summary(&pre.basic_ref(*address)?),
-                        };
-                        e.insert(AccountChange {
-                            info,
-                            storage_wiped: epoch.is_some(),
-                            storage: BTreeMap::new(),
-                        })
-                    }
-                };
-                entry.storage.insert(*slot, value);
+            if differs {
+                changed.push((*address, *slot, value));
             }
+        }
+        // Sorted, then each account's slots built into its map in bulk.
+        changed.sort_unstable_by_key(|&(address, slot, _)| (address, slot));
+        let mut changes = SlotChanges::new();
+        for run in changed.chunk_by(|a, b| a.0 == b.0) {
+            let storage = run.iter().map(|&(_, slot, value)| (slot, value)).collect();
+            changes.insert(run[0].0, storage);
         }
         Ok(changes)
     }
+}
+
+/// Changed slots by account.
+type SlotChanges = BTreeMap<Address, BTreeMap<U256, U256>>;
+
+/// An account as the state changes show it: `None` when it does not exist (or is empty,
+/// from Spurious Dragon on).
+fn summary(info: &Option<AccountInfo>, spec: SpecId) -> Option<AccountSummary> {
+    let spurious_dragon = spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
+    info.as_ref()
+        .filter(|i| !(spurious_dragon && i.is_empty()))
+        .map(|i| AccountSummary {
+            balance: i.balance,
+            nonce: i.nonce,
+            code_hash: i.code_hash,
+        })
+}
+
+/// Adds changed slots to the account changes. An account whose storage changed but which
+/// itself did not gets an entry with `info_of(address)`, its unchanged summary (its storage
+/// was not wiped: a wiped account is among the changes already).
+fn add_slot_changes<E>(
+    accounts: &mut BTreeMap<Address, AccountChange>,
+    slots: SlotChanges,
+    info_of: impl Fn(&Address) -> Result<Option<AccountSummary>, E>,
+) -> Result<(), E> {
+    for (address, mut storage) in slots {
+        match accounts.entry(address) {
+            std::collections::btree_map::Entry::Occupied(e) => {
+                e.into_mut().storage.append(&mut storage);
+            }
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert(AccountChange {
+                    info: info_of(&address)?,
+                    storage_wiped: false,
+                    storage,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Receipts from outputs in block order: cumulative gas over included transactions.
@@ -206,12 +267,13 @@ pub fn assemble_shards(writes: &[Vec<(Location, EvmValue)>], threads: usize) -> 
     threads.clamp(1, (entries / MIN_ENTRIES_PER_SHARD).max(1))
 }
 
-/// `assemble` on `threads` workers. The address space is cut into one shard per worker
-/// (by an address's last byte); each worker applies, in block order, the writes to the
-/// accounts of its shard and their slots (and the fees, if the beneficiary is in its
-/// shard), then computes those accounts' changes. Shards share no account, so their
-/// changes are disjoint and merge without conflict; each worker scans every write set but
-/// hashes and stores only its own part.
+/// `assemble` on `threads` workers, in two passes over the write sets, each cut into one
+/// shard per worker: accounts (and the fees, with the beneficiary) by address, slots by
+/// address and slot, so that a block whose writes are mostly one contract's storage (an
+/// ERC-20 token's balances) still splits evenly. First each worker applies, in block
+/// order, the writes of its shard; then each computes its shard's changes, looking up an
+/// account's storage epoch in the shard that holds the account. Shards share no key, so
+/// their changes merge without conflict.
 pub fn assemble_on<P: DatabaseRef + Sync>(
     block: &Block,
     pre: &P,
@@ -221,27 +283,64 @@ pub fn assemble_on<P: DatabaseRef + Sync>(
 ) -> Result<BlockOutput, EngineError> {
     // A shard's worth of work must pay for the thread that runs it.
     let shards = assemble_shards(writes, threads);
-    let shard_of = |address: &Address| usize::from(address[19]) % shards;
     let beneficiary = block.env.beneficiary;
-    let per_shard = run_workers(shards, |shard| {
-        let mine = |location: &Location| match location {
-            Location::Account(a) | Location::Storage(a, _) => shard_of(a) == shard,
-            Location::Fee(_) => shard_of(&beneficiary) == shard,
-        };
+    let spec = block.spec;
+    if shards == 1 {
         let mut state = FinalState::default();
         for (i, set) in writes.iter().enumerate() {
-            state.apply_where(i, set, mine)?;
+            state.apply(i, set)?;
         }
-        state
-            .changes(pre, beneficiary, block.spec)
-            .map_err(|e| EngineError::PreState(e.to_string()))
-    })?;
-    let mut state = StateChanges::default();
-    for changes in per_shard {
-        state.accounts.append(&mut changes?.accounts);
+        let state = state.changes(pre, beneficiary, spec).map_err(pre_state)?;
+        return Ok(BlockOutput {
+            txs: receipts(block, outputs),
+            state,
+        });
     }
+    let account_shard = |address: &Address| usize::from(address[19]) % shards;
+    let shard_of = |location: &Location| match location {
+        Location::Account(a) => account_shard(a),
+        Location::Storage(a, slot) => (usize::from(a[19]) + slot.as_limbs()[0] as usize) % shards,
+        Location::Fee(_) => account_shard(&beneficiary),
+    };
+    let states = run_workers(shards, |shard| {
+        let mut state = FinalState::default();
+        for (i, set) in writes.iter().enumerate() {
+            state.apply_where(i, set, |location| shard_of(location) == shard)?;
+        }
+        Ok(state)
+    })?
+    .into_iter()
+    .collect::<Result<Vec<FinalState>, EngineError>>()?;
+    let holder = |address: &Address| &states[account_shard(address)];
+    let per_shard = run_workers(shards, |shard| {
+        let state = &states[shard];
+        let accounts = state.account_changes(pre, beneficiary, spec)?;
+        let slots = state.slot_changes(pre, |a| holder(a).storage_epoch(a))?;
+        Ok::<_, P::Error>((accounts, slots))
+    })?;
+    let mut accounts = BTreeMap::new();
+    let mut slots = SlotChanges::new();
+    for part in per_shard {
+        let (mut shard_accounts, shard_slots) = part.map_err(pre_state)?;
+        accounts.append(&mut shard_accounts);
+        for (address, mut storage) in shard_slots {
+            slots.entry(address).or_default().append(&mut storage);
+        }
+    }
+    add_slot_changes(&mut accounts, slots, |a| {
+        Ok::<_, P::Error>(match holder(a).accounts.get(a) {
+            Some((v, _)) => summary(&v.info, spec),
+            None => summary(&pre.basic_ref(*a)?, spec),
+        })
+    })
+    .map_err(pre_state)?;
     Ok(BlockOutput {
         txs: receipts(block, outputs),
-        state,
+        state: StateChanges { accounts },
     })
+}
+
+/// A failure of the pre-block state source, as the engine reports it.
+fn pre_state(error: impl std::fmt::Display) -> EngineError {
+    EngineError::PreState(error.to_string())
 }

@@ -1,16 +1,14 @@
 //! The lock-free multi-version memory: an `scc::HashIndex` from keys to version lists
-//! (`version_list.rs`). Reads take no lock: `HashIndex::peek_with` is lock-free, and a
-//! version list is read by traversal under an epoch guard. Writes to existing keys take
-//! no lock either; inserting a key never seen before goes through `HashIndex`'s insert,
-//! once per key and block. The one mutex is each transaction's list of the keys it last
-//! wrote, which only the worker holding that transaction ever takes, so it is never
-//! contended: it costs an uncontended atomic swap, where an epoch-managed pointer cost
-//! three allocations and a deferred free per recorded write set.
+//! (`version_list.rs`). Finding a key's versions takes no lock: `HashIndex::peek_with` is
+//! lock-free, and a version list is traversed without one. Inserting a key never seen
+//! before goes through `HashIndex`'s insert, once per key and block. The mutexes are per
+//! version (the entry one transaction wrote for one key) and per transaction (the keys
+//! its last incarnation wrote): each is written only by the worker holding that
+//! transaction, so they are all but uncontended, an atomic swap each.
 
 use std::hash::Hash;
 use std::sync::Arc;
 
-use crossbeam_epoch as epoch;
 use crossbeam_utils::CachePadded;
 
 use super::version_list::{Entry, VersionList};
@@ -42,19 +40,21 @@ where
     /// Sets transaction `txn_idx`'s entry in `key`'s version list, inserting the list if
     /// the key is new. The list is used in place, under the index's guard: cloning its
     /// `Arc` out would be two atomic read-modify-writes on a counter shared by every worker
-    /// touching the key. `guard` pins this thread for the version list.
-    fn set(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>, guard: &epoch::Guard) {
-        let Some(entry) = self.set_existing(key, txn_idx, entry, guard) else {
+    /// touching the key.
+    fn set(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
+        let Some(entry) = self.set_existing(key, txn_idx, entry) else {
             return;
         };
         // A new key: publish a list that already holds the entry. If another writer
         // published the key first, theirs stays, and the entry goes into it.
         let list = Arc::new(VersionList::with_first(txn_idx, entry));
         if let Err((_, lost)) = self.data.insert_sync(key.clone(), list) {
-            let entry = Arc::try_unwrap(lost)
-                .ok()
-                .and_then(VersionList::into_first_entry);
-            let unset = entry.and_then(|entry| self.set_existing(key, txn_idx, entry, guard));
+            // Never shared: the index gave it back untouched.
+            let entry = match Arc::try_unwrap(lost) {
+                Ok(list) => list.into_first_entry(),
+                Err(_) => unreachable!("a list the index refused has no other owner"),
+            };
+            let unset = self.set_existing(key, txn_idx, entry);
             debug_assert!(
                 unset.is_none(),
                 "a key is never removed from the index during a block"
@@ -63,17 +63,11 @@ where
     }
 
     /// Sets the entry in `key`'s list if the index has one; gives the entry back if not.
-    fn set_existing(
-        &self,
-        key: &K,
-        txn_idx: TxnIndex,
-        entry: Entry<V>,
-        guard: &epoch::Guard,
-    ) -> Option<Entry<V>> {
+    fn set_existing(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) -> Option<Entry<V>> {
         let mut entry = Some(entry);
         self.data.peek_with(key, |_, list| {
             if let Some(entry) = entry.take() {
-                list.set(txn_idx, entry, guard);
+                list.set(txn_idx, entry);
             }
         });
         entry
@@ -118,18 +112,12 @@ where
 
     fn record(&self, version: Version, writes: &[(K, V)]) -> bool {
         let idx = version.txn_idx;
-        let guard = &epoch::pin();
         for (key, value) in writes {
-            self.set(
-                key,
-                idx,
-                Entry::Written(version.incarnation, value.clone()),
-                guard,
-            );
+            self.set(key, idx, Entry::Written(version.incarnation, value.clone()));
         }
         let mut last = lock(&self.last_written[idx]);
         let wrote_new = diff_write_sets(&last, writes, |key| {
-            self.set(key, idx, Entry::Removed, guard);
+            self.set(key, idx, Entry::Removed);
         });
         last.clear();
         last.extend(writes.iter().map(|(k, _)| k.clone()));
@@ -137,9 +125,8 @@ where
     }
 
     fn mark_estimates(&self, txn_idx: TxnIndex) {
-        let guard = &epoch::pin();
         for key in lock(&self.last_written[txn_idx]).iter() {
-            self.set(key, txn_idx, Entry::Estimate, guard);
+            self.set(key, txn_idx, Entry::Estimate);
         }
     }
 

@@ -6,7 +6,8 @@
 //! a value with its version, an ESTIMATE naming the transaction to wait for, or nothing
 //! (read the pre-block state). Two implementations stand behind one trait:
 //! [`locked::LockedMvMemory`] (a concurrent map of keys to mutex-guarded ordered maps) and
-//! [`lockfree::LockFreeMvMemory`] (no lock on the read or write path).
+//! [`lockfree::LockFreeMvMemory`] (a lock-free index of lock-free version lists, each
+//! version's entry behind its own, all but uncontended, mutex).
 
 pub mod locked;
 pub mod lockfree;
