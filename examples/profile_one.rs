@@ -10,6 +10,10 @@ use stmlab::evm::mainnet::load_block_dir;
 use stmlab::{execute_block, workloads, Executor, Options, Strategy};
 
 fn main() -> Result<(), String> {
+    // As `stmlab` itself does (`src/main.rs`, `keep_freed_memory`): mimalloc keeps freed
+    // memory (option 15, `mi_option_purge_delay`, -1: never purge).
+    // SAFETY: sets an option value; any value is valid for it.
+    unsafe { libmimalloc_sys::mi_option_set(15, -1) };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [input, strategy, threads, runs] = args.as_slice() else {
         return Err(

@@ -59,8 +59,27 @@ unsafe impl GlobalAlloc for CountingAlloc {
 #[global_allocator]
 static ALLOCATOR: CountingAlloc = CountingAlloc;
 
+/// mimalloc's `mi_option_purge_delay` (its `mimalloc.h`, v2 and v3 alike; the sys crate
+/// does not name it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Tells mimalloc (this binary's allocator) to keep the memory a process frees instead of
+/// returning it to the system 10 ms later, its default: a process that executes block
+/// after block then reuses warm pages, where it faulted in fresh zeroed ones for every
+/// block (2 MiB at a time under transparent huge pages). On 10,000 ERC-20 transfers this
+/// removed 90% of the page faults (Block-STM at 2 threads: 4,834 to 225 over 20 blocks;
+/// sequential: 3,032 to 184). The cost is a resident size that stays at its peak; a
+/// node keeps its executor for the same reason. It applies to the whole process, every
+/// strategy and the sequential reference alike.
+fn keep_freed_memory() {
+    // SAFETY: `mi_option_set` only stores an option value; any value is valid for this
+    // option (-1: never purge).
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+}
+
 fn main() -> std::process::ExitCode {
     memory::mark_installed();
+    keep_freed_memory();
     let cli = stmlab::cli::Cli::parse();
     match stmlab::cli::run(cli) {
         Ok(true) => std::process::ExitCode::SUCCESS,
