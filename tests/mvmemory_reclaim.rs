@@ -58,4 +58,25 @@ fn replaced_entries_are_freed() {
     drop(m);
     let after = LIVE.load(Ordering::Relaxed) - before;
     assert!(after < 64 * 1024, "{after} bytes still live after drop");
+
+    // A block big enough to be freed on two workers (`release`): every node and value
+    // goes, once (a node freed twice would crash the allocator, one left behind counts).
+    // In this same test, since the counter is process-wide.
+    let txns = 5_000;
+    let m: LockFreeMvMemory<u64, Vec<u8>> = LockFreeMvMemory::new(txns);
+    for txn in 0..txns {
+        // Keys shared between neighbours, so that lists hold several nodes.
+        let writes: Vec<(u64, Vec<u8>)> = (0..3)
+            .map(|k| ((txn / 2 + k) as u64, vec![1; 256]))
+            .collect();
+        m.record(Version::new(txn, 0), &writes);
+    }
+    let held = LIVE.load(Ordering::Relaxed) - before;
+    assert!(
+        held > (txns * 3 * 256) as isize,
+        "{held} bytes live while held"
+    );
+    m.release(2);
+    let after = LIVE.load(Ordering::Relaxed) - before;
+    assert!(after < 64 * 1024, "{after} bytes still live after release");
 }

@@ -7,11 +7,10 @@
 //! transaction, so they are all but uncontended, an atomic swap each.
 
 use std::hash::Hash;
-use std::sync::Arc;
 
 use crossbeam_utils::CachePadded;
 
-use super::version_list::{Entry, VersionList};
+use super::version_list::{release_index, Entry, VersionList};
 use super::{diff_write_sets, MvMemory};
 use crate::core::txn::{Incarnation, TxnIndex, Version};
 use crate::core::FastHash;
@@ -25,7 +24,7 @@ const KEYS_PER_TXN: usize = 4;
 const MIN_TXNS_TO_RELEASE_IN_PARALLEL: usize = 4096;
 
 pub struct LockFreeMvMemory<K: 'static, V: 'static> {
-    data: scc::HashIndex<K, Arc<VersionList<V>>, FastHash>,
+    data: scc::HashIndex<K, VersionList<V>, FastHash>,
     /// The keys each transaction's last recorded incarnation wrote. Only the worker that
     /// holds the transaction (executing it, or aborting it) touches its slot, and the
     /// scheduler's status lock orders those workers one after another.
@@ -38,22 +37,19 @@ where
     V: Clone + Send + Sync + 'static,
 {
     /// Sets transaction `txn_idx`'s entry in `key`'s version list, inserting the list if
-    /// the key is new. The list is used in place, under the index's guard: cloning its
-    /// `Arc` out would be two atomic read-modify-writes on a counter shared by every worker
-    /// touching the key.
+    /// the key is new. The list lives in the index's own entry, so finding it is one
+    /// lookup, with no pointer to a list of its own to follow (nor an allocation and a
+    /// reference count per key, as an `Arc` for it cost).
     fn set(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
         let Some(entry) = self.set_existing(key, txn_idx, entry) else {
             return;
         };
         // A new key: publish a list that already holds the entry. If another writer
         // published the key first, theirs stays, and the entry goes into it.
-        let list = Arc::new(VersionList::with_first(txn_idx, entry));
+        let list = VersionList::with_first(txn_idx, entry);
         if let Err((_, lost)) = self.data.insert_sync(key.clone(), list) {
             // Never shared: the index gave it back untouched.
-            let entry = match Arc::try_unwrap(lost) {
-                Ok(list) => list.into_first_entry(),
-                Err(_) => unreachable!("a list the index refused has no other owner"),
-            };
+            let entry = lost.into_first_entry();
             let unset = self.set_existing(key, txn_idx, entry);
             debug_assert!(
                 unset.is_none(),
@@ -130,35 +126,21 @@ where
         }
     }
 
-    /// The version lists are most of what a block leaves to free (a node and an entry per
-    /// write, a list per key), and freeing them took a tenth of a 2-thread run on a block
-    /// of cheap transactions. So they are moved out of the index and dropped on `threads`
-    /// workers, a contiguous share each.
+    /// The version lists are most of what a block leaves to free (a node per write, a
+    /// list per key), and freeing them took a tenth of a 2-thread run on a block of cheap
+    /// transactions. So they are freed on `threads` workers, a share each
+    /// (`version_list::release_index`).
     fn release(self, threads: usize) {
         // A small block's memory is freed faster by one thread than handed out to two
         // (2,000 chained transfers: 0.1 ms alone, 0.8 ms split over two workers).
-        if threads <= 1 || self.last_written.len() < MIN_TXNS_TO_RELEASE_IN_PARALLEL {
+        if threads <= 1
+            || self.last_written.len() < MIN_TXNS_TO_RELEASE_IN_PARALLEL
+            || cfg!(stmlab_loom)
+        {
             return;
         }
-        let lists: Vec<Arc<VersionList<V>>> = {
-            let guard = scc::Guard::new();
-            self.data.iter(&guard).map(|(_, l)| l.clone()).collect()
-        };
-        // The index's references go first, so the lists' last ones are in `lists`.
-        drop(self);
-        let share = lists.len().div_ceil(threads).max(1);
-        let mut lists = lists;
-        let mut shares: Vec<Mutex<Vec<Arc<VersionList<V>>>>> = Vec::new();
-        while !lists.is_empty() {
-            let tail = lists.split_off(lists.len().saturating_sub(share));
-            shares.push(Mutex::new(tail));
-        }
-        if shares.len() <= 1 || cfg!(stmlab_loom) {
-            return;
-        }
-        // A worker that fails to start leaves its share to be dropped here.
-        let _ = crate::strategies::pool::run_workers(shares.len(), |id| {
-            drop(std::mem::take(&mut *lock(&shares[id])));
-        });
+        let Self { data, last_written } = self;
+        drop(last_written);
+        release_index(data, threads);
     }
 }

@@ -48,7 +48,8 @@ impl<V> Node<V> {
     }
 }
 
-/// Never empty: a list is built with its first node, and nodes are only added.
+/// Never empty while it is shared: a list is built with its first node, and nodes are only
+/// added (`release_index` empties the lists of an index it owns, before dropping them).
 pub(crate) struct VersionList<V> {
     head: AtomicPtr<Node<V>>,
     /// The list owns its nodes: it is `Send` and `Sync` exactly when they are (an
@@ -155,12 +156,63 @@ impl<V: Send> VersionList<V> {
 
 impl<V> Drop for VersionList<V> {
     fn drop(&mut self) {
-        let mut cur = self.head.load(Ordering::Relaxed);
+        // `&mut self`: no other thread can reach the list, so its chain is ours to free.
+        drop(Detached(self.head.load(Ordering::Relaxed)));
+    }
+}
+
+/// The nodes of one list, detached from it, owned by whoever holds this: freed where it is
+/// dropped.
+struct Detached<V>(*mut Node<V>);
+
+// SAFETY: a detached chain is reachable from nothing else (see `release_index`), so it is
+// owned as a `Box` of its head would be; sending it sends that ownership, which needs
+// only the values to be `Send`.
+unsafe impl<V: Send> Send for Detached<V> {}
+
+impl<V> Drop for Detached<V> {
+    fn drop(&mut self) {
+        let mut cur = self.0;
         while !cur.is_null() {
-            // SAFETY: `&mut self`: no other thread can reach the list, and every node was
-            // made by `Node::boxed` and linked exactly once, so each is freed once here.
+            // SAFETY: the chain is owned here alone; each node was made by `Node::boxed`
+            // and is freed once.
             let node = unsafe { Box::from_raw(cur) };
             cur = node.next.load(Ordering::Relaxed);
         }
     }
+}
+
+/// Frees an index of version lists, the lists' nodes on `threads` workers (a share of
+/// the lists each), the index itself here.
+pub(crate) fn release_index<K, V, H>(index: scc::HashIndex<K, VersionList<V>, H>, threads: usize)
+where
+    K: Eq + std::hash::Hash + 'static,
+    V: Send + 'static,
+    H: std::hash::BuildHasher,
+{
+    // The index is owned here, so no thread can be reading any of its lists: each list's
+    // chain of nodes is taken out whole (the list left empty, so that dropping it with
+    // the index frees nothing twice) and owned by its `Detached`.
+    let chains: Vec<Detached<V>> = {
+        let guard = scc::Guard::new();
+        index
+            .iter(&guard)
+            .map(|(_, list)| Detached(list.head.swap(ptr::null_mut(), Ordering::Relaxed)))
+            .collect()
+    };
+    drop(index);
+    let share = chains.len().div_ceil(threads.max(1)).max(1);
+    let mut chains = chains;
+    let mut shares: Vec<Mutex<Vec<Detached<V>>>> = Vec::new();
+    while !chains.is_empty() {
+        let tail = chains.split_off(chains.len().saturating_sub(share));
+        shares.push(Mutex::new(tail));
+    }
+    if shares.len() <= 1 {
+        return;
+    }
+    // A worker that fails to start leaves its share to be dropped here.
+    let _ = crate::strategies::pool::run_workers(shares.len(), |id| {
+        drop(std::mem::take(&mut *lock(&shares[id])));
+    });
 }
