@@ -1,6 +1,7 @@
 //! From the committed write sets and outputs of a block's transactions, in block order, to
 //! the block's output: receipts with cumulative gas, and the canonical state changes.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 
 use revm::primitives::hardfork::SpecId;
@@ -17,48 +18,85 @@ use crate::core::FastHash;
 use crate::error::EngineError;
 use crate::strategies::pool::run_workers;
 
-/// The block's state at its end, built by applying write sets in block order.
-#[derive(Default)]
-pub struct FinalState {
-    accounts: HashMap<Address, (AccountValue, TxnIndex), FastHash>,
+/// The block's state at its end, built by applying write sets in block order. Accounts
+/// are held as `A`: owned (`Box<AccountValue>`, moved out of write sets that are then
+/// gone, as sequential execution's are) or borrowed (`&AccountValue`, from committed write
+/// sets that outlive the state, as a parallel strategy's do): never cloned.
+pub struct FinalState<A = Box<AccountValue>> {
+    accounts: HashMap<Address, (A, TxnIndex), FastHash>,
     slots: HashMap<(Address, U256), (U256, TxnIndex), FastHash>,
     fees: Vec<(TxnIndex, U256)>,
 }
 
-impl FinalState {
-    /// Applies transaction `txn_idx`'s writes (write sets must come in block order).
-    /// A key paired with a value of another kind is an engine bug (write sets are built by
-    /// `writes::write_set`, which pairs them right): an invariant error.
+impl<A> Default for FinalState<A> {
+    fn default() -> Self {
+        Self {
+            accounts: HashMap::default(),
+            slots: HashMap::default(),
+            fees: Vec::new(),
+        }
+    }
+}
+
+impl FinalState<Box<AccountValue>> {
+    /// Applies transaction `txn_idx`'s writes (write sets must come in block order),
+    /// taking its accounts.
     pub fn apply(
         &mut self,
         txn_idx: TxnIndex,
-        writes: &[(Location, EvmValue)],
+        writes: Vec<(Location, EvmValue)>,
     ) -> Result<(), EngineError> {
-        self.apply_where(txn_idx, writes, |_| true)
+        for (key, value) in writes {
+            match (key, value) {
+                (Location::Account(a), EvmValue::Account(v)) => {
+                    self.accounts.insert(a, (v, txn_idx));
+                }
+                (key, value) => self.apply_unowned(txn_idx, &key, &value)?,
+            }
+        }
+        Ok(())
     }
+}
 
-    /// `apply` for the writes whose location `keep` accepts.
+impl<'a> FinalState<&'a AccountValue> {
+    /// `apply`, for the writes whose location `keep` accepts, borrowing the accounts.
     fn apply_where(
         &mut self,
         txn_idx: TxnIndex,
-        writes: &[(Location, EvmValue)],
+        writes: &'a [(Location, EvmValue)],
         keep: impl Fn(&Location) -> bool,
     ) -> Result<(), EngineError> {
         for (key, value) in writes.iter().filter(|(key, _)| keep(key)) {
             match (key, value) {
                 (Location::Account(a), EvmValue::Account(v)) => {
-                    self.accounts.insert(*a, ((**v).clone(), txn_idx));
+                    self.accounts.insert(*a, (&**v, txn_idx));
                 }
-                (Location::Storage(a, s), EvmValue::Storage(v)) => {
-                    self.slots.insert((*a, *s), (*v, txn_idx));
-                }
-                (Location::Fee(i), EvmValue::Fee(f)) => self.fees.push((*i, *f)),
-                // Write sets are built by `writes::write_set`, which pairs them right.
-                _ => {
-                    return Err(EngineError::Invariant(format!(
-                        "transaction {txn_idx} wrote {value:?} to {key:?}"
-                    )))
-                }
+                (key, value) => self.apply_unowned(txn_idx, key, value)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<A: Borrow<AccountValue>> FinalState<A> {
+    /// A slot's or a fee's write. A key paired with a value of another kind (an account
+    /// key among them: accounts are applied by the callers) is an engine bug (write sets
+    /// are built by `writes::write_set`, which pairs them right): an invariant error.
+    fn apply_unowned(
+        &mut self,
+        txn_idx: TxnIndex,
+        key: &Location,
+        value: &EvmValue,
+    ) -> Result<(), EngineError> {
+        match (key, value) {
+            (Location::Storage(a, s), EvmValue::Storage(v)) => {
+                self.slots.insert((*a, *s), (*v, txn_idx));
+            }
+            (Location::Fee(i), EvmValue::Fee(f)) => self.fees.push((*i, *f)),
+            _ => {
+                return Err(EngineError::Invariant(format!(
+                    "transaction {txn_idx} wrote {value:?} to {key:?}"
+                )))
             }
         }
         Ok(())
@@ -68,7 +106,7 @@ impl FinalState {
     pub fn storage_epoch(&self, address: &Address) -> Option<TxnIndex> {
         self.accounts
             .get(address)
-            .and_then(|(v, _)| v.storage_epoch)
+            .and_then(|(v, _)| v.borrow().storage_epoch)
     }
 
     /// The canonical changes relative to `pre`.
@@ -82,7 +120,7 @@ impl FinalState {
         let slots = self.slot_changes(pre, |a| self.storage_epoch(a))?;
         add_slot_changes(&mut accounts, slots, |a| {
             Ok(match self.accounts.get(a) {
-                Some((v, _)) => summary(&v.info, spec),
+                Some((v, _)) => summary(&v.borrow().info, spec),
                 None => summary(&pre.basic_ref(*a)?, spec),
             })
         })?;
@@ -108,7 +146,7 @@ impl FinalState {
             None
         } else {
             let mut account = match self.accounts.get(&beneficiary) {
-                Some((v, _)) => v.clone(),
+                Some((v, _)) => v.borrow().clone(),
                 None => AccountValue {
                     info: pre.basic_ref(beneficiary)?,
                     storage_epoch: None,
@@ -122,7 +160,7 @@ impl FinalState {
             .accounts
             .iter()
             .filter(|(a, _)| credited.is_none() || **a != beneficiary)
-            .map(|(a, (v, _))| (*a, v))
+            .map(|(a, (v, _))| (*a, v.borrow()))
             .chain(credited.as_ref().map(|v| (beneficiary, v)));
         // Collected, then built into the map at once (sorted, then built in bulk): cheaper
         // than inserting one by one into a growing tree.
@@ -288,7 +326,7 @@ pub fn assemble_on<P: DatabaseRef + Sync>(
     if shards == 1 {
         let mut state = FinalState::default();
         for (i, set) in writes.iter().enumerate() {
-            state.apply(i, set)?;
+            state.apply_where(i, set, |_| true)?;
         }
         let state = state.changes(pre, beneficiary, spec).map_err(pre_state)?;
         return Ok(BlockOutput {
@@ -310,7 +348,7 @@ pub fn assemble_on<P: DatabaseRef + Sync>(
         Ok(state)
     })?
     .into_iter()
-    .collect::<Result<Vec<FinalState>, EngineError>>()?;
+    .collect::<Result<Vec<FinalState<&AccountValue>>, EngineError>>()?;
     let holder = |address: &Address| &states[account_shard(address)];
     let per_shard = run_workers(shards, |shard| {
         let state = &states[shard];

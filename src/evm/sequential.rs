@@ -94,7 +94,7 @@ impl<'a, P: DatabaseRef> SequentialRun<'a, P> {
                         })
                         .collect();
                     let writes = write_set(i, &state, |a| epochs.get(a), None);
-                    self.final_state.apply(i, &writes)?;
+                    self.final_state.apply(i, writes)?;
                     self.evm.ctx.journaled_state.database.commit(state);
                     self.outputs.push(Ok(summarize(result_and_state.result)));
                 }
