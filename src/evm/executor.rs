@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use revm::context::result::{EVMError, ExecutionResult};
 use revm::context::JournalEntry;
-use revm::context::{BlockEnv, CfgEnv, Context, Evm, Journal, JournalInner, LocalContext};
+use revm::context::{CfgEnv, Context, Evm, Journal, JournalInner, LocalContext};
 use revm::context_interface::FrameStack;
 use revm::handler::instructions::EthInstructions;
 use revm::handler::{EthFrame, EthPrecompiles, Handler};
@@ -60,18 +60,18 @@ type Frames = FrameStack<EthFrame<EthInterpreter>>;
 ///   transaction, more than a token transfer's execution cost);
 /// - the journal's inner state (its warmed precompile addresses stay warm: rebuilding
 ///   them cost 760 instructions a transaction, and the journal itself 1,400);
-/// - the local context (a 4 KiB memory buffer);
-/// - the block and cfg environments (the cfg's gas table is an `Arc`: cloning it per
-///   execution bounced its counter between the cores).
+/// - the local context (a 4 KiB memory buffer).
 ///
-/// The environments and the journal are kept per block: a thread that starts on another
-/// block (`block` differs) builds them anew, so no state or spec of one block leaks into
-/// the next; the frame stack, the local context and the accounts map (emptied by every
-/// execution) go on from block to block.
+/// The block and cfg environments and the transaction are not moved into the execution at
+/// all: its context borrows them from the block (revm's traits for them hold for
+/// references), so no transaction's data is cloned and no environment copied.
+///
+/// The journal is kept per block: a thread that starts on another block (`block` differs)
+/// builds it anew, so no state or spec of one block leaks into the next; the frame stack,
+/// the local context and the accounts map (emptied by every execution) go on from block
+/// to block.
 struct Reused {
     block: u64,
-    block_env: BlockEnv,
-    cfg: CfgEnv,
     journal: JournalInner<JournalEntry>,
     local: LocalContext,
     frames: Frames,
@@ -134,9 +134,9 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         view: &mut S,
     ) -> Execution<Location, EvmValue, EvmTxOutput> {
         let spec = self.block.spec;
-        // The frame stack, local context and accounts map serve any block; the block and
-        // cfg environments and the journal (whose warmed precompiles follow the spec) are
-        // this block's, built anew when the thread's last block was another.
+        // The frame stack, local context and accounts map serve any block; the journal
+        // (whose warmed precompiles follow the spec) is this block's, built anew when the
+        // thread's last block was another.
         let reused = match REUSED.take() {
             Some(r) if r.block == self.block_id => r,
             kept => {
@@ -150,8 +150,6 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
                 };
                 Reused {
                     block: self.block_id,
-                    block_env: self.block.env.clone(),
-                    cfg: self.cfg.clone(),
                     journal: JournalInner::new(),
                     local,
                     frames,
@@ -161,8 +159,6 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         };
         let Reused {
             block,
-            block_env,
-            cfg,
             journal,
             local,
             frames,
@@ -171,9 +167,9 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         let beneficiary = self.block.env.beneficiary;
         let db = TxnDb::with_accounts(view, &self.pre, txn_idx, beneficiary, accounts);
         let ctx = Context {
-            block: block_env,
-            tx: self.block.txs[txn_idx].clone(),
-            cfg,
+            block: &self.block.env,
+            tx: &self.block.txs[txn_idx],
+            cfg: &self.cfg,
             journaled_state: Journal::new_with_inner(db, journal),
             chain: (),
             local,
@@ -196,8 +192,6 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
             ctx, frame_stack, ..
         } = evm;
         let Context {
-            block: block_env,
-            cfg,
             journaled_state,
             local,
             ..
@@ -239,8 +233,6 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         // builds new ones).
         REUSED.set(Some(Reused {
             block,
-            block_env,
-            cfg,
             journal,
             local,
             frames: frame_stack,

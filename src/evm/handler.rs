@@ -7,36 +7,53 @@ use std::cell::Cell;
 use std::marker::PhantomData;
 
 use revm::context::result::{EVMError, HaltReason, InvalidTransaction};
+use revm::context::{BlockEnv, CfgEnv, Context, Evm, Journal, TxEnv};
 use revm::context_interface::journaled_state::account::JournaledAccountTr;
 use revm::context_interface::{Block, Cfg, ContextTr, JournalTr, Transaction};
-use revm::handler::{EvmTr, FrameResult, Handler, MainnetContext, MainnetEvm};
+use revm::handler::instructions::EthInstructions;
+use revm::handler::{EthFrame, EthPrecompiles, EvmTr, FrameResult, Handler};
+use revm::interpreter::interpreter::EthInterpreter;
 use revm::primitives::hardfork::SpecId;
 use revm::primitives::U256;
 use revm::Database;
 
-pub struct DeferredFeeHandler<DB> {
+/// The context of one parallel execution: the block and cfg environments and the
+/// transaction borrowed from the block for `'e`, the state read through `DB`.
+pub type BorrowedContext<'e, DB> =
+    Context<&'e BlockEnv, &'e TxEnv, &'e CfgEnv, DB, Journal<DB>, ()>;
+
+/// The EVM over a [`BorrowedContext`], with mainnet's instructions and precompiles.
+pub type BorrowedEvm<'e, DB> = Evm<
+    BorrowedContext<'e, DB>,
+    (),
+    EthInstructions<EthInterpreter, BorrowedContext<'e, DB>>,
+    EthPrecompiles,
+    EthFrame<EthInterpreter>,
+>;
+
+pub struct DeferredFeeHandler<'e, DB> {
     fee: Cell<U256>,
-    _db: PhantomData<DB>,
+    _env: PhantomData<(&'e BlockEnv, DB)>,
 }
 
-impl<DB> Default for DeferredFeeHandler<DB> {
+impl<DB> Default for DeferredFeeHandler<'_, DB> {
     fn default() -> Self {
         Self {
             fee: Cell::new(U256::ZERO),
-            _db: PhantomData,
+            _env: PhantomData,
         }
     }
 }
 
-impl<DB> DeferredFeeHandler<DB> {
+impl<DB> DeferredFeeHandler<'_, DB> {
     /// The fee the last run owed the beneficiary.
     pub fn fee(&self) -> U256 {
         self.fee.get()
     }
 }
 
-impl<DB: Database> Handler for DeferredFeeHandler<DB> {
-    type Evm = MainnetEvm<MainnetContext<DB>>;
+impl<'e, DB: Database> Handler for DeferredFeeHandler<'e, DB> {
+    type Evm = BorrowedEvm<'e, DB>;
     type Error = EVMError<DB::Error, InvalidTransaction>;
     type HaltReason = HaltReason;
 
