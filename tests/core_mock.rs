@@ -60,7 +60,10 @@ fn empty_and_single() {
 /// Two writers publish the same fresh keys at once (transactions 3 and 7): for every key
 /// one of them loses the race to insert its list and must put its entry into the winner's
 /// (`VersionList::into_first_entry`). Both entries must be there afterwards, each where a
-/// reader expects it.
+/// reader expects it. The memory is sized for far fewer keys, so the index grows (moves
+/// its entries) while they race: with the version lists held in the index's entries, a
+/// writer's entry went into a moved-from copy and was lost (commit 41c5364; 200 rounds
+/// catch it every run, 20 did not).
 #[test]
 fn racing_writers_of_new_keys_keep_both_entries() {
     use std::sync::Barrier;
@@ -69,7 +72,7 @@ fn racing_writers_of_new_keys_keep_both_entries() {
     use stmlab::core::txn::{ReadResult, Version};
 
     const KEYS: u64 = 2000;
-    for round in 0..20u64 {
+    for round in 0..200u64 {
         let memory = LockFreeMvMemory::<u64, u64>::new(8);
         let barrier = Barrier::new(2);
         std::thread::scope(|s| {

@@ -24,7 +24,7 @@ const KEYS_PER_TXN: usize = 4;
 const MIN_TXNS_TO_RELEASE_IN_PARALLEL: usize = 4096;
 
 pub struct LockFreeMvMemory<K: 'static, V: 'static> {
-    data: scc::HashIndex<K, VersionList<V>, FastHash>,
+    data: scc::HashIndex<K, Box<VersionList<V>>, FastHash>,
     /// The keys each transaction's last recorded incarnation wrote. Only the worker that
     /// holds the transaction (executing it, or aborting it) touches its slot, and the
     /// scheduler's status lock orders those workers one after another.
@@ -37,16 +37,17 @@ where
     V: Clone + Send + Sync + 'static,
 {
     /// Sets transaction `txn_idx`'s entry in `key`'s version list, inserting the list if
-    /// the key is new. The list lives in the index's own entry, so finding it is one
-    /// lookup, with no pointer to a list of its own to follow (nor an allocation and a
-    /// reference count per key, as an `Arc` for it cost).
+    /// the key is new. The list is boxed, not held in the index's entry: the index moves
+    /// its entries when it grows, and a writer that found the key just before would set
+    /// its entry in the moved-from copy, lost (the racing-writers test in
+    /// `tests/core_mock.rs` caught exactly that). A box is shared by every copy.
     fn set(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
         let Some(entry) = self.set_existing(key, txn_idx, entry) else {
             return;
         };
         // A new key: publish a list that already holds the entry. If another writer
         // published the key first, theirs stays, and the entry goes into it.
-        let list = VersionList::with_first(txn_idx, entry);
+        let list = Box::new(VersionList::with_first(txn_idx, entry));
         if let Err((_, lost)) = self.data.insert_sync(key.clone(), list) {
             // Never shared: the index gave it back untouched.
             let entry = lost.into_first_entry();

@@ -184,8 +184,10 @@ impl<V> Drop for Detached<V> {
 
 /// Frees an index of version lists, the lists' nodes on `threads` workers (a share of
 /// the lists each), the index itself here.
-pub(crate) fn release_index<K, V, H>(index: scc::HashIndex<K, VersionList<V>, H>, threads: usize)
-where
+pub(crate) fn release_index<K, V, H>(
+    index: scc::HashIndex<K, Box<VersionList<V>>, H>,
+    threads: usize,
+) where
     K: Eq + std::hash::Hash + 'static,
     V: Send + 'static,
     H: std::hash::BuildHasher,
