@@ -7,8 +7,8 @@ use revm::context::result::{EVMError, ExecutionResult};
 use revm::context::JournalEntry;
 use revm::context::{CfgEnv, Context, Evm, Journal, JournalInner, LocalContext};
 use revm::context_interface::FrameStack;
-use revm::handler::instructions::EthInstructions;
 use revm::handler::{EthFrame, EthPrecompiles, Handler};
+use revm::interpreter::instructions::{gas_table_spec, GasTable};
 use revm::interpreter::interpreter::EthInterpreter;
 use revm::primitives::{Address, Log, U256};
 use revm::DatabaseRef;
@@ -16,7 +16,7 @@ use revm::DatabaseRef;
 use super::adapter::{AdapterError, TxnDb};
 use super::block::Block;
 use super::code_copies::ThreadCodeCopies;
-use super::handler::DeferredFeeHandler;
+use super::handler::{DeferredFeeHandler, SharedInstructions};
 use super::location::{AccountValue, EvmValue, Location};
 use super::writes::write_set;
 use crate::core::txn::{Execution, StateView, TxnExecutor, TxnIndex};
@@ -89,6 +89,9 @@ pub struct EvmTxns<'a, P> {
     /// The pre-block state, read with each worker thread's own copies of the code.
     pre: ThreadCodeCopies<'a, P>,
     cfg: CfgEnv,
+    /// The static gas of every opcode under the block's spec (what revm's
+    /// `EthInstructions` rebuilds per EVM).
+    gas: GasTable,
     /// Tells this block's reused revm pieces from another block's (`Reused::block`).
     block_id: u64,
     /// For each transaction, the previous one from the same sender.
@@ -110,6 +113,7 @@ impl<'a, P: DatabaseRef + Sync> EvmTxns<'a, P> {
             block_id: pre.block_id(),
             pre,
             cfg: cfg_env(block),
+            gas: gas_table_spec(block.spec),
             same_sender_before,
         }
     }
@@ -179,7 +183,7 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         let mut evm = Evm {
             ctx,
             inspector: (),
-            instruction: EthInstructions::new_mainnet_with_spec(spec.into()),
+            instruction: SharedInstructions::new(&self.gas),
             precompiles: EthPrecompiles::new(spec.into()),
             frame_stack: frames,
         };

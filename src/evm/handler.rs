@@ -10,9 +10,11 @@ use revm::context::result::{EVMError, HaltReason, InvalidTransaction};
 use revm::context::{BlockEnv, CfgEnv, Context, Evm, Journal, TxEnv};
 use revm::context_interface::journaled_state::account::JournaledAccountTr;
 use revm::context_interface::{Block, Cfg, ContextTr, JournalTr, Transaction};
-use revm::handler::instructions::EthInstructions;
+use revm::handler::instructions::InstructionProvider;
 use revm::handler::{EthFrame, EthPrecompiles, EvmTr, FrameResult, Handler};
+use revm::interpreter::instructions::{instruction_table, GasTable, InstructionTable};
 use revm::interpreter::interpreter::EthInterpreter;
+use revm::interpreter::Host;
 use revm::primitives::hardfork::SpecId;
 use revm::primitives::U256;
 use revm::Database;
@@ -26,10 +28,43 @@ pub type BorrowedContext<'e, DB> =
 pub type BorrowedEvm<'e, DB> = Evm<
     BorrowedContext<'e, DB>,
     (),
-    EthInstructions<EthInterpreter, BorrowedContext<'e, DB>>,
+    SharedInstructions<'e, BorrowedContext<'e, DB>>,
     EthPrecompiles,
     EthFrame<EthInterpreter>,
 >;
+
+/// Mainnet's instructions, as revm's `EthInstructions` gives them, without building them:
+/// `EthInstructions` allocates and fills a 2 KiB table per EVM, so per execution here; this
+/// lends the one table the compiler builds for the context type (`mainnet_table`) and
+/// the block's gas table (built once per block, `gas_table_spec`).
+pub struct SharedInstructions<'t, H> {
+    table: &'t InstructionTable<EthInterpreter, H>,
+    gas: &'t GasTable,
+}
+
+impl<'t, H: Host + 't> SharedInstructions<'t, H> {
+    pub fn new(gas: &'t GasTable) -> Self {
+        Self {
+            // A constant, evaluated at compile time for each context type: a reference to
+            // it is promoted to a static.
+            table: &const { instruction_table::<EthInterpreter, H>() },
+            gas,
+        }
+    }
+}
+
+impl<H: Host> InstructionProvider for SharedInstructions<'_, H> {
+    type Context = H;
+    type InterpreterTypes = EthInterpreter;
+
+    fn instruction_table(&self) -> &InstructionTable<EthInterpreter, H> {
+        self.table
+    }
+
+    fn gas_table(&self) -> &GasTable {
+        self.gas
+    }
+}
 
 pub struct DeferredFeeHandler<'e, DB> {
     fee: Cell<U256>,
@@ -52,7 +87,7 @@ impl<DB> DeferredFeeHandler<'_, DB> {
     }
 }
 
-impl<'e, DB: Database> Handler for DeferredFeeHandler<'e, DB> {
+impl<'e, DB: Database + 'e> Handler for DeferredFeeHandler<'e, DB> {
     type Evm = BorrowedEvm<'e, DB>;
     type Error = EVMError<DB::Error, InvalidTransaction>;
     type HaltReason = HaltReason;
