@@ -88,17 +88,18 @@ pub fn cost_choice(per_tx: Duration, txs: usize) -> Option<String> {
 /// Why `block` should run sequentially on `threads` threads in adaptive mode, if it
 /// should: decided from the block alone, before anything executes.
 pub fn sequential_choice(block: &Block, threads: usize) -> Option<String> {
-    let shape = Shape::of(block);
-    if shape.txs < MIN_TXS_PER_THREAD * threads {
+    let txs = block.txs.len();
+    // Told by the block's length alone, before its shape is taken (a map of its senders:
+    // on a block of one transaction, a few percent of the block).
+    if txs < MIN_TXS_PER_THREAD * threads {
         return Some(format!(
-            "{} transactions, fewer than {MIN_TXS_PER_THREAD} per thread",
-            shape.txs
+            "{txs} transactions, fewer than {MIN_TXS_PER_THREAD} per thread"
         ));
     }
     if let Some(header) = &block.header {
         // A real block's header says how much gas its transactions used: a low average
         // means mostly transfers and other cheap calls.
-        let per_tx = header.gas_used / shape.txs.max(1) as u64;
+        let per_tx = header.gas_used / txs.max(1) as u64;
         if per_tx < MIN_GAS_PER_TX {
             return Some(format!(
                 "header: {per_tx} gas a transaction on average, under {MIN_GAS_PER_TX}"
@@ -111,6 +112,7 @@ pub fn sequential_choice(block: &Block, threads: usize) -> Option<String> {
             ));
         }
     }
+    let shape = Shape::of(block);
     let bound = shape.parallelism_bound();
     if bound < MIN_PARALLELISM {
         let (sender, n) = shape.busiest_sender.unwrap_or_default();
