@@ -6,6 +6,7 @@
 //! choice is sequential). Every threshold was measured on this project's machine and
 //! blocks; each says what data it rests on.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use crate::evm::block::Block;
@@ -15,6 +16,12 @@ use crate::evm::shape::Shape;
 /// mode): starting workers and building the shared structures costs more than the few
 /// transactions each would get.
 pub const MIN_TXS_PER_THREAD: usize = 8;
+
+/// Why adaptive mode ran a block sequentially, as `Metrics::chose_sequential` holds it.
+pub type Reason = Cow<'static, str>;
+
+/// The reason given for a block of fewer than [`MIN_TXS_PER_THREAD`] transactions a thread.
+pub const FEW_TRANSACTIONS: &str = "fewer than 8 transactions per thread";
 
 /// Blocks whose parallelism bound (transactions over the longest same-sender chain) is
 /// below this run sequentially (adaptive mode): at best they would gain a few percent, at
@@ -66,60 +73,60 @@ pub const MIN_BLOCK_COST: Duration = Duration::from_micros(1500);
 
 /// Why a block of `txs` transactions costing `per_tx` each (as probed) should run
 /// sequentially, if it should.
-pub fn cost_choice(per_tx: Duration, txs: usize) -> Option<String> {
+pub fn cost_choice(per_tx: Duration, txs: usize) -> Option<Reason> {
     let estimate = per_tx * txs as u32;
     if per_tx < MIN_TX_COST {
-        return Some(format!(
+        return Some(Reason::Owned(format!(
             "probed {:.1} µs a transaction, under {} µs",
             per_tx.as_secs_f64() * 1e6,
             MIN_TX_COST.as_micros()
-        ));
+        )));
     }
     if estimate < MIN_BLOCK_COST {
-        return Some(format!(
+        return Some(Reason::Owned(format!(
             "about {:.2} ms sequentially, under {:.1} ms",
             estimate.as_secs_f64() * 1e3,
             MIN_BLOCK_COST.as_secs_f64() * 1e3
-        ));
+        )));
     }
     None
 }
 
 /// Why `block` should run sequentially on `threads` threads in adaptive mode, if it
 /// should: decided from the block alone, before anything executes.
-pub fn sequential_choice(block: &Block, threads: usize) -> Option<String> {
+pub fn sequential_choice(block: &Block, threads: usize) -> Option<Reason> {
     let txs = block.txs.len();
     // Told by the block's length alone, before its shape is taken (a map of its senders:
     // on a block of one transaction, a few percent of the block).
     if txs < MIN_TXS_PER_THREAD * threads {
-        return Some(format!(
-            "{txs} transactions, fewer than {MIN_TXS_PER_THREAD} per thread"
-        ));
+        // Not formatted: on a block of one transaction a formatted reason cost a few
+        // percent of the block (the row shows the count of transactions anyway).
+        return Some(Reason::Borrowed(FEW_TRANSACTIONS));
     }
     if let Some(header) = &block.header {
         // A real block's header says how much gas its transactions used: a low average
         // means mostly transfers and other cheap calls.
         let per_tx = header.gas_used / txs.max(1) as u64;
         if per_tx < MIN_GAS_PER_TX {
-            return Some(format!(
+            return Some(Reason::Owned(format!(
                 "header: {per_tx} gas a transaction on average, under {MIN_GAS_PER_TX}"
-            ));
+            )));
         }
         if header.gas_used < MIN_BLOCK_GAS {
-            return Some(format!(
+            return Some(Reason::Owned(format!(
                 "header: {} gas in all, under {MIN_BLOCK_GAS}",
                 header.gas_used
-            ));
+            )));
         }
     }
     let shape = Shape::of(block);
     let bound = shape.parallelism_bound();
     if bound < MIN_PARALLELISM {
         let (sender, n) = shape.busiest_sender.unwrap_or_default();
-        return Some(format!(
+        return Some(Reason::Owned(format!(
             "sender {sender} has {n} of {} transactions: at most {bound:.2}x from parallelism",
             shape.txs
-        ));
+        )));
     }
     None
 }
@@ -127,6 +134,11 @@ pub fn sequential_choice(block: &Block, threads: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_few_transactions_reason_names_the_threshold() {
+        assert!(FEW_TRANSACTIONS.contains(&format!("fewer than {MIN_TXS_PER_THREAD} ")));
+    }
 
     #[test]
     fn the_probe_is_a_thirty_second_of_the_block_within_bounds() {

@@ -35,7 +35,7 @@ pub struct Metrics {
     /// the strategy asked for, because nothing was to be gained (`crate::adaptive`: too
     /// few transactions, one sender's chain, cheap ones by the header or a timed probe);
     /// holds the reason.
-    pub chose_sequential: Option<String>,
+    pub chose_sequential: Option<std::borrow::Cow<'static, str>>,
     /// Wall time per phase, in the order run (e.g. "execute", "validate", "assemble").
     pub phases: Vec<(&'static str, Duration)>,
 }
