@@ -112,6 +112,13 @@ fn cli_rejects_bad_workload_specs() {
         &["expected name:key=value"],
     );
     fails_with(&["--workload", "transfers:hot=2"], &["hot", "fraction"]);
+    // Sizes the machine cannot hold: refused before anything is allocated (this was
+    // killed by the kernel for memory).
+    #[cfg(target_os = "linux")]
+    fails_with(
+        &["--workload", "transfers:txs=100000000000"],
+        &["100000000000 transactions", "GiB this machine has available"],
+    );
 }
 
 #[test]
