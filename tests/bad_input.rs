@@ -117,7 +117,10 @@ fn cli_rejects_bad_workload_specs() {
     #[cfg(target_os = "linux")]
     fails_with(
         &["--workload", "transfers:txs=100000000000"],
-        &["100000000000 transactions", "GiB this machine has available"],
+        &[
+            "100000000000 transactions",
+            "GiB this machine has available",
+        ],
     );
 }
 
