@@ -42,20 +42,22 @@ where
     /// its entry in the moved-from copy, lost (the racing-writers test in
     /// `tests/core_mock.rs` caught exactly that). A box is shared by every copy.
     fn set(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
-        let Some(entry) = self.set_existing(key, txn_idx, entry) else {
-            return;
-        };
-        // A new key: publish a list that already holds the entry. If another writer
-        // published the key first, theirs stays, and the entry goes into it.
-        let list = Box::new(VersionList::with_first(txn_idx, entry));
-        if let Err((_, lost)) = self.data.insert_sync(key.clone(), list) {
-            // Never shared: the index gave it back untouched.
-            let entry = lost.into_first_entry();
-            let unset = self.set_existing(key, txn_idx, entry);
-            debug_assert!(
-                unset.is_none(),
-                "a key is never removed from the index during a block"
-            );
+        let mut entry = entry;
+        // At most twice round: keys are never removed during a block, so a key another
+        // writer published is found on the second look. Looping rather than asserting it
+        // makes a lost entry impossible, not merely unexpected.
+        loop {
+            let Some(unset) = self.set_existing(key, txn_idx, entry) else {
+                return;
+            };
+            // A new key: publish a list that already holds the entry. If another writer
+            // published the key first, theirs stays, and the entry goes into it.
+            let list = Box::new(VersionList::with_first(txn_idx, unset));
+            match self.data.insert_sync(key.clone(), list) {
+                Ok(()) => return,
+                // Never shared: the index gave it back untouched.
+                Err((_, lost)) => entry = lost.into_first_entry(),
+            }
         }
     }
 
