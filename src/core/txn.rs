@@ -89,13 +89,27 @@ impl<K, V, O> Execution<K, V, O> {
     }
 }
 
+/// A key of the state that transactions read and write.
+pub trait Key: Clone + Eq + Hash + Debug + Send + Sync {
+    /// The one transaction that ever writes this key, when only one can (an EVM
+    /// transaction's deferred fee). Multi-version memory keeps such a key's entry in a
+    /// slot of that transaction rather than in its index of keys: no insert into a shared
+    /// index, nothing to hash. A hint that must hold for speed, not for correctness: a
+    /// write by another transaction still lands in the index, and reads find it there.
+    fn sole_writer(&self) -> Option<TxnIndex> {
+        None
+    }
+}
+
+impl Key for u64 {}
+
 /// A block of transactions and the machine that runs one of them.
 ///
 /// `execute` must be a pure function of the transaction and the values its view returns:
 /// given the same reads it produces the same writes and output. Everything the strategies
 /// promise rests on that.
 pub trait TxnExecutor: Sync {
-    type Key: Clone + Eq + Hash + Debug + Send + Sync;
+    type Key: Key;
     type Value: Clone + Debug + Send + Sync;
     type Output: Clone + Debug + Send + Sync;
 

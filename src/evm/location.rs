@@ -9,7 +9,7 @@
 use revm::primitives::{Address, U256};
 use revm::state::AccountInfo;
 
-use crate::core::txn::TxnIndex;
+use crate::core::txn::{Key, TxnIndex};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Location {
@@ -19,6 +19,16 @@ pub enum Location {
     Storage(Address, U256),
     /// The fee transaction `i` pays to the beneficiary.
     Fee(TxnIndex),
+}
+
+impl Key for Location {
+    /// `Fee(i)` is written by transaction `i` alone.
+    fn sole_writer(&self) -> Option<TxnIndex> {
+        match self {
+            Location::Fee(i) => Some(*i),
+            _ => None,
+        }
+    }
 }
 
 /// An account as written by a transaction.

@@ -17,7 +17,6 @@
 
 use std::collections::HashMap;
 use std::fmt::Debug;
-use std::hash::Hash;
 use std::hint::black_box;
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Instant;
@@ -33,7 +32,7 @@ use crate::core::mvmemory::lockfree::LockFreeMvMemory;
 use crate::core::mvmemory::MvMemory;
 use crate::core::read_set::{ReadSet, RecordingView};
 use crate::core::scheduler::Scheduler;
-use crate::core::txn::{ReadResult, TxnExecutor, TxnIndex, TxnResult, Version};
+use crate::core::txn::{Key, ReadResult, TxnExecutor, TxnIndex, TxnResult, Version};
 use crate::error::EngineError;
 use crate::evm::assemble::assemble;
 use crate::evm::block::Block;
@@ -157,7 +156,7 @@ impl<K> BlockRecord<K> {
     }
 }
 
-impl<K: Clone + Eq + Hash + Debug + Send + Sync + 'static> BlockRecord<K> {
+impl<K: Key + 'static> BlockRecord<K> {
     /// A record made up rather than measured (tests, what-if questions): the given
     /// transactions and cost model; the `dag` graph is found by the production strategy.
     pub fn synthetic(
@@ -184,7 +183,7 @@ fn dag_dependencies<K>(
     metrics: &mut Metrics,
 ) -> Result<Vec<Vec<TxnIndex>>, EngineError>
 where
-    K: Clone + Eq + Hash + Debug + Send + Sync,
+    K: Key,
 {
     let replay = ReplayTxns::new(records);
     let (_, report) = strategies::dag::execute_with_report(&replay, 1, metrics)?;
@@ -478,7 +477,7 @@ fn calibrate<K>(
     model: &mut CostModel,
 ) -> Result<Vec<Vec<TxnIndex>>, EngineError>
 where
-    K: Clone + Eq + Hash + Debug + Send + Sync + 'static,
+    K: Key + 'static,
 {
     let n = records.len();
     let per = |total: u64, count: usize| total / count.max(1) as u64;
@@ -552,7 +551,7 @@ fn finish_record<K>(
     opts: &RecordOptions,
 ) -> Result<BlockRecord<K>, EngineError>
 where
-    K: Clone + Eq + Hash + Debug + Send + Sync + 'static,
+    K: Key + 'static,
 {
     let (dag_deps, prefix_mismatches) = if opts.strategy_costs {
         let deps = calibrate(&txns, opts.passes, &mut model)?;

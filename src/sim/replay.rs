@@ -24,11 +24,10 @@
 //! version that is superseded before the block ends.
 
 use std::fmt::Debug;
-use std::hash::Hash;
 
 use serde::Serialize;
 
-use crate::core::txn::{Execution, ReadResult, StateView, TxnExecutor, TxnIndex};
+use crate::core::txn::{Execution, Key, ReadResult, StateView, TxnExecutor, TxnIndex};
 
 /// The measured costs of one transaction, in nanoseconds (medians over the recording
 /// passes).
@@ -106,7 +105,7 @@ impl<'a, K> ReplayTxns<'a, K> {
 
 impl<K> ReplayTxns<'_, K>
 where
-    K: Clone + Eq + Hash + Debug + Send + Sync,
+    K: Key,
 {
     /// Executes `txn_idx` through `view` and says how far it got (see the module docs).
     pub fn execute_traced<S: StateView<K, bool>>(
@@ -185,7 +184,7 @@ where
 
 impl<K> TxnExecutor for ReplayTxns<'_, K>
 where
-    K: Clone + Eq + Hash + Debug + Send + Sync,
+    K: Key,
 {
     type Key = K;
     type Value = bool;

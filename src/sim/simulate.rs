@@ -45,7 +45,6 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fmt::Debug;
-use std::hash::Hash;
 
 use serde::Serialize;
 
@@ -56,7 +55,7 @@ use crate::core::mvmemory::locked::LockedMvMemory;
 use crate::core::mvmemory::MvMemory;
 use crate::core::read_set::{ReadSet, RecordingView};
 use crate::core::scheduler::{Scheduler, Task};
-use crate::core::txn::{Execution, Incarnation, ReadResult, TxnExecutor, TxnIndex, Version};
+use crate::core::txn::{Execution, Incarnation, Key, ReadResult, TxnExecutor, TxnIndex, Version};
 use crate::error::EngineError;
 use crate::Strategy;
 
@@ -93,8 +92,8 @@ struct Outcome {
 }
 
 /// The key bounds the simulator needs (those of `TxnExecutor::Key`, plus `'static`).
-pub trait SimKey: Clone + Eq + Hash + Debug + Send + Sync + 'static {}
-impl<K: Clone + Eq + Hash + Debug + Send + Sync + 'static> SimKey for K {}
+pub trait SimKey: Key + 'static {}
+impl<K: Key + 'static> SimKey for K {}
 
 /// Predicts `strategy` on `threads` virtual workers for a recorded block (recorded with
 /// `strategy_costs`), with the model's per-phase calibration.

@@ -7,11 +7,11 @@
 //! `scc`'s bucket locks are invisible to it; the std mutexes here stay std under loom.)
 
 use std::collections::BTreeMap;
-use std::hash::Hash;
 use std::sync::Mutex;
 
+use super::sole_writer::{read_slot, slot_of, SoleEntry, Spill};
 use super::{diff_write_sets, MvMemory};
-use crate::core::txn::{Incarnation, TxnIndex, Version};
+use crate::core::txn::{Incarnation, Key, TxnIndex, Version};
 use crate::core::FastHash;
 
 /// Locks one of this memory's std mutexes (std's even under loom: see the module docs).
@@ -30,14 +30,32 @@ pub struct LockedMvMemory<K, V> {
     data: scc::HashMap<K, Mutex<BTreeMap<TxnIndex, Entry<V>>>, FastHash>,
     /// The keys each transaction's last recorded incarnation wrote.
     last_written: Vec<Mutex<Vec<K>>>,
+    /// Each transaction's sole-writer key's entry (`sole_writer.rs`); `None` once removed.
+    sole: Vec<SoleEntry<K, Option<Entry<V>>>>,
+    spill: Spill,
 }
 
-impl<K, V> MvMemory<K, V> for LockedMvMemory<K, V>
+impl<K, V> LockedMvMemory<K, V>
 where
-    K: Clone + Eq + Hash + Send + Sync,
+    K: Key,
     V: Clone + Send + Sync,
 {
-    fn latest_below<R>(
+    /// Sets (`Some`) or removes (`None`) transaction `txn_idx`'s entry for `key` in its
+    /// sole-writer slot, if the key goes there; gives the entry back if not.
+    fn set_in_slot(
+        &self,
+        key: &K,
+        txn_idx: TxnIndex,
+        entry: Option<Entry<V>>,
+    ) -> Result<(), Option<Entry<V>>> {
+        let Some(own) = slot_of(key, txn_idx, self.sole.len()) else {
+            return Err(entry);
+        };
+        self.sole[own].set(key, entry)?;
+        Ok(())
+    }
+
+    fn latest_in_map<R>(
         &self,
         key: &K,
         txn_idx: TxnIndex,
@@ -48,30 +66,92 @@ where
                 lock(m)
                     .range(..txn_idx)
                     .next_back()
-                    .map(|(idx, e)| match e {
-                        Entry::Written(inc, v) => on(*idx, Some((*inc, v))),
-                        Entry::Estimate => on(*idx, None),
-                    })
+                    .map(|(idx, e)| lend(*idx, e, on))
             })
             .flatten()
+    }
+
+    fn latest_in_slot<R>(
+        &self,
+        key: &K,
+        writer: TxnIndex,
+        on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+    ) -> Option<R> {
+        self.sole[writer]
+            .read(key, |entry| entry.as_ref().map(|e| lend(writer, e, on)))
+            .flatten()
+    }
+}
+
+fn lend<V, R>(
+    idx: TxnIndex,
+    entry: &Entry<V>,
+    on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+) -> R {
+    match entry {
+        Entry::Written(inc, v) => on(idx, Some((*inc, v))),
+        Entry::Estimate => on(idx, None),
+    }
+}
+
+impl<K, V> MvMemory<K, V> for LockedMvMemory<K, V>
+where
+    K: Key,
+    V: Clone + Send + Sync,
+{
+    fn latest_below<R>(
+        &self,
+        key: &K,
+        txn_idx: TxnIndex,
+        on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+    ) -> Option<R> {
+        let Some(writer) = read_slot(key, txn_idx, self.sole.len()) else {
+            return if self.spill.index_may_hold(key) {
+                self.latest_in_map(key, txn_idx, on)
+            } else {
+                None
+            };
+        };
+        if !self.spill.index_may_hold(key) {
+            return self.latest_in_slot(key, writer, on);
+        }
+        // As in the lock-free memory: the later of the two places' entries.
+        let in_slot = self.latest_in_slot(key, writer, |idx, _| idx);
+        let in_map = self.latest_in_map(key, txn_idx, |idx, _| idx);
+        if in_map > in_slot {
+            self.latest_in_map(key, txn_idx, on)
+        } else {
+            self.latest_in_slot(key, writer, on)
+        }
     }
 
     fn new(num_txns: usize) -> Self {
         Self {
             data: scc::HashMap::with_hasher(FastHash::default()),
             last_written: (0..num_txns).map(|_| Mutex::new(Vec::new())).collect(),
+            sole: (0..num_txns).map(|_| SoleEntry::default()).collect(),
+            spill: Spill::default(),
         }
     }
 
     fn record(&self, version: Version, writes: &[(K, V)]) -> bool {
         let idx = version.txn_idx;
         for (key, value) in writes {
+            let written = Entry::Written(version.incarnation, value.clone());
+            let Err(Some(written)) = self.set_in_slot(key, idx, Some(written)) else {
+                continue;
+            };
+            if key.sole_writer().is_some() {
+                self.spill.note();
+            }
             let entry = self.data.entry_sync(key.clone()).or_default();
-            lock(entry.get()).insert(idx, Entry::Written(version.incarnation, value.clone()));
+            lock(entry.get()).insert(idx, written);
         }
         let mut last = lock(&self.last_written[idx]);
         let wrote_new = diff_write_sets(&last, writes, |key| {
-            self.data.read_sync(key, |_, m| lock(m).remove(&idx));
+            if self.set_in_slot(key, idx, None).is_err() {
+                self.data.read_sync(key, |_, m| lock(m).remove(&idx));
+            }
         });
         *last = writes.iter().map(|(k, _)| k.clone()).collect();
         wrote_new
@@ -80,6 +160,12 @@ where
     fn mark_estimates(&self, txn_idx: TxnIndex) {
         let last = lock(&self.last_written[txn_idx]);
         for key in last.iter() {
+            if self
+                .set_in_slot(key, txn_idx, Some(Entry::Estimate))
+                .is_ok()
+            {
+                continue;
+            }
             self.data.read_sync(key, |_, m| {
                 if let Some(e) = lock(m).get_mut(&txn_idx) {
                     *e = Entry::Estimate;

@@ -6,42 +6,65 @@
 //! its last incarnation wrote): each is written only by the worker holding that
 //! transaction, so they are all but uncontended, an atomic swap each.
 
-use std::hash::Hash;
-
 use crossbeam_utils::CachePadded;
 
+use super::sole_writer::{read_slot, slot_of, SoleEntry, Spill};
 use super::version_list::{release_index, Entry, VersionList};
 use super::{diff_write_sets, MvMemory};
-use crate::core::txn::{Incarnation, TxnIndex, Version};
+use crate::core::txn::{Incarnation, Key, TxnIndex, Version};
 use crate::core::FastHash;
 use crate::sync::{lock, Mutex};
 
-/// Index capacity reserved per transaction: an ERC-20 transfer writes four keys (sender
-/// account, two balances, its fee).
-const KEYS_PER_TXN: usize = 4;
+/// Index capacity reserved per transaction: an ERC-20 transfer writes three keys to the
+/// index (sender account, two balances; its fee goes to its own slot).
+const KEYS_PER_TXN: usize = 3;
 
 /// Blocks of fewer transactions free their memory on the calling thread alone.
 const MIN_TXNS_TO_RELEASE_IN_PARALLEL: usize = 4096;
 
 pub struct LockFreeMvMemory<K: 'static, V: 'static> {
     data: scc::HashIndex<K, Box<VersionList<V>>, FastHash>,
-    /// The keys each transaction's last recorded incarnation wrote. Only the worker that
-    /// holds the transaction (executing it, or aborting it) touches its slot, and the
-    /// scheduler's status lock orders those workers one after another.
-    last_written: Vec<CachePadded<Mutex<Vec<K>>>>,
+    /// Per transaction, on a cache line of its own: what only the worker holding the
+    /// transaction (executing it, or aborting it) writes, and the scheduler's status lock
+    /// orders those workers one after another.
+    txns: Vec<CachePadded<TxnSlots<K, V>>>,
+    spill: Spill,
+}
+
+struct TxnSlots<K, V> {
+    /// The keys the transaction's last recorded incarnation wrote.
+    last_written: Mutex<Vec<K>>,
+    /// Its sole-writer key's entry (`sole_writer.rs`), if it writes one.
+    sole: SoleEntry<K, Entry<V>>,
 }
 
 impl<K, V> LockFreeMvMemory<K, V>
 where
-    K: Clone + Eq + Hash + Send + Sync + 'static,
+    K: Key + 'static,
     V: Clone + Send + Sync + 'static,
 {
+    /// Sets transaction `txn_idx`'s entry for `key`: in the transaction's own slot for its
+    /// sole-writer key, in the index otherwise.
+    fn set(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
+        let entry = match slot_of(key, txn_idx, self.txns.len()) {
+            Some(own) => match self.txns[own].sole.set(key, entry) {
+                Ok(()) => return,
+                Err(entry) => entry,
+            },
+            None => entry,
+        };
+        if key.sole_writer().is_some() {
+            self.spill.note();
+        }
+        self.set_in_index(key, txn_idx, entry);
+    }
+
     /// Sets transaction `txn_idx`'s entry in `key`'s version list, inserting the list if
     /// the key is new. The list is boxed, not held in the index's entry: the index moves
     /// its entries when it grows, and a writer that found the key just before would set
     /// its entry in the moved-from copy, lost (the racing-writers test in
     /// `tests/core_mock.rs` caught exactly that). A box is shared by every copy.
-    fn set(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
+    fn set_in_index(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
         let mut entry = entry;
         // At most twice round: keys are never removed during a block, so a key another
         // writer published is found on the second look. Looping rather than asserting it
@@ -71,11 +94,53 @@ where
         });
         entry
     }
+
+    /// `latest_below` among the index's entries only.
+    fn latest_in_index<R>(
+        &self,
+        key: &K,
+        txn_idx: TxnIndex,
+        on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+    ) -> Option<R> {
+        self.data
+            .peek_with(key, |_, list| {
+                list.read_below(txn_idx, |idx, entry| {
+                    lend(idx, entry, on).expect("read_below skips removed entries")
+                })
+            })
+            .flatten()
+    }
+
+    /// `latest_below` in the slot of `key`'s sole writer `writer` only.
+    fn latest_in_slot<R>(
+        &self,
+        key: &K,
+        writer: TxnIndex,
+        on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+    ) -> Option<R> {
+        self.txns[writer]
+            .sole
+            .read(key, |entry| lend(writer, entry, on))
+            .flatten()
+    }
+}
+
+/// Lends a found entry to `on`: `None` when the entry says the key is not written.
+fn lend<V, R>(
+    idx: TxnIndex,
+    entry: &Entry<V>,
+    on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+) -> Option<R> {
+    match entry {
+        Entry::Written(inc, value) => Some(on(idx, Some((*inc, value)))),
+        Entry::Estimate => Some(on(idx, None)),
+        Entry::Removed => None,
+    }
 }
 
 impl<K, V> MvMemory<K, V> for LockFreeMvMemory<K, V>
 where
-    K: Clone + Eq + Hash + Send + Sync + 'static,
+    K: Key + 'static,
     V: Clone + Send + Sync + 'static,
 {
     fn latest_below<R>(
@@ -84,15 +149,26 @@ where
         txn_idx: TxnIndex,
         on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
     ) -> Option<R> {
-        self.data
-            .peek_with(key, |_, list| {
-                list.read_below(txn_idx, |idx, entry| match entry {
-                    Entry::Written(inc, value) => on(idx, Some((*inc, value))),
-                    Entry::Estimate => on(idx, None),
-                    Entry::Removed => unreachable!("read_below skips removed entries"),
-                })
-            })
-            .flatten()
+        let Some(writer) = read_slot(key, txn_idx, self.txns.len()) else {
+            return if self.spill.index_may_hold(key) {
+                self.latest_in_index(key, txn_idx, on)
+            } else {
+                None
+            };
+        };
+        if !self.spill.index_may_hold(key) {
+            return self.latest_in_slot(key, writer, on);
+        }
+        // Never on EVM blocks: a sole-writer key went to the index too, so the later of
+        // the two places' entries wins (each looked at once; a race between the looks is
+        // one more stale read, which validation catches like any other).
+        let in_slot = self.latest_in_slot(key, writer, |idx, _| idx);
+        let in_index = self.latest_in_index(key, txn_idx, |idx, _| idx);
+        if in_index > in_slot {
+            self.latest_in_index(key, txn_idx, on)
+        } else {
+            self.latest_in_slot(key, writer, on)
+        }
     }
 
     fn new(num_txns: usize) -> Self {
@@ -103,9 +179,15 @@ where
                 num_txns.saturating_mul(KEYS_PER_TXN),
                 FastHash::default(),
             ),
-            last_written: (0..num_txns)
-                .map(|_| CachePadded::new(Mutex::new(Vec::new())))
+            txns: (0..num_txns)
+                .map(|_| {
+                    CachePadded::new(TxnSlots {
+                        last_written: Mutex::new(Vec::new()),
+                        sole: SoleEntry::default(),
+                    })
+                })
                 .collect(),
+            spill: Spill::default(),
         }
     }
 
@@ -114,7 +196,7 @@ where
         for (key, value) in writes {
             self.set(key, idx, Entry::Written(version.incarnation, value.clone()));
         }
-        let mut last = lock(&self.last_written[idx]);
+        let mut last = lock(&self.txns[idx].last_written);
         let wrote_new = diff_write_sets(&last, writes, |key| {
             self.set(key, idx, Entry::Removed);
         });
@@ -124,7 +206,7 @@ where
     }
 
     fn mark_estimates(&self, txn_idx: TxnIndex) {
-        for key in lock(&self.last_written[txn_idx]).iter() {
+        for key in lock(&self.txns[txn_idx].last_written).iter() {
             self.set(key, txn_idx, Entry::Estimate);
         }
     }
@@ -136,14 +218,11 @@ where
     fn release(self, threads: usize) {
         // A small block's memory is freed faster by one thread than handed out to two
         // (2,000 chained transfers: 0.1 ms alone, 0.8 ms split over two workers).
-        if threads <= 1
-            || self.last_written.len() < MIN_TXNS_TO_RELEASE_IN_PARALLEL
-            || cfg!(stmlab_loom)
-        {
+        if threads <= 1 || self.txns.len() < MIN_TXNS_TO_RELEASE_IN_PARALLEL || cfg!(stmlab_loom) {
             return;
         }
-        let Self { data, last_written } = self;
-        drop(last_written);
+        let Self { data, txns, .. } = self;
+        drop(txns);
         release_index(data, threads);
     }
 }

@@ -7,10 +7,13 @@
 //! (read the pre-block state). Two implementations stand behind one trait:
 //! [`locked::LockedMvMemory`] (a concurrent map of keys to mutex-guarded ordered maps) and
 //! [`lockfree::LockFreeMvMemory`] (a lock-free index of lock-free version lists, each
-//! version's entry behind its own, all but uncontended, mutex).
+//! version's entry behind its own, all but uncontended, mutex). Both keep a key that only
+//! one transaction ever writes (`Key::sole_writer`) in a slot of that transaction, not in
+//! their index (`sole_writer.rs`).
 
 pub mod locked;
 pub mod lockfree;
+mod sole_writer;
 #[allow(unsafe_code)]
 mod version_list;
 
