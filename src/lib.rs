@@ -76,6 +76,7 @@ pub mod core;
 pub mod engine;
 pub mod error;
 pub mod evm;
+pub mod perturb;
 pub mod sim;
 pub mod strategies;
 mod sync;

@@ -19,14 +19,17 @@ fn conflicting_block(n: usize) -> MockBlock {
         MockTxn {
             reads: vec![0],
             write_variants: vec![vec![1]],
+            spin: 0,
         },
         MockTxn {
             reads: vec![1],
             write_variants: vec![vec![0], vec![0, 1]],
+            spin: 0,
         },
         MockTxn {
             reads: vec![0, 1],
             write_variants: vec![vec![1]],
+            spin: 0,
         },
     ];
     MockBlock {

@@ -11,6 +11,7 @@ pub mod machine;
 pub mod memory;
 pub mod plot;
 pub mod simulate;
+pub mod stress;
 pub mod sweep;
 pub mod table;
 
@@ -50,6 +51,10 @@ pub enum Command {
     /// Predict each strategy on 1 to 64 virtual workers from a recording of the block
     /// (`--check`: against measured runs at 1 and 2 threads).
     Simulate(simulate::SimulateArgs),
+    /// Run inputs again and again under varied thread counts and (built with
+    /// `--features perturb`) perturbed schedules, every output checked against
+    /// sequential's, with a watchdog for hangs; exit status 1 on any failure.
+    Stress(stress::StressArgs),
     /// Execute one input with one strategy, nothing else (what callgrind counts).
     #[command(hide = true)]
     Exec(exec::ExecArgs),
@@ -118,6 +123,7 @@ pub fn run(cli: Cli) -> Result<bool, String> {
         Some(Command::Plot(args)) => plot::run(&args),
         Some(Command::Analyze(args)) => analyze::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
+        Some(Command::Stress(args)) => stress::run(&args),
         Some(Command::Exec(args)) => exec::run(&args),
         None => default_job(),
     }

@@ -212,6 +212,7 @@ impl DepGraph {
     /// lower transaction has committed reads final values): with one worker the commit
     /// order is the block order.
     pub fn next(&self) -> Option<TxnIndex> {
+        crate::perturb::at(crate::perturb::Site::TaskHandOut);
         // Fast path, no lock: a root while no released dependent is queued (the hint may
         // be stale either way; the slow path below decides).
         if self.abandoned.load(Ordering::Relaxed) {

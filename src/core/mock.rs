@@ -5,6 +5,11 @@
 //! changes between incarnations whenever what it read changes. Values written are derived
 //! from the accumulator too. `sequential` runs the same block one transaction after
 //! another: the baseline every strategy must reproduce exactly.
+//!
+//! [`MockBlock::generate_with`] gives blocks with teeth ([`Teeth`]): transactions that
+//! spin for random lengths (so workers overtake each other), that read the keys they
+//! write (read-modify-write), and that crowd onto one hot key, so that later ones fail
+//! validation again and again.
 
 use std::collections::HashMap;
 
@@ -15,6 +20,19 @@ pub struct MockTxn {
     pub reads: Vec<u64>,
     /// Non-empty; the write set is `write_variants[acc % len]`.
     pub write_variants: Vec<Vec<u64>>,
+    /// Busy work after the reads, in spin-loop iterations: how long the transaction takes.
+    pub spin: u32,
+}
+
+/// What makes a generated block hard.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Teeth {
+    /// Each transaction spins up to this many iterations (uniformly drawn).
+    pub max_spin: u32,
+    /// The share (out of 100) of transactions that also read every key they may write.
+    pub read_own_writes: u64,
+    /// The share (out of 100) of reads and writes that go to key 0.
+    pub hot: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -49,6 +67,9 @@ impl MockBlock {
                 Err(on) => return Execution::Blocked { on },
             }
         }
+        for i in 0..txn.spin {
+            acc = std::hint::black_box(acc.wrapping_add(u64::from(i)));
+        }
         let variant = &txn.write_variants[(acc % txn.write_variants.len() as u64) as usize];
         let writes = variant.iter().map(|&k| (k, mix(acc, k))).collect();
         Execution::Done {
@@ -79,20 +100,46 @@ impl MockBlock {
     /// A block of `n` transactions over `keys` keys from a seed: 1-4 reads, 1-3 write
     /// variants of 0-3 keys each.
     pub fn generate(n: usize, keys: u64, seed: u64) -> Self {
+        Self::generate_with(n, keys, seed, Teeth::default())
+    }
+
+    /// `generate`, with `teeth`.
+    pub fn generate_with(n: usize, keys: u64, seed: u64, teeth: Teeth) -> Self {
         let mut s = seed;
         let mut next = move || {
             s = mix(s, 0x5EED);
             s
         };
+        let keys = keys.max(1);
+        // With no teeth, the same stream of draws as ever: existing seeds keep their
+        // blocks.
+        let pick = |r: u64| {
+            if teeth.hot > 0 && r % 100 < teeth.hot {
+                0
+            } else if teeth.hot > 0 {
+                (r >> 8) % keys
+            } else {
+                r % keys
+            }
+        };
         let txns = (0..n)
             .map(|_| {
-                let reads = (0..1 + next() % 4).map(|_| next() % keys).collect();
-                let write_variants = (0..1 + next() % 3)
-                    .map(|_| (0..next() % 4).map(|_| next() % keys).collect())
+                let mut reads: Vec<u64> = (0..1 + next() % 4).map(|_| pick(next())).collect();
+                let write_variants: Vec<Vec<u64>> = (0..1 + next() % 3)
+                    .map(|_| (0..next() % 4).map(|_| pick(next())).collect())
                     .collect();
+                if teeth.read_own_writes > 0 && next() % 100 < teeth.read_own_writes {
+                    reads.extend(write_variants.iter().flatten().copied());
+                }
+                let spin = if teeth.max_spin == 0 {
+                    0
+                } else {
+                    (next() % u64::from(teeth.max_spin)) as u32
+                };
                 MockTxn {
                     reads,
                     write_variants,
+                    spin,
                 }
             })
             .collect();

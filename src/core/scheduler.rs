@@ -42,6 +42,7 @@ use crossbeam_utils::CachePadded;
 
 use crate::core::txn::{Incarnation, TxnIndex, Version};
 use crate::error::EngineError;
+use crate::perturb::{self, Site};
 use crate::sync::{lock, AtomicBool, AtomicUsize, Mutex, Ordering};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,6 +192,7 @@ impl Scheduler {
 
     /// The lower of the next validation and the next execution task, if any is ready.
     pub fn next_task(&self) -> Option<Task> {
+        perturb::at(Site::TaskHandOut);
         if self.validation_idx.load(SC) < self.execution_idx.load(SC) {
             self.next_version_to_validate().map(Task::Validate)
         } else {
@@ -211,6 +213,7 @@ impl Scheduler {
                 "transaction {txn_idx} waits on {blocking}, which is not earlier"
             )));
         }
+        perturb::at(Site::Dependency);
         {
             let mut deps = lock(&self.dependencies[blocking]);
             if lock(&self.status[blocking]).status == Status::Executed {
@@ -232,6 +235,7 @@ impl Scheduler {
     }
 
     fn set_ready(&self, txn_idx: TxnIndex) -> Result<(), EngineError> {
+        perturb::at(Site::StatusChange);
         let mut state = lock(&self.status[txn_idx]);
         if state.status != Status::Aborting {
             return Err(EngineError::Invariant(format!(
@@ -254,6 +258,8 @@ impl Scheduler {
         wrote_new_key: bool,
     ) -> Result<Option<Task>, EngineError> {
         let txn_idx = version.txn_idx;
+        perturb::at(Site::StatusChange);
+        perturb::progress();
         {
             let mut state = lock(&self.status[txn_idx]);
             if state.status != Status::Executing || state.incarnation != version.incarnation {
@@ -264,6 +270,9 @@ impl Scheduler {
             }
             state.status = Status::Executed;
         }
+        // Between the status change and taking the waiters: the window the race with
+        // `add_dependency` (module docs) lives in.
+        perturb::at(Site::WakeUp);
         let waiting = std::mem::take(&mut *lock(&self.dependencies[txn_idx]));
         // Read once: if it is past `txn_idx` now it stays so unless lowered, and then the
         // validation returned below is merely one more; if not, the index reaches
@@ -326,6 +335,7 @@ impl Scheduler {
     /// A validation of `version` failed: abort it unless another validation already did
     /// (or a newer incarnation exists). True when this call won the abort.
     pub fn try_validation_abort(&self, version: Version) -> bool {
+        perturb::at(Site::StatusChange);
         let mut state = lock(&self.status[version.txn_idx]);
         // The loom mutation test (`loom-tests`, `--cfg stmlab_mutant_double_abort`)
         // drops the status check, so two validations can both win the abort.
@@ -349,6 +359,7 @@ impl Scheduler {
         aborted: bool,
     ) -> Result<Option<Task>, EngineError> {
         let txn_idx = version.txn_idx;
+        perturb::progress();
         if aborted {
             self.set_ready(txn_idx)?;
             self.decrease_validation_idx(txn_idx + 1);
@@ -359,6 +370,36 @@ impl Scheduler {
         }
         self.finish_task();
         Ok(None)
+    }
+
+    /// Where the scheduler stands, for a hang report: its indices and counters, and the
+    /// transactions not executed (the first eight named, with status and incarnation;
+    /// `locked` for a status lock another thread holds). Takes no lock it could wait on.
+    pub fn describe(&self) -> String {
+        let mut named = Vec::new();
+        let mut pending = 0;
+        for (i, state) in self.status.iter().enumerate() {
+            let shown = match state.try_lock() {
+                Ok(s) if s.status == Status::Executed => continue,
+                Ok(s) => format!("{i}: {:?}({})", s.status, s.incarnation),
+                Err(_) => format!("{i}: locked"),
+            };
+            pending += 1;
+            if named.len() < 8 {
+                named.push(shown);
+            }
+        }
+        format!(
+            "execution index {}, validation index {}, active tasks {}, index decreases {}, \
+             done {}; {pending} of {} transactions not executed [{}]",
+            self.execution_idx.load(SC),
+            self.validation_idx.load(SC),
+            self.num_active_tasks.load(SC),
+            self.decrease_cnt.load(SC),
+            self.done(),
+            self.num_txns,
+            named.join(", ")
+        )
     }
 
     /// The incarnation each transaction ended with (call after `done`).

@@ -139,6 +139,14 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
         // Acquire pairs with the Release store of a failing worker, so that a worker
         // which sees the flag stops (the error itself travels through `join`).
         while !self.scheduler.done() && !failed.load(Ordering::Acquire) {
+            if crate::perturb::cancelled() {
+                // The stress watchdog saw no progress: say where the scheduler stands.
+                crate::perturb::note_state(|| self.scheduler.describe());
+                failed.store(true, Ordering::Release);
+                return Err(EngineError::Invariant(
+                    "stopped by the stress watchdog".into(),
+                ));
+            }
             let result = match task {
                 Some(Task::Execute(version)) => self.execute(version),
                 Some(Task::Validate(version)) => self.validate(version),
@@ -166,14 +174,21 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
 }
 
 /// Sets the failure flag if its worker unwinds, so the other workers stop (the pool turns
-/// the panic into an error).
-struct FailOnPanic<'a>(&'a AtomicBool);
+/// the panic into an error). A worker unwinding because the stress watchdog cancelled the
+/// run notes the scheduler's state for its report.
+struct FailOnPanic<'a> {
+    failed: &'a AtomicBool,
+    scheduler: &'a Scheduler,
+}
 
 impl Drop for FailOnPanic<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
             // Release: pairs with the workers' Acquire load of the flag, as for an error.
-            self.0.store(true, Ordering::Release);
+            self.failed.store(true, Ordering::Release);
+            if crate::perturb::cancelled() {
+                crate::perturb::note_state(|| self.scheduler.describe());
+            }
         }
     }
 }
@@ -199,7 +214,10 @@ where
     pub fn work(&self, txns: &T) -> Result<(), EngineError> {
         // A worker that unwinds (a panicking transaction or state source) must stop the
         // others too: they would wait for a `done` that never comes.
-        let _stop_others = FailOnPanic(&self.failed);
+        let _stop_others = FailOnPanic {
+            failed: &self.failed,
+            scheduler: &self.scheduler,
+        };
         Worker {
             txns,
             memory: &self.memory,

@@ -163,6 +163,8 @@ pub fn execute_with_report<T: TxnExecutor>(
     let mut repaired = Vec::new();
     for (j, (incarnation, run)) in finals.iter_mut().enumerate() {
         metrics.validations += 1;
+        crate::perturb::at(crate::perturb::Site::DagRepair);
+        crate::perturb::progress();
         if store.validate(j, &run.reads) {
             continue;
         }
@@ -356,6 +358,8 @@ fn commit_loop<T: TxnExecutor>(
                 reexecuted.push((j, run));
             }
             // The writes are in the store: now the dependents may run.
+            crate::perturb::at(crate::perturb::Site::DagCommit);
+            crate::perturb::progress();
             released.push((j, graph.commit(j) as u32));
         }
         Ok((reexecuted, released))

@@ -80,6 +80,7 @@ pub fn execute<T: TxnExecutor>(
             (1, execute_against(txns, &committed, j).1)
         };
         let (writes, output) = execution.into_done(j)?;
+        crate::perturb::progress();
         let version = Version::new(j, incarnation);
         for (key, value) in &writes {
             committed.upsert_sync(key.clone(), (version, value.clone()));

@@ -13,6 +13,7 @@ use super::sole_writer::{read_slot, slot_of, SoleEntry, Spill};
 use super::{diff_write_sets, MvMemory};
 use crate::core::txn::{Incarnation, Key, TxnIndex, Version};
 use crate::core::FastHash;
+use crate::perturb::{self, Site};
 
 /// Locks one of this memory's std mutexes (std's even under loom: see the module docs).
 /// A poisoned mutex means a worker panicked holding it; the pool reports that panic.
@@ -105,6 +106,7 @@ where
         txn_idx: TxnIndex,
         on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
     ) -> Option<R> {
+        perturb::at(Site::MemoryRead);
         let Some(writer) = read_slot(key, txn_idx, self.sole.len()) else {
             return if self.spill.index_may_hold(key) {
                 self.latest_in_map(key, txn_idx, on)
@@ -136,6 +138,7 @@ where
 
     fn record(&self, version: Version, writes: &[(K, V)]) -> bool {
         let idx = version.txn_idx;
+        perturb::at(Site::MemoryWrite);
         for (key, value) in writes {
             let written = Entry::Written(version.incarnation, value.clone());
             let Err(Some(written)) = self.set_in_slot(key, idx, Some(written)) else {

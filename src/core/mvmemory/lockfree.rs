@@ -13,6 +13,7 @@ use super::version_list::{release_index, Entry, VersionList};
 use super::{diff_write_sets, MvMemory};
 use crate::core::txn::{Incarnation, Key, TxnIndex, Version};
 use crate::core::FastHash;
+use crate::perturb::{self, Site};
 use crate::sync::{lock, Mutex};
 
 /// Index capacity reserved per transaction: an ERC-20 transfer writes three keys to the
@@ -46,6 +47,7 @@ where
     /// Sets transaction `txn_idx`'s entry for `key`: in the transaction's own slot for its
     /// sole-writer key, in the index otherwise.
     fn set(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
+        perturb::at(Site::MemoryWrite);
         let entry = match slot_of(key, txn_idx, self.txns.len()) {
             Some(own) => match self.txns[own].sole.set(key, entry) {
                 Ok(()) => return,
@@ -149,6 +151,7 @@ where
         txn_idx: TxnIndex,
         on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
     ) -> Option<R> {
+        perturb::at(Site::MemoryRead);
         let Some(writer) = read_slot(key, txn_idx, self.txns.len()) else {
             return if self.spill.index_may_hold(key) {
                 self.latest_in_index(key, txn_idx, on)

@@ -98,6 +98,9 @@ impl<V: Send> VersionList<V> {
                 }
             }
             let node = Node::boxed(txn_idx, entry, cur);
+            // Between finding the position and linking there: where a racing writer of
+            // the same list slips in.
+            crate::perturb::at(crate::perturb::Site::MemoryWrite);
             // Release on success: a reader that Acquire-loads this link sees the node's
             // fields as initialised by `boxed`. Acquire on failure: we retry from a fresh
             // snapshot of the links.

@@ -119,6 +119,12 @@ pub fn run_workers<R: Send>(
     if threads == 0 {
         return Err(EngineError::ZeroThreads);
     }
+    // Each worker's perturbation stream (a no-op in the default build).
+    let work = |id: usize| {
+        crate::perturb::begin_worker(id);
+        crate::perturb::at(crate::perturb::Site::Pool);
+        work(id)
+    };
     if threads > 1 {
         if let Some(results) = run_on_installed(threads, &work) {
             return results;
@@ -167,7 +173,9 @@ pub fn map_indices<R: Send>(
             if idx >= n {
                 break done;
             }
+            crate::perturb::at(crate::perturb::Site::TaskHandOut);
             done.push((idx, work(idx)));
+            crate::perturb::progress();
         }
     })?;
     let mut slots: Vec<Option<R>> = (0..n).map(|_| None).collect();

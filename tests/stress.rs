@@ -1,0 +1,235 @@
+//! Mock blocks with teeth (`core::mock::Teeth`: transactions of random length, reading
+//! what they write, crowding one hot key) through every strategy and both memories,
+//! under perturbed schedules when built with `--features perturb` (`src/perturb.rs`), and
+//! the `stress` command end to end.
+
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use proptest::prelude::*;
+use stmlab::core::metrics::Metrics;
+use stmlab::core::mock::{same_results, MockBlock, Teeth};
+use stmlab::core::mvmemory::locked::LockedMvMemory;
+use stmlab::core::mvmemory::lockfree::LockFreeMvMemory;
+use stmlab::perturb;
+use stmlab::strategies::{block_stm, dag, sv};
+
+/// The perturbation settings are process-wide: the tests that set them take turns.
+static PERTURB: Mutex<()> = Mutex::new(());
+
+fn check_all(block: &MockBlock, threads: usize) {
+    let expected = block.sequential();
+    let mut m = Metrics::default();
+    let got = block_stm::execute::<_, LockFreeMvMemory<u64, u64>>(block, threads, &mut m).unwrap();
+    assert!(
+        same_results(&got, &expected),
+        "lock-free block-stm, {threads} threads"
+    );
+    let got = block_stm::execute::<_, LockedMvMemory<u64, u64>>(block, threads, &mut m).unwrap();
+    assert!(
+        same_results(&got, &expected),
+        "locked block-stm, {threads} threads"
+    );
+    let got = dag::execute(block, threads, &mut m).unwrap();
+    assert!(same_results(&got, &expected), "dag, {threads} threads");
+    let got = sv::execute(block, threads, &mut m).unwrap();
+    assert!(same_results(&got, &expected), "sv, {threads} threads");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn blocks_with_teeth_equal_sequential_under_perturbation(
+        n in 20usize..600,
+        keys in 2u64..40,
+        hot in 0u64..70,
+        read_own_writes in 0u64..100,
+        max_spin in 0u32..20_000,
+        threads in 1usize..9,
+        seed in any::<u64>(),
+    ) {
+        let _turn = PERTURB.lock().unwrap_or_else(|e| e.into_inner());
+        perturb::configure(Some(seed));
+        let teeth = Teeth { max_spin, read_own_writes, hot };
+        check_all(&MockBlock::generate_with(n, keys, seed, teeth), threads);
+        perturb::configure(None);
+    }
+}
+
+/// Every transaction on one hot key, each spinning: later transactions fail validation
+/// over and over.
+#[test]
+fn a_hot_key_fails_validation_repeatedly_and_still_matches() {
+    let _turn = PERTURB.lock().unwrap_or_else(|e| e.into_inner());
+    for seed in 0..3 {
+        perturb::configure(Some(seed));
+        let teeth = Teeth {
+            max_spin: 5_000,
+            read_own_writes: 100,
+            hot: 90,
+        };
+        let block = MockBlock::generate_with(400, 8, seed, teeth);
+        let mut m = Metrics::default();
+        let got = block_stm::execute::<_, LockFreeMvMemory<u64, u64>>(&block, 4, &mut m).unwrap();
+        assert!(same_results(&got, &block.sequential()));
+        assert!(
+            m.aborts + m.suspensions > 0,
+            "the hot key must cause conflicts: {m:?}"
+        );
+        check_all(&block, 3);
+    }
+    perturb::configure(None);
+}
+
+/// With perturbation built in, a cancelled run unwinds from its next perturbation point,
+/// the strategy returns an error (no hang), and Block-STM notes where its scheduler stood.
+#[cfg(feature = "perturb")]
+#[test]
+fn a_cancelled_run_stops_and_notes_the_scheduler_state() {
+    use stmlab::core::txn::{Execution, ReadResult, StateView, TxnExecutor, TxnIndex};
+    /// Transaction 1 never ends on its own: it reads its key again and again.
+    struct Endless;
+    impl TxnExecutor for Endless {
+        type Key = u64;
+        type Value = u64;
+        type Output = ();
+        fn num_txns(&self) -> usize {
+            3
+        }
+        fn execute<S: StateView<u64, u64>>(
+            &self,
+            i: TxnIndex,
+            view: &mut S,
+        ) -> Execution<u64, u64, ()> {
+            loop {
+                let _ = matches!(view.read(&7), ReadResult::Base);
+                if i != 1 {
+                    return Execution::Done {
+                        writes: vec![(i as u64, 1)],
+                        output: (),
+                    };
+                }
+            }
+        }
+    }
+    let _turn = PERTURB.lock().unwrap_or_else(|e| e.into_inner());
+    perturb::configure(Some(1));
+    let canceller = std::thread::spawn(|| {
+        std::thread::sleep(Duration::from_millis(200));
+        perturb::cancel();
+    });
+    let mut m = Metrics::default();
+    let outcome = block_stm::execute::<_, LockFreeMvMemory<u64, u64>>(&Endless, 2, &mut m);
+    canceller.join().unwrap();
+    assert!(outcome.is_err(), "a cancelled run is an error");
+    let state = perturb::take_state().expect("the scheduler's state was noted");
+    assert!(state.contains("execution index"), "{state}");
+    assert!(
+        state.contains("1: "),
+        "transaction 1 is named among the unfinished: {state}"
+    );
+    perturb::configure(None);
+}
+
+fn stmlab(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_stmlab"))
+        .args(args)
+        .output()
+        .expect("the stmlab binary runs")
+}
+
+#[test]
+fn stress_command_runs_and_reports() {
+    let out = stmlab(&[
+        "stress",
+        "--workload",
+        "chain:txs=40",
+        "--workload",
+        "erc20:txs=60,accounts=80,hot=0.4",
+        "--runs",
+        "30",
+        "--seed",
+        "5",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("stress: 30 runs"), "{stdout}");
+    assert!(
+        stdout.contains("mismatches: 0, hangs: 0, errors: 0"),
+        "{stdout}"
+    );
+}
+
+/// A run slower than the stall limit is reported as a hang, with the seed and a command
+/// that reproduces it, and the command exits 1 after going on with the remaining runs.
+#[test]
+fn stress_command_reports_a_stalled_run_and_goes_on() {
+    let out = stmlab(&[
+        "stress",
+        "--workload",
+        "transfers:txs=3000",
+        "--strategy",
+        "block-stm",
+        "--threads",
+        "2",
+        "--runs",
+        "2",
+        "--stall-seconds",
+        "0.000001",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("HANG at run 0"), "{stderr}");
+    assert!(
+        stderr.contains("reproduce: cargo run --release"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--seed 1"), "{stderr}");
+    assert!(stdout.contains("stress: 2 runs"), "{stdout}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn stress_command_rejects_bad_arguments() {
+    for (args, expected) in [
+        (&["stress"][..], "give --block PATH or --workload SPEC"),
+        (
+            &["stress", "--workload", "chain:txs=5", "--runs", "0"][..],
+            "--runs must be at least 1",
+        ),
+        (
+            &["stress", "--workload", "chain:txs=5", "--threads", "0"][..],
+            "at least 1",
+        ),
+        (
+            &[
+                "stress",
+                "--workload",
+                "chain:txs=5",
+                "--strategy",
+                "sequential",
+            ][..],
+            "parallel strategy",
+        ),
+        (
+            &[
+                "stress",
+                "--workload",
+                "chain:txs=5",
+                "--stall-seconds",
+                "0",
+            ][..],
+            "--stall-seconds",
+        ),
+    ] {
+        let out = stmlab(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?} panicked: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
