@@ -218,9 +218,7 @@ pub fn execute_block_with<P>(
 where
     P: DatabaseRef + Sync,
 {
-    if threads == 0 {
-        return Err(EngineError::ZeroThreads);
-    }
+    strategies::pool::check_threads(threads)?;
     if strategy == Strategy::Sequential {
         // No thread to start.
         return run_block(block, pre, strategy, threads, options);
@@ -241,9 +239,7 @@ fn run_block<P>(
 where
     P: DatabaseRef + Sync,
 {
-    if threads == 0 {
-        return Err(EngineError::ZeroThreads);
-    }
+    strategies::pool::check_threads(threads)?;
     if options.adaptive && strategy != Strategy::Sequential {
         let mut choice = sequential_choice(block, threads).map(|why| (why, None));
         // A real block's header has already told (`sequential_choice`); the probe is for

@@ -5,6 +5,9 @@
 pub enum EngineError {
     #[error("the number of threads must be at least 1")]
     ZeroThreads,
+    /// More worker threads than the engine starts (see `strategies::pool::MAX_THREADS`).
+    #[error("{asked} threads is more than this engine starts (at most {limit})")]
+    TooManyThreads { asked: usize, limit: usize },
     /// A state the engine's own logic rules out was reached: a bug. The top level falls
     /// back to sequential execution when it sees this.
     #[error("engine invariant broken: {0}")]

@@ -63,7 +63,34 @@ fn fails_with(args: &[&str], expected: &[&str]) {
 const SMALL: &str = "transfers:txs=10";
 
 #[test]
+fn too_many_threads_is_an_error_before_any_thread_starts() {
+    let (block, state) = workloads::from_spec("transfers:txs=10").unwrap();
+    let limit = stmlab::strategies::pool::MAX_THREADS;
+    for &strategy in Strategy::ALL {
+        for asked in [limit + 1, 100_000, usize::MAX] {
+            match execute_block_with(&block, &state, strategy, asked, RAW) {
+                Err(EngineError::TooManyThreads { asked: a, limit: l }) => {
+                    assert_eq!((a, l), (asked, limit), "{strategy}")
+                }
+                Err(other) => panic!("{strategy}: expected TooManyThreads, got {other}"),
+                Ok(_) => panic!("{strategy}: started {asked} threads"),
+            }
+        }
+    }
+    assert!(matches!(
+        stmlab::Executor::new(100_000),
+        Err(EngineError::TooManyThreads { .. })
+    ));
+}
+
+#[test]
 fn cli_rejects_bad_threads() {
+    // Found by hand: 100,000 threads used to abort the process inside the standard
+    // library (out of memory mappings at about 16,000 threads).
+    fails_with(
+        &["--workload", SMALL, "--threads", "100000"],
+        &["--threads", "100000 threads", "at most 1024"],
+    );
     fails_with(
         &["--workload", SMALL, "--threads", "0"],
         &["--threads", "at least 1"],
@@ -320,7 +347,7 @@ fn failing_pre_state_is_an_engine_error() {
     let broken = block.txs[17].caller;
     let state = FailingState { inner, broken };
     for &strategy in Strategy::ALL {
-        for threads in [1, 2] {
+        for threads in [1, 2, 4, 8] {
             match execute_block_with(&block, &state, strategy, threads, RAW) {
                 Err(EngineError::PreState(msg)) => assert!(msg.contains("disk on fire"), "{msg}"),
                 other => panic!(

@@ -233,3 +233,57 @@ fn stress_command_rejects_bad_arguments() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn fuzz_command_finds_every_case_clear_or_identical() {
+    let out = stmlab(&[
+        "fuzz",
+        "--block",
+        "data/mainnet",
+        "--cases",
+        "400",
+        "--seed",
+        "77",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("fuzz: 400 cases"), "{stdout}");
+    assert!(
+        stdout.contains("panics: 0, hangs: 0, unclear errors: 0, mismatches: 0"),
+        "{stdout}"
+    );
+    // Both ends are reached: some cases rejected, some executed.
+    assert!(stdout.contains("rejected, malformed JSON"), "{stdout}");
+    assert!(!stdout.contains(" 0 executed identically"), "{stdout}");
+}
+
+#[test]
+fn fuzz_command_rejects_bad_arguments() {
+    for (args, expected) in [
+        (
+            &["fuzz", "--block", "data/mainnet", "--cases", "0"][..],
+            "--cases must be at least 1",
+        ),
+        (
+            &["fuzz", "--block", "/nonexistent/blocks"][..],
+            "/nonexistent/blocks",
+        ),
+        (
+            &[
+                "fuzz",
+                "--block",
+                "data/mainnet",
+                "--max-source-bytes",
+                "10",
+            ][..],
+            "no block folder of at most 10 bytes",
+        ),
+    ] {
+        let out = stmlab(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?} panicked: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}

@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod ceiling;
 pub mod compare;
 pub mod exec;
+pub mod fuzz;
 pub mod goals;
 pub mod inputs;
 pub mod instructions;
@@ -55,6 +56,9 @@ pub enum Command {
     /// `--features perturb`) perturbed schedules, every output checked against
     /// sequential's, with a watchdog for hangs; exit status 1 on any failure.
     Stress(stress::StressArgs),
+    /// Mutated copies of block folders through the loader: every case a clear error or
+    /// a block every strategy executes as sequential does; exit status 1 otherwise.
+    Fuzz(fuzz::FuzzArgs),
     /// Execute one input with one strategy, nothing else (what callgrind counts).
     #[command(hide = true)]
     Exec(exec::ExecArgs),
@@ -108,8 +112,8 @@ pub fn parse_threads(text: &str) -> Result<Vec<usize>, String> {
                 .map_err(|_| format!("--threads: {t:?} is not a whole number"))
         })
         .collect::<Result<_, _>>()?;
-    if list.contains(&0) {
-        return Err("--threads: the number of threads must be at least 1".into());
+    for &t in &list {
+        crate::strategies::pool::check_threads(t).map_err(|e| format!("--threads: {e}"))?;
     }
     Ok(list)
 }
@@ -124,6 +128,7 @@ pub fn run(cli: Cli) -> Result<bool, String> {
         Some(Command::Analyze(args)) => analyze::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Stress(args)) => stress::run(&args),
+        Some(Command::Fuzz(args)) => fuzz::run(&args),
         Some(Command::Exec(args)) => exec::run(&args),
         None => default_job(),
     }
