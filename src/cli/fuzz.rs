@@ -409,6 +409,8 @@ fn run_case(
 }
 
 pub fn run(args: &FuzzArgs) -> Result<bool, String> {
+    // The machine and commit as the run starts (a long run may outlast the commit).
+    let machine = Machine::detect();
     if args.cases == 0 {
         return Err("--cases must be at least 1".into());
     }
@@ -560,7 +562,7 @@ pub fn run(args: &FuzzArgs) -> Result<bool, String> {
     let ok = failures.is_empty();
     if let Some(out) = &args.out {
         let summary = FuzzSummary {
-            machine: Machine::detect(),
+            machine,
             command: std::env::args().collect::<Vec<_>>().join(" "),
             sources: labels,
             first_seed: args.seed,

@@ -153,6 +153,8 @@ fn mix(mut z: u64) -> u64 {
 }
 
 pub fn run(args: &StressArgs) -> Result<bool, String> {
+    // The machine and commit as the run starts (a long run may outlast the commit).
+    let machine = Machine::detect();
     let strategies: Vec<Strategy> = Strategy::parse_list(&args.strategy)?
         .into_iter()
         .filter(|s| *s != Strategy::Sequential)
@@ -330,7 +332,7 @@ pub fn run(args: &StressArgs) -> Result<bool, String> {
     println!("mismatches: {mismatches}, hangs: {hangs}, errors: {errors}");
     let ok = failures.is_empty();
     let summary = Summary {
-        machine: Machine::detect(),
+        machine,
         command: std::env::args().collect::<Vec<_>>().join(" "),
         perturbed: perturb::ENABLED,
         inputs: labels,
