@@ -292,7 +292,7 @@ pub fn run(args: &StressArgs) -> Result<bool, String> {
                 hangs += 1;
                 let mut detail = format!("no progress for {:.1} s", stall.as_secs_f64());
                 if let Some(state) = state {
-                    detail.push_str(&format!("; scheduler: {state}"));
+                    detail.push_str(&format!("; state: {state}"));
                 }
                 if !came_back {
                     detail.push_str("; the run did not stop when cancelled (abandoned)");

@@ -308,6 +308,30 @@ impl DepGraph {
     pub fn is_done(&self) -> bool {
         self.committed.load(Ordering::Relaxed) == self.num_txns()
     }
+
+    /// Where the commit loop stands, for a hang report: commits, roots handed out, queued
+    /// releases, and the transactions still waiting for dependencies (the first eight,
+    /// with how many). Takes no lock.
+    pub fn describe(&self) -> String {
+        let waiting: Vec<String> = self
+            .pending
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.load(Ordering::Relaxed) > 0)
+            .map(|(j, p)| format!("{j}: {} left", p.load(Ordering::Relaxed)))
+            .collect();
+        format!(
+            "{} of {} committed, {} of {} roots handed out, {} queued, abandoned {}; {} waiting [{}]",
+            self.committed.load(Ordering::Relaxed),
+            self.num_txns(),
+            self.next_root.load(Ordering::Relaxed).min(self.roots.len()),
+            self.roots.len(),
+            self.queued.load(Ordering::Relaxed),
+            self.abandoned.load(Ordering::Relaxed),
+            waiting.len(),
+            waiting.iter().take(8).cloned().collect::<Vec<_>>().join(", ")
+        )
+    }
 }
 
 impl std::fmt::Debug for DepGraph {
@@ -339,6 +363,20 @@ mod tests {
             DepGraph::new(vec![vec![], vec![1]]).unwrap_err(),
             BadEdge { from: 1, to: 1 }
         );
+    }
+
+    #[test]
+    fn describe_names_the_waiting_transactions() {
+        let g = DepGraph::new(vec![vec![], vec![], vec![1, 0], vec![2, 2], vec![]]).unwrap();
+        let first = g.next().unwrap();
+        g.commit(first);
+        let d = g.describe();
+        assert!(
+            d.starts_with("1 of 5 committed, 1 of 3 roots handed out"),
+            "{d}"
+        );
+        assert!(d.contains("2 waiting [2: "), "{d}");
+        assert!(d.contains("3: 1 left"), "{d}");
     }
 
     #[test]

@@ -317,12 +317,16 @@ fn execute_against_store<T: TxnExecutor>(
     finished::<T>(txn_idx, reads, execution)
 }
 
-/// Abandons the graph if its worker unwinds, so the other workers stop waiting.
+/// Abandons the graph if its worker unwinds, so the other workers stop waiting. A worker
+/// unwinding because the stress watchdog cancelled the run notes the graph's state first.
 struct AbandonOnPanic<'a>(&'a DepGraph);
 
 impl Drop for AbandonOnPanic<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() {
+            if crate::perturb::cancelled() {
+                crate::perturb::note_state(|| format!("dependency graph: {}", self.0.describe()));
+            }
             self.0.abandon();
         }
     }

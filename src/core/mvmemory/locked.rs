@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::sole_writer::{read_slot, slot_of, SoleEntry, Spill};
+use super::sole_writer::{self, slot_of, SoleEntry, Spill, TwoPlaces};
 use super::{diff_write_sets, MvMemory};
 use crate::core::txn::{Incarnation, Key, TxnIndex, Version};
 use crate::core::FastHash;
@@ -55,24 +55,30 @@ where
         self.sole[own].set(key, entry)?;
         Ok(())
     }
+}
 
-    fn latest_in_map<R>(
+impl<K, V> TwoPlaces<K, V> for LockedMvMemory<K, V>
+where
+    K: Key,
+    V: Clone + Send + Sync,
+{
+    fn in_index<R>(
         &self,
         key: &K,
-        txn_idx: TxnIndex,
+        below: TxnIndex,
         on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
     ) -> Option<R> {
         self.data
             .read_sync(key, |_, m| {
                 lock(m)
-                    .range(..txn_idx)
+                    .range(..below)
                     .next_back()
                     .map(|(idx, e)| lend(*idx, e, on))
             })
             .flatten()
     }
 
-    fn latest_in_slot<R>(
+    fn in_slot<R>(
         &self,
         key: &K,
         writer: TxnIndex,
@@ -81,6 +87,14 @@ where
         self.sole[writer]
             .read(key, |entry| entry.as_ref().map(|e| lend(writer, e, on)))
             .flatten()
+    }
+
+    fn slots(&self) -> usize {
+        self.sole.len()
+    }
+
+    fn spill(&self) -> &Spill {
+        &self.spill
     }
 }
 
@@ -107,24 +121,7 @@ where
         on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
     ) -> Option<R> {
         perturb::at(Site::MemoryRead);
-        let Some(writer) = read_slot(key, txn_idx, self.sole.len()) else {
-            return if self.spill.index_may_hold(key) {
-                self.latest_in_map(key, txn_idx, on)
-            } else {
-                None
-            };
-        };
-        if !self.spill.index_may_hold(key) {
-            return self.latest_in_slot(key, writer, on);
-        }
-        // As in the lock-free memory: the later of the two places' entries.
-        let in_slot = self.latest_in_slot(key, writer, |idx, _| idx);
-        let in_map = self.latest_in_map(key, txn_idx, |idx, _| idx);
-        if in_map > in_slot {
-            self.latest_in_map(key, txn_idx, on)
-        } else {
-            self.latest_in_slot(key, writer, on)
-        }
+        sole_writer::latest_below(self, key, txn_idx, on)
     }
 
     fn new(num_txns: usize) -> Self {

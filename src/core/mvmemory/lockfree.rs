@@ -8,7 +8,7 @@
 
 use crossbeam_utils::CachePadded;
 
-use super::sole_writer::{read_slot, slot_of, SoleEntry, Spill};
+use super::sole_writer::{self, slot_of, SoleEntry, Spill, TwoPlaces};
 use super::version_list::{release_index, Entry, VersionList};
 use super::{diff_write_sets, MvMemory};
 use crate::core::txn::{Incarnation, Key, TxnIndex, Version};
@@ -96,25 +96,29 @@ where
         });
         entry
     }
+}
 
-    /// `latest_below` among the index's entries only.
-    fn latest_in_index<R>(
+impl<K, V> TwoPlaces<K, V> for LockFreeMvMemory<K, V>
+where
+    K: Key + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn in_index<R>(
         &self,
         key: &K,
-        txn_idx: TxnIndex,
+        below: TxnIndex,
         on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
     ) -> Option<R> {
         self.data
             .peek_with(key, |_, list| {
-                list.read_below(txn_idx, |idx, entry| {
+                list.read_below(below, |idx, entry| {
                     lend(idx, entry, on).expect("read_below skips removed entries")
                 })
             })
             .flatten()
     }
 
-    /// `latest_below` in the slot of `key`'s sole writer `writer` only.
-    fn latest_in_slot<R>(
+    fn in_slot<R>(
         &self,
         key: &K,
         writer: TxnIndex,
@@ -124,6 +128,14 @@ where
             .sole
             .read(key, |entry| lend(writer, entry, on))
             .flatten()
+    }
+
+    fn slots(&self) -> usize {
+        self.txns.len()
+    }
+
+    fn spill(&self) -> &Spill {
+        &self.spill
     }
 }
 
@@ -152,26 +164,7 @@ where
         on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
     ) -> Option<R> {
         perturb::at(Site::MemoryRead);
-        let Some(writer) = read_slot(key, txn_idx, self.txns.len()) else {
-            return if self.spill.index_may_hold(key) {
-                self.latest_in_index(key, txn_idx, on)
-            } else {
-                None
-            };
-        };
-        if !self.spill.index_may_hold(key) {
-            return self.latest_in_slot(key, writer, on);
-        }
-        // Never on EVM blocks: a sole-writer key went to the index too, so the later of
-        // the two places' entries wins (each looked at once; a race between the looks is
-        // one more stale read, which validation catches like any other).
-        let in_slot = self.latest_in_slot(key, writer, |idx, _| idx);
-        let in_index = self.latest_in_index(key, txn_idx, |idx, _| idx);
-        if in_index > in_slot {
-            self.latest_in_index(key, txn_idx, on)
-        } else {
-            self.latest_in_slot(key, writer, on)
-        }
+        sole_writer::latest_below(self, key, txn_idx, on)
     }
 
     fn new(num_txns: usize) -> Self {

@@ -9,7 +9,7 @@
 //! the index like any key, and [`Spill`] remembers that the index may now hold one, so
 //! reads look there too from then on.
 
-use crate::core::txn::{Key, TxnIndex};
+use crate::core::txn::{Incarnation, Key, TxnIndex};
 use crate::sync::{lock, AtomicBool, Mutex, Ordering};
 
 /// One transaction's slot: the key it holds and that key's entry (`E`: the memory's entry
@@ -71,6 +71,60 @@ impl Spill {
     pub(crate) fn index_may_hold<K: Key>(&self, key: &K) -> bool {
         // SeqCst: pairs with `note` (above).
         key.sole_writer().is_none() || self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A memory with the two places a key's entries can be: its index of keys and the
+/// transactions' sole-writer slots. [`latest_below`] reads through them.
+pub(crate) trait TwoPlaces<K: Key, V> {
+    /// `MvMemory::latest_below` among the index's entries only.
+    fn in_index<R>(
+        &self,
+        key: &K,
+        below: TxnIndex,
+        on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+    ) -> Option<R>;
+
+    /// `MvMemory::latest_below` in transaction `writer`'s slot only.
+    fn in_slot<R>(
+        &self,
+        key: &K,
+        writer: TxnIndex,
+        on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+    ) -> Option<R>;
+
+    /// How many transactions have a slot.
+    fn slots(&self) -> usize;
+
+    fn spill(&self) -> &Spill;
+}
+
+/// `MvMemory::latest_below` for a memory with sole-writer slots: the index for an
+/// ordinary key, the writer's slot for a sole-writer key, and, once a sole-writer key has
+/// gone to the index (never on EVM blocks), the later of the two places' entries (each
+/// looked at once; a race between the looks is one more stale read, which validation
+/// catches like any other).
+pub(crate) fn latest_below<K: Key, V, R>(
+    memory: &impl TwoPlaces<K, V>,
+    key: &K,
+    txn_idx: TxnIndex,
+    on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+) -> Option<R> {
+    let index_may_hold = memory.spill().index_may_hold(key);
+    let Some(writer) = read_slot(key, txn_idx, memory.slots()) else {
+        return index_may_hold
+            .then(|| memory.in_index(key, txn_idx, on))
+            .flatten();
+    };
+    if !index_may_hold {
+        return memory.in_slot(key, writer, on);
+    }
+    let in_slot = memory.in_slot(key, writer, |idx, _| idx);
+    let in_index = memory.in_index(key, txn_idx, |idx, _| idx);
+    if in_index > in_slot {
+        memory.in_index(key, txn_idx, on)
+    } else {
+        memory.in_slot(key, writer, on)
     }
 }
 
