@@ -58,10 +58,12 @@ proptest! {
     }
 }
 
-/// Every transaction on one hot key, each spinning: later transactions fail validation
-/// over and over.
+/// Nearly every transaction reads and writes one hot key, each spinning: whenever two
+/// workers overlap, later transactions fail validation over and over. (How often they
+/// overlap is up to the machine: one worker may run the block alone. The block's shape is
+/// asserted, the conflicts are not.)
 #[test]
-fn a_hot_key_fails_validation_repeatedly_and_still_matches() {
+fn a_hot_key_block_matches_sequential() {
     let _turn = PERTURB.lock().unwrap_or_else(|e| e.into_inner());
     for seed in 0..3 {
         perturb::configure(Some(seed));
@@ -71,13 +73,18 @@ fn a_hot_key_fails_validation_repeatedly_and_still_matches() {
             hot: 90,
         };
         let block = MockBlock::generate_with(400, 8, seed, teeth);
+        let on_hot = block
+            .txns
+            .iter()
+            .filter(|t| t.reads.contains(&0) && t.write_variants.iter().any(|w| w.contains(&0)))
+            .count();
+        assert!(
+            on_hot > 200,
+            "{on_hot} of 400 transactions read and write key 0"
+        );
         let mut m = Metrics::default();
         let got = block_stm::execute::<_, LockFreeMvMemory<u64, u64>>(&block, 4, &mut m).unwrap();
-        assert!(same_results(&got, &block.sequential()));
-        assert!(
-            m.aborts + m.suspensions > 0,
-            "the hot key must cause conflicts: {m:?}"
-        );
+        assert!(same_results(&got, &block.sequential()), "{m:?}");
         check_all(&block, 3);
     }
     perturb::configure(None);

@@ -268,7 +268,7 @@ fn mutate_json(json: &mut Value, rng: &mut Rng) -> String {
                         m.remove(&key);
                         return format!("removed field {path}.{key}");
                     }
-                    return format!("duplicated field (first of {path})");
+                    return "duplicated field (the file's first)".to_string();
                 }
                 Value::Array(a) => {
                     let copy = a[i].clone();
@@ -394,7 +394,8 @@ fn run_case(
                     .unwrap_or_default()
             )),
             (Ok(a), Ok(b)) => a.output.first_difference(&b.output),
-            (Err(a), Err(b)) if a == b => None,
+            // A block that loaded must execute: the in-memory state cannot fail a read.
+            (Err(a), _) => Some(format!("sequential execution failed: {a}")),
             (a, b) => Some(format!(
                 "sequential gave {:?}, {strategy} gave {:?}",
                 a.as_ref().map(|_| "an output"),
@@ -535,12 +536,13 @@ pub fn run(args: &FuzzArgs) -> Result<bool, String> {
         };
         if let Some(f) = failure {
             eprintln!(
-                "{} (case {i}, seed {seed}, from block {}): {}: {}\n  reproduce: cargo run --release -- fuzz --block {} --cases 1 --seed {seed}",
+                "{} (case {i}, seed {seed}, from block {}): {}: {}\n  reproduce: cargo run --release -- fuzz --block {} --max-source-bytes {} --cases 1 --seed {seed}",
                 f.kind.to_uppercase(),
                 f.source,
                 f.mutation,
                 f.detail,
-                args.block.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" --block ")
+                args.block.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" --block "),
+                args.max_source_bytes
             );
             failures.push(f);
         }

@@ -119,7 +119,23 @@ impl Runner {
                 let mut executors: HashMap<usize, Executor> = HashMap::new();
                 for job in job_rx {
                     perturb::configure(perturb::ENABLED.then_some(job.seed));
-                    let outcome = run_job(&inputs, &mut executors, &job);
+                    // A cancelled run may unwind outside the pool's own catching (the DAG's
+                    // repair pass runs on this thread): caught here, so the runner lives on.
+                    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        run_job(&inputs, &mut executors, &job)
+                    }))
+                    .unwrap_or_else(|payload| {
+                        let what = if payload.downcast_ref::<perturb::Cancelled>().is_some() {
+                            "cancelled by the watchdog".to_string()
+                        } else {
+                            payload
+                                .downcast_ref::<String>()
+                                .cloned()
+                                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                                .unwrap_or_else(|| "a panic".into())
+                        };
+                        Err(EngineError::Invariant(format!("the run panicked: {what}")))
+                    });
                     if out_tx.send(outcome).is_err() {
                         return;
                     }
@@ -288,6 +304,11 @@ pub fn run(args: &StressArgs) -> Result<bool, String> {
                 errors += 1;
                 failures.push(fail("error", e.to_string()));
             }
+            Watched::Died => {
+                errors += 1;
+                failures.push(fail("error", "the stress runner died".into()));
+                runner = Runner::start(inputs.clone())?;
+            }
             Watched::Hung { state, came_back } => {
                 hangs += 1;
                 let mut detail = format!("no progress for {:.1} s", stall.as_secs_f64());
@@ -371,6 +392,9 @@ fn input_path(path: &std::path::Path, input: &Input) -> String {
 
 enum Watched {
     Done(Outcome),
+    /// The runner thread is gone (it catches panics, so it should not be; reported and
+    /// replaced all the same).
+    Died,
     Hung {
         state: Option<String>,
         came_back: bool,
@@ -385,9 +409,7 @@ fn watch(runner: &Runner, stall: Duration) -> Watched {
     loop {
         match runner.outcomes.recv_timeout(tick) {
             Ok(outcome) => return Watched::Done(outcome),
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return Watched::Done(Err(EngineError::Invariant("the stress runner died".into())))
-            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Watched::Died,
             Err(mpsc::RecvTimeoutError::Timeout) => {}
         }
         let now = perturb::progress_count();

@@ -122,9 +122,7 @@ pub fn execute_with_report<T: TxnExecutor>(
     threads: usize,
     metrics: &mut Metrics,
 ) -> Result<(Results<T>, DagReport), EngineError> {
-    if threads == 0 {
-        return Err(EngineError::ZeroThreads);
-    }
+    super::pool::check_threads(threads)?;
     let n = txns.num_txns();
     // More workers than transactions would only wait.
     let threads = threads.min(n.max(1));

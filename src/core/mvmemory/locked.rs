@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::sole_writer::{self, slot_of, SoleEntry, Spill, TwoPlaces};
+use super::sole_writer::{self, route, Route, SoleEntry, TwoPlaces};
 use super::{diff_write_sets, MvMemory};
 use crate::core::txn::{Incarnation, Key, TxnIndex, Version};
 use crate::core::FastHash;
@@ -22,7 +22,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 #[derive(Debug)]
-enum Entry<V> {
+pub(crate) enum Entry<V> {
     Written(Incarnation, V),
     Estimate,
 }
@@ -33,7 +33,6 @@ pub struct LockedMvMemory<K, V> {
     last_written: Vec<Mutex<Vec<K>>>,
     /// Each transaction's sole-writer key's entry (`sole_writer.rs`); `None` once removed.
     sole: Vec<SoleEntry<K, Option<Entry<V>>>>,
-    spill: Spill,
 }
 
 impl<K, V> LockedMvMemory<K, V>
@@ -41,19 +40,34 @@ where
     K: Key,
     V: Clone + Send + Sync,
 {
-    /// Sets (`Some`) or removes (`None`) transaction `txn_idx`'s entry for `key` in its
-    /// sole-writer slot, if the key goes there; gives the entry back if not.
-    fn set_in_slot(
-        &self,
-        key: &K,
-        txn_idx: TxnIndex,
-        entry: Option<Entry<V>>,
-    ) -> Result<(), Option<Entry<V>>> {
-        let Some(own) = slot_of(key, txn_idx, self.sole.len()) else {
-            return Err(entry);
+    /// Sets (`Some`) or removes (`None`) transaction `txn_idx`'s entry for `key`: in its
+    /// sole-writer slot when the key lives there, in the map otherwise
+    /// (`sole_writer.rs`).
+    fn set(&self, key: &K, txn_idx: TxnIndex, entry: Option<Entry<V>>) {
+        let entry = match route(key, txn_idx, self.sole.len()) {
+            Route::Index => entry,
+            Route::OwnSlot(owner) => match self.sole[owner].set(key, entry) {
+                Ok(()) => return,
+                Err(entry) => entry,
+            },
+            Route::Foreign(owner) => {
+                self.sole[owner].move_out(key, |moved| self.set_in_map(key, owner, moved));
+                entry
+            }
         };
-        self.sole[own].set(key, entry)?;
-        Ok(())
+        self.set_in_map(key, txn_idx, entry);
+    }
+
+    fn set_in_map(&self, key: &K, txn_idx: TxnIndex, entry: Option<Entry<V>>) {
+        match entry {
+            Some(entry) => {
+                let versions = self.data.entry_sync(key.clone()).or_default();
+                lock(versions.get()).insert(txn_idx, entry);
+            }
+            None => {
+                self.data.read_sync(key, |_, m| lock(m).remove(&txn_idx));
+            }
+        }
     }
 }
 
@@ -62,6 +76,8 @@ where
     K: Key,
     V: Clone + Send + Sync,
 {
+    type Entry = Option<Entry<V>>;
+
     fn in_index<R>(
         &self,
         key: &K,
@@ -78,23 +94,16 @@ where
             .flatten()
     }
 
-    fn in_slot<R>(
-        &self,
-        key: &K,
-        writer: TxnIndex,
+    fn slot(&self, owner: TxnIndex) -> Option<&SoleEntry<K, Option<Entry<V>>>> {
+        self.sole.get(owner)
+    }
+
+    fn lend<R>(
+        owner: TxnIndex,
+        entry: &Option<Entry<V>>,
         on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
     ) -> Option<R> {
-        self.sole[writer]
-            .read(key, |entry| entry.as_ref().map(|e| lend(writer, e, on)))
-            .flatten()
-    }
-
-    fn slots(&self) -> usize {
-        self.sole.len()
-    }
-
-    fn spill(&self) -> &Spill {
-        &self.spill
+        entry.as_ref().map(|e| lend(owner, e, on))
     }
 }
 
@@ -129,7 +138,6 @@ where
             data: scc::HashMap::with_hasher(FastHash::default()),
             last_written: (0..num_txns).map(|_| Mutex::new(Vec::new())).collect(),
             sole: (0..num_txns).map(|_| SoleEntry::default()).collect(),
-            spill: Spill::default(),
         }
     }
 
@@ -137,22 +145,14 @@ where
         let idx = version.txn_idx;
         perturb::at(Site::MemoryWrite);
         for (key, value) in writes {
-            let written = Entry::Written(version.incarnation, value.clone());
-            let Err(Some(written)) = self.set_in_slot(key, idx, Some(written)) else {
-                continue;
-            };
-            if key.sole_writer().is_some() {
-                self.spill.note();
-            }
-            let entry = self.data.entry_sync(key.clone()).or_default();
-            lock(entry.get()).insert(idx, written);
+            self.set(
+                key,
+                idx,
+                Some(Entry::Written(version.incarnation, value.clone())),
+            );
         }
         let mut last = lock(&self.last_written[idx]);
-        let wrote_new = diff_write_sets(&last, writes, |key| {
-            if self.set_in_slot(key, idx, None).is_err() {
-                self.data.read_sync(key, |_, m| lock(m).remove(&idx));
-            }
-        });
+        let wrote_new = diff_write_sets(&last, writes, |key| self.set(key, idx, None));
         *last = writes.iter().map(|(k, _)| k.clone()).collect();
         wrote_new
     }
@@ -160,17 +160,9 @@ where
     fn mark_estimates(&self, txn_idx: TxnIndex) {
         let last = lock(&self.last_written[txn_idx]);
         for key in last.iter() {
-            if self
-                .set_in_slot(key, txn_idx, Some(Entry::Estimate))
-                .is_ok()
-            {
-                continue;
-            }
-            self.data.read_sync(key, |_, m| {
-                if let Some(e) = lock(m).get_mut(&txn_idx) {
-                    *e = Entry::Estimate;
-                }
-            });
+            // Every key here was written by this transaction's last incarnation, so its
+            // entry exists where `set` looks.
+            self.set(key, txn_idx, Some(Entry::Estimate));
         }
     }
 }

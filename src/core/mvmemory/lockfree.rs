@@ -8,7 +8,7 @@
 
 use crossbeam_utils::CachePadded;
 
-use super::sole_writer::{self, slot_of, SoleEntry, Spill, TwoPlaces};
+use super::sole_writer::{self, route, Route, SoleEntry, TwoPlaces};
 use super::version_list::{release_index, Entry, VersionList};
 use super::{diff_write_sets, MvMemory};
 use crate::core::txn::{Incarnation, Key, TxnIndex, Version};
@@ -29,7 +29,6 @@ pub struct LockFreeMvMemory<K: 'static, V: 'static> {
     /// transaction (executing it, or aborting it) writes, and the scheduler's status lock
     /// orders those workers one after another.
     txns: Vec<CachePadded<TxnSlots<K, V>>>,
-    spill: Spill,
 }
 
 struct TxnSlots<K, V> {
@@ -45,19 +44,22 @@ where
     V: Clone + Send + Sync + 'static,
 {
     /// Sets transaction `txn_idx`'s entry for `key`: in the transaction's own slot for its
-    /// sole-writer key, in the index otherwise.
+    /// sole-writer key, in the index otherwise (`sole_writer.rs`).
     fn set(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
         perturb::at(Site::MemoryWrite);
-        let entry = match slot_of(key, txn_idx, self.txns.len()) {
-            Some(own) => match self.txns[own].sole.set(key, entry) {
+        let entry = match route(key, txn_idx, self.txns.len()) {
+            Route::Index => entry,
+            Route::OwnSlot(owner) => match self.txns[owner].sole.set(key, entry) {
                 Ok(()) => return,
                 Err(entry) => entry,
             },
-            None => entry,
+            Route::Foreign(owner) => {
+                self.txns[owner]
+                    .sole
+                    .move_out(key, |moved| self.set_in_index(key, owner, moved));
+                entry
+            }
         };
-        if key.sole_writer().is_some() {
-            self.spill.note();
-        }
         self.set_in_index(key, txn_idx, entry);
     }
 
@@ -103,6 +105,8 @@ where
     K: Key + 'static,
     V: Clone + Send + Sync + 'static,
 {
+    type Entry = Entry<V>;
+
     fn in_index<R>(
         &self,
         key: &K,
@@ -118,24 +122,16 @@ where
             .flatten()
     }
 
-    fn in_slot<R>(
-        &self,
-        key: &K,
-        writer: TxnIndex,
+    fn slot(&self, owner: TxnIndex) -> Option<&SoleEntry<K, Entry<V>>> {
+        self.txns.get(owner).map(|t| &t.sole)
+    }
+
+    fn lend<R>(
+        owner: TxnIndex,
+        entry: &Entry<V>,
         on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
     ) -> Option<R> {
-        self.txns[writer]
-            .sole
-            .read(key, |entry| lend(writer, entry, on))
-            .flatten()
-    }
-
-    fn slots(&self) -> usize {
-        self.txns.len()
-    }
-
-    fn spill(&self) -> &Spill {
-        &self.spill
+        lend(owner, entry, on)
     }
 }
 
@@ -183,7 +179,6 @@ where
                     })
                 })
                 .collect(),
-            spill: Spill::default(),
         }
     }
 

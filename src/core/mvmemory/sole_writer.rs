@@ -4,17 +4,44 @@
 //! transaction holds all there is: writing it inserts nothing into a shared index and
 //! hashes nothing, and a block's memory holds a third fewer keys on plain transfers.
 //!
-//! The slot is a hint that must hold for speed only. A sole-writer key that cannot go to
-//! its slot (written by another transaction, or a second such key of the same one) goes to
-//! the index like any key, and [`Spill`] remembers that the index may now hold one, so
-//! reads look there too from then on.
+//! The slot is a hint that must hold for speed only, and a key's entries live in exactly
+//! one place at any time, which the slot decides (under its lock):
+//! - the slot holds the key: its entry is there, and the index has none for it;
+//! - the slot holds another key (a second sole-writer key of the same transaction), or
+//!   says the key has moved: the key's entries are in the index, like any key's;
+//! - the slot is empty: the key is written nowhere yet.
+//!
+//! A write by another transaction than the key's sole writer (the hint broken) first
+//! moves the slot's entry into the index, as the owner's version, and marks the slot
+//! "moved", all under the slot's lock; only then does it write its own entry to the
+//! index. The owner's later writes find the mark and go to the index too. A reader decides
+//! under the same lock, so it never sees a key in two places, and the owner's and the
+//! mover's writes of the owner's entry never overlap (the version lists' contract).
 
 use crate::core::txn::{Incarnation, Key, TxnIndex};
-use crate::sync::{lock, AtomicBool, Mutex, Ordering};
+use crate::sync::{lock, Mutex};
 
-/// One transaction's slot: the key it holds and that key's entry (`E`: the memory's entry
-/// type), or nothing yet.
-pub(crate) struct SoleEntry<K, E>(Mutex<Option<(K, E)>>);
+/// What a slot holds for its key.
+enum Held<E> {
+    /// The key's entry (`E`: the memory's entry type).
+    Here(E),
+    /// The key's entries are in the index (the hint was broken).
+    Moved,
+}
+
+/// One transaction's slot: the key it holds and where that key's entry is, or nothing
+/// yet.
+pub(crate) struct SoleEntry<K, E>(Mutex<Option<(K, Held<E>)>>);
+
+/// Where a read finds a key, as its slot says.
+pub(crate) enum Found<R> {
+    /// In the slot: what the reader made of the entry.
+    Here(R),
+    /// In the index.
+    Elsewhere,
+    /// Not written.
+    Nowhere,
+}
 
 impl<K: Key, E> Default for SoleEntry<K, E> {
     fn default() -> Self {
@@ -24,14 +51,14 @@ impl<K: Key, E> Default for SoleEntry<K, E> {
 
 impl<K: Key, E> SoleEntry<K, E> {
     /// Sets `entry` as `key`'s, when the slot is free or holds `key`; gives it back when
-    /// the slot holds another key. Callers pass only the slot of `key.sole_writer()`, and
-    /// only from the worker that holds that transaction (the memory's contract for
-    /// writes), so the lock is never contended by writers.
+    /// the key belongs in the index (the slot holds another key, or the key has moved).
+    /// Called only for the slot of `key.sole_writer()`, by the worker that holds that
+    /// transaction.
     pub(crate) fn set(&self, key: &K, entry: E) -> Result<(), E> {
         let mut slot = lock(&self.0);
         match &mut *slot {
-            None => *slot = Some((key.clone(), entry)),
-            Some((held, old)) if held == key => {
+            None => *slot = Some((key.clone(), Held::Here(entry))),
+            Some((held, Held::Here(old))) if held == key => {
                 let old = std::mem::replace(old, entry);
                 // Freed after the lock is released.
                 drop(slot);
@@ -42,41 +69,39 @@ impl<K: Key, E> SoleEntry<K, E> {
         Ok(())
     }
 
-    /// Applies `read` to `key`'s entry, when this slot holds `key`; `None` otherwise.
-    /// `read` runs under the slot's lock.
-    pub(crate) fn read<R>(&self, key: &K, read: impl FnOnce(&E) -> R) -> Option<R> {
+    /// Applies `read` to `key`'s entry when the slot holds it (under the slot's lock),
+    /// or says where else to look.
+    pub(crate) fn read<R>(&self, key: &K, read: impl FnOnce(&E) -> R) -> Found<R> {
         match &*lock(&self.0) {
-            Some((held, entry)) if held == key => Some(read(entry)),
-            _ => None,
+            None => Found::Nowhere,
+            Some((held, Held::Here(entry))) if held == key => Found::Here(read(entry)),
+            Some(_) => Found::Elsewhere,
+        }
+    }
+
+    /// Before a transaction other than the key's sole writer writes `key` to the index:
+    /// hands the slot's entry for `key` (if any) to `to_index`, which stores it in the
+    /// index as the owner's, and marks the key as moved, all under the slot's lock. A
+    /// slot that holds another key needs nothing (this key lives in the index already).
+    pub(crate) fn move_out(&self, key: &K, to_index: impl FnOnce(E)) {
+        let mut slot = lock(&self.0);
+        match slot.take() {
+            None => *slot = Some((key.clone(), Held::Moved)),
+            Some((held, Held::Here(entry))) if held == *key => {
+                to_index(entry);
+                *slot = Some((held, Held::Moved));
+            }
+            other => *slot = other,
         }
     }
 }
 
-/// Whether any sole-writer key had to go to the index.
-#[derive(Default)]
-pub(crate) struct Spill(AtomicBool);
-
-impl Spill {
-    /// Notes that a sole-writer key is about to go to the index. Called before that
-    /// insert: a reader that then finds no note reads as if before the insert, which the
-    /// scheduler's ordering of the writer's completion before later validations makes
-    /// safe (every validation that must see the write runs after the note).
-    pub(crate) fn note(&self) {
-        // SeqCst, like the scheduler's own flags: the note is ordered before the insert
-        // and before the writer's completion in one total order with the readers' loads.
-        self.0.store(true, Ordering::SeqCst);
-    }
-
-    /// Whether the index may hold `key`.
-    pub(crate) fn index_may_hold<K: Key>(&self, key: &K) -> bool {
-        // SeqCst: pairs with `note` (above).
-        key.sole_writer().is_none() || self.0.load(Ordering::SeqCst)
-    }
-}
-
-/// A memory with the two places a key's entries can be: its index of keys and the
-/// transactions' sole-writer slots. [`latest_below`] reads through them.
+/// A memory with sole-writer slots beside its index of keys; [`latest_below`] reads
+/// through both.
 pub(crate) trait TwoPlaces<K: Key, V> {
+    /// What a slot holds for its key.
+    type Entry;
+
     /// `MvMemory::latest_below` among the index's entries only.
     fn in_index<R>(
         &self,
@@ -85,57 +110,63 @@ pub(crate) trait TwoPlaces<K: Key, V> {
         on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
     ) -> Option<R>;
 
-    /// `MvMemory::latest_below` in transaction `writer`'s slot only.
-    fn in_slot<R>(
-        &self,
-        key: &K,
-        writer: TxnIndex,
+    /// Transaction `owner`'s slot, if it has one.
+    fn slot(&self, owner: TxnIndex) -> Option<&SoleEntry<K, Self::Entry>>;
+
+    /// Lends a slot's entry, written by `owner`, to `on`: `None` when it says the key is
+    /// not written.
+    fn lend<R>(
+        owner: TxnIndex,
+        entry: &Self::Entry,
         on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
     ) -> Option<R>;
-
-    /// How many transactions have a slot.
-    fn slots(&self) -> usize;
-
-    fn spill(&self) -> &Spill;
 }
 
 /// `MvMemory::latest_below` for a memory with sole-writer slots: the index for an
-/// ordinary key, the writer's slot for a sole-writer key, and, once a sole-writer key has
-/// gone to the index (never on EVM blocks), the later of the two places' entries (each
-/// looked at once; a race between the looks is one more stale read, which validation
-/// catches like any other).
-pub(crate) fn latest_below<K: Key, V, R>(
-    memory: &impl TwoPlaces<K, V>,
+/// ordinary key; for a sole-writer key, wherever its slot says it lives (module docs).
+pub(crate) fn latest_below<K: Key, V, M: TwoPlaces<K, V>, R>(
+    memory: &M,
     key: &K,
     txn_idx: TxnIndex,
     on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
 ) -> Option<R> {
-    let index_may_hold = memory.spill().index_may_hold(key);
-    let Some(writer) = read_slot(key, txn_idx, memory.slots()) else {
-        return index_may_hold
-            .then(|| memory.in_index(key, txn_idx, on))
-            .flatten();
+    let Some((owner, slot)) = key
+        .sole_writer()
+        .and_then(|owner| memory.slot(owner).map(|slot| (owner, slot)))
+    else {
+        return memory.in_index(key, txn_idx, on);
     };
-    if !index_may_hold {
-        return memory.in_slot(key, writer, on);
-    }
-    let in_slot = memory.in_slot(key, writer, |idx, _| idx);
-    let in_index = memory.in_index(key, txn_idx, |idx, _| idx);
-    if in_index > in_slot {
-        memory.in_index(key, txn_idx, on)
-    } else {
-        memory.in_slot(key, writer, on)
+    let mut on = Some(on);
+    let found = slot.read(key, |entry| {
+        // The owner's entry is visible to readers above it only; below, the key (which
+        // lives only here) reads as not written.
+        (owner < txn_idx)
+            .then(|| M::lend(owner, entry, on.take().expect("used once")))
+            .flatten()
+    });
+    match found {
+        Found::Here(result) => result,
+        Found::Nowhere => None,
+        Found::Elsewhere => memory.in_index(key, txn_idx, on.take().expect("not used")),
     }
 }
 
-/// The transaction whose slot a write of `key` by `txn_idx` goes to: `txn_idx` itself
-/// when it is the key's sole writer and has a slot (`txns` of them), else none.
-pub(crate) fn slot_of<K: Key>(key: &K, txn_idx: TxnIndex, txns: usize) -> Option<TxnIndex> {
-    (key.sole_writer() == Some(txn_idx) && txn_idx < txns).then_some(txn_idx)
+/// Where a write of `key` by `txn_idx` goes.
+pub(crate) enum Route {
+    /// An ordinary key (or one whose owner has no slot): the index.
+    Index,
+    /// Its owner writes it: try the owner's slot.
+    OwnSlot(TxnIndex),
+    /// Another transaction writes it (the hint broken): move the owner's entry out of its
+    /// slot, then the index.
+    Foreign(TxnIndex),
 }
 
-/// The slot a read of `key` by `reader` looks in: the key's sole writer's, when that
-/// transaction comes before the reader.
-pub(crate) fn read_slot<K: Key>(key: &K, reader: TxnIndex, txns: usize) -> Option<TxnIndex> {
-    key.sole_writer().filter(|&w| w < reader && w < txns)
+pub(crate) fn route<K: Key>(key: &K, txn_idx: TxnIndex, txns: usize) -> Route {
+    match key.sole_writer() {
+        Some(owner) if owner >= txns => Route::Index,
+        Some(owner) if owner == txn_idx => Route::OwnSlot(owner),
+        Some(owner) => Route::Foreign(owner),
+        None => Route::Index,
+    }
 }
