@@ -368,14 +368,14 @@ const NOTES: &str = "Predictions of the discrete-event simulator (src/sim/simula
 recorded on this machine (src/sim/record.rs): executions cost their measured single-threaded \
 cost through the strategy's kind of view plus measured per-task overheads; serial phases cost \
 what the production code spends on them at one thread; memory contention is not modelled. \
-predicted_speedup = measured sequential wall time / predicted wall time. See papers/report.md, section 6.";
+predicted_speedup = measured sequential wall time / predicted wall time. See papers/report.md, section 7.";
 
 const CHECK_NOTES: &str = "error = predicted / measured - 1, per (block, strategy, threads). \
 Measured: execute_block, `repeat` interleaved runs (sequential, then every strategy at every \
 check thread count, per round), median. The sequential row compares the sequential time \
 recorded with the costs to the one measured in the check: the machine's own drift. \
 Nothing is fitted to these measurements: the cost model's constants are all measured before, \
-single-threaded, on the same block (see papers/report.md, section 6).";
+single-threaded, on the same block (see papers/report.md, section 7).";
 
 fn aggregate_prediction(label: &str, rows: &[&SimRow]) -> Prediction {
     let first = &rows[0].prediction;

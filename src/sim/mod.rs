@@ -26,7 +26,7 @@
 //!    so validations fail, ESTIMATEs block and write sets change exactly when the
 //!    interleaving makes them.
 //!
-//! The cost model and its assumptions are spelled out in `papers/report.md` (section 6) and in
+//! The cost model and its assumptions are spelled out in `papers/report.md` (section 7) and in
 //! [`record::CostModel`]; the check against measured runs at 1 and 2 threads is
 //! `stmlab simulate --check`.
 //!
