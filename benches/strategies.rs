@@ -12,7 +12,8 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use stmlab::evm::block::Block;
 use stmlab::evm::mainnet::load_block_dir;
 use stmlab::evm::state::InMemoryState;
-use stmlab::{execute_block_with, workloads, Options, Strategy};
+use stmlab::{execute_block_with, Options, Strategy};
+use stmlab_workloads as workloads;
 
 /// The strategies themselves, never the adaptive choice of sequential execution.
 const RAW: Options = Options { adaptive: false };

@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use stmlab::evm::code_copies::ThreadCodeCopies;
 use stmlab::evm::mainnet::load_block_dir;
-use stmlab::{execute_block, workloads, Executor, Options, Strategy};
+use stmlab::{execute_block, Executor, Options, Strategy};
+use stmlab_workloads as workloads;
 
 fn main() -> Result<(), String> {
     // As `stmlab` itself does (`src/main.rs`, `keep_freed_memory`): mimalloc keeps freed
@@ -28,7 +29,7 @@ fn main() -> Result<(), String> {
     if strategy == "spawn" {
         for _ in 0..5 {
             let start = Instant::now();
-            stmlab::strategies::pool::run_workers(2, |_| ()).map_err(|e| e.to_string())?;
+            stmlab::core::pool::run_workers(2, |_| ()).map_err(|e| e.to_string())?;
             eprintln!(
                 "spawn+join of 2 workers: {:.1} us",
                 start.elapsed().as_secs_f64() * 1e6

@@ -2,7 +2,7 @@
 # Instructions (valgrind's callgrind, which counts exactly where times do not) that
 # Block-STM executes at 1 thread, over sequential's, on the two inputs of issue 12's
 # deterministic measure: what `stmlab sweep --preset goals` reports in its instructions
-# row, by the same method (`src/cli/instructions.rs`). Only the block's execution is
+# row, by the same method (`src/instructions.rs`). Only the block's execution is
 # counted (`engine::run_block`: not loading or generating the input); each strategy runs
 # the block RUNS times through one kept executor (`stmlab exec`), as a node would (so
 # per-thread code copies are made once, in the first).

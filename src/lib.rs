@@ -1,86 +1,257 @@
-//! # stmlab: EVM blocks executed in parallel, strategies side by side
-//!
-//! A block's transactions are executed optimistically on all cores without knowing in
-//! advance what state they touch; conflicts are found afterwards, and the result is always
-//! exactly what sequential execution gives. Every strategy here runs the same
-//! [`core::txn::TxnExecutor`] (revm in production, mock transactions in tests and loom
-//! models) and is checked against plain sequential revm.
-//!
-//! ## Vocabulary
-//! - A *key* is a location of state: an account (balance, nonce, code), a storage slot,
-//!   or a transaction's fee to the beneficiary (`evm::location`).
-//! - An *incarnation* is one execution of a transaction; its *version* is
-//!   (transaction index, incarnation). A *read set* records, for every key read, the
-//!   version it resolved to, or the pre-block state (`core::read_set`).
-//! - The *multi-version memory* (`core::mvmemory`) holds, per key, the value each
-//!   transaction's latest incarnation wrote; a read by transaction `j` sees the highest
-//!   writer below `j`. An aborted incarnation's entries become *ESTIMATE* markers: a
-//!   reader that meets one suspends until that transaction executes again. Two
-//!   implementations: lock-based (`locked.rs`) and one whose key index and version lists
-//!   are lock-free (`lockfree.rs` over `version_list.rs`; each version's entry sits
-//!   behind its own mutex, written only by its transaction's worker).
-//!
-//! ## The strategies (`strategies/`, one file each)
-//! - `sequential` (`evm::sequential`): plain revm, the reference.
-//! - `sv` (`strategies::sv`): execute every transaction once in parallel against the
-//!   pre-block state; validate in block order against the committed writes; re-execute
-//!   stale ones against the updated state; commit.
-//! - `dag` (`strategies::dag`): execute all in parallel; validate in parallel, building a
-//!   dependency graph (`core::dep_graph`) from read and write sets; independent
-//!   transactions commit at once, a dependent re-executes when all it depends on has
-//!   committed; a final pass in block order repairs what the first-round write sets
-//!   could not foresee.
-//! - `block-stm` (`strategies::block_stm`): Block-STM. The collaborative scheduler
-//!   (`core::scheduler`) keeps an execution index and a validation index; every worker
-//!   takes the lower of the next execution and validation task. A failed validation
-//!   aborts the incarnation (the first abort wins), marks its writes ESTIMATE, and lowers
-//!   the validation index so later transactions are revalidated. The block is done when
-//!   both indices have passed it and no task is active.
-//!
-//! ## The EVM side (`evm/`)
-//! `evm::executor::EvmTxns` runs one transaction with revm through a `Database` adapter
-//! (`evm::adapter`) that reads through the strategy's view and the read-only pre-block
-//! state (any `DatabaseRef + Sync`). The fee is not credited inside the transaction
-//! (`evm::handler`): that would make every transaction write the beneficiary and
-//! serialise the block; each transaction writes its own `Fee(i)` instead, and a read of the
-//! beneficiary adds the fees since its last explicit write. `evm::assemble` turns the
-//! committed write sets into receipts and canonical state changes.
-//!
-//! Each worker keeps what sequential revm builds once per block between its executions
-//! (`evm::executor`: the call-frame stack, the journal, the local context, the block and
-//! cfg environments, the adapter's map of accounts read) and its own copies of contract
-//! code across blocks (`evm::code_copies`), so the workers share no counter and rebuild
-//! nothing per transaction.
-//!
-//! ## The library
-//! `engine::Executor` is what a node keeps: worker threads started once
-//! (`strategies::pool`, kept threads that run one block's jobs after another), on which
-//! every block runs; `engine::execute_block` is the one-call convenience over it. A broken
-//! engine invariant is a typed error, on which the engine falls back to sequential
-//! execution.
-//!
-//! `unsafe` is in three small places, each with its safety argument where it stands:
-//! `core::mvmemory::version_list` (the lock-free version lists), `strategies::pool::kept`
-//! (a job's lifetime erased while the kept threads run it) and one call in
-//! `evm::code_copies` (revm's constructor of already-analysed code). By default the
-//! engine is *adaptive* (`adaptive`): a block that parallel execution cannot speed up
-//! (too small, one sender's chain, cheap transactions by its header or a timed probe)
-//! runs sequentially, and the metrics say so; `engine::Options { adaptive: false }` runs
-//! the strategy as asked.
-#![deny(unsafe_code)]
-#![warn(unsafe_op_in_unsafe_fn)]
+//! `stmlab-cli`: the `stmlab` command line, the plots and the measurement tooling, above
+//! every other crate of the workspace (the engine `stmlab`, its core `stmlab-core`, the
+//! simulator `stmlab-sim` and the generated workloads `stmlab-workloads`). Nothing here is
+//! part of the engine a node embeds.
 
-pub mod adaptive;
-pub mod cli;
-pub mod core;
-pub mod engine;
-pub mod error;
-pub mod evm;
-pub mod perturb;
-pub mod sim;
-pub mod strategies;
-mod sync;
-pub mod workloads;
+pub mod analyze;
+pub mod ceiling;
+pub mod chart;
+pub mod compare;
+pub mod exec;
+pub mod fuzz;
+pub mod goals;
+pub mod inputs;
+pub mod instructions;
+pub mod machine;
+pub mod memory;
+pub mod plot;
+pub mod simulate;
+pub mod stress;
+pub mod sweep;
+pub mod table;
 
-pub use engine::{execute_block, execute_block_with, Executed, Executor, Options, Strategy};
-pub use error::EngineError;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use compare::{compare, Mismatch, Row};
+use inputs::Input;
+use machine::Machine;
+use stmlab::Strategy;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "stmlab",
+    version,
+    about = "Parallel EVM execution strategies, side by side"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run strategies on blocks or a workload, compared with sequential execution.
+    Run(RunArgs),
+    /// Run a grid (strategies x threads x workload knobs, and the mainnet blocks) and
+    /// write machine-readable results (default results/sweep.json); `--preset goals`:
+    /// the speed-goal table (default results/goals.json).
+    Sweep(sweep::SweepArgs),
+    /// Draw PNG charts of a sweep's results (default into results/plots).
+    Plot(plot::PlotArgs),
+    /// The critical-path bound and dependency statistics of blocks or workloads.
+    Analyze(analyze::AnalyzeArgs),
+    /// Predict each strategy on 1 to 64 virtual workers from a recording of the block
+    /// (`--check`: against measured runs at 1 and 2 threads).
+    Simulate(simulate::SimulateArgs),
+    /// Run inputs again and again under varied thread counts and (built with
+    /// `--features perturb`) perturbed schedules, every output checked against
+    /// sequential's, with a watchdog for hangs; exit status 1 on any failure.
+    Stress(stress::StressArgs),
+    /// Mutated copies of block folders through the loader: every case a clear error or
+    /// a block every strategy executes as sequential does; exit status 1 otherwise.
+    Fuzz(fuzz::FuzzArgs),
+    /// Execute one input with one strategy, nothing else (what callgrind counts).
+    #[command(hide = true)]
+    Exec(exec::ExecArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// A block folder, or a folder of block folders.
+    #[arg(
+        long,
+        conflicts_with = "workload",
+        required_unless_present = "workload"
+    )]
+    pub block: Option<PathBuf>,
+    /// A workload spec, e.g. transfers:txs=10000,accounts=100000 or erc20:txs=5000,hot=0.1.
+    #[arg(long)]
+    pub workload: Option<String>,
+    /// One strategy, a comma-separated list, or all.
+    #[arg(long, default_value = "all")]
+    pub strategy: String,
+    /// Worker threads: one number or a comma-separated list.
+    #[arg(long, default_value = "2")]
+    pub threads: String,
+    /// Runs per point; sequential and the strategies are interleaved and medians reported.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Run every strategy as asked, never the adaptive choice of sequential execution
+    /// for a block too small or too dependent to gain.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+/// A result file: the machine, the command, the rows, and any mismatch.
+#[derive(Serialize)]
+pub struct ResultFile<'a> {
+    pub machine: Machine,
+    pub command: String,
+    pub rows: &'a [Row],
+    pub mismatches: &'a [Mismatch],
+}
+
+pub fn parse_threads(text: &str) -> Result<Vec<usize>, String> {
+    let list: Vec<usize> = text
+        .split(',')
+        .map(|t| {
+            t.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("--threads: {t:?} is not a whole number"))
+        })
+        .collect::<Result<_, _>>()?;
+    for &t in &list {
+        stmlab::core::pool::check_threads(t).map_err(|e| format!("--threads: {e}"))?;
+    }
+    Ok(list)
+}
+
+/// Runs the command; `Ok(false)` when some strategy differed from sequential or a header
+/// check failed (the caller exits non-zero).
+pub fn run(cli: Cli) -> Result<bool, String> {
+    match cli.command {
+        Some(Command::Run(args)) => run_command(&args),
+        // The goals preset is its own job (`goals`), on the sweep's options.
+        Some(Command::Sweep(args)) if args.preset == "goals" => goals::run(&args),
+        Some(Command::Sweep(args)) => sweep::run(&args),
+        Some(Command::Plot(args)) => plot::run(&args),
+        Some(Command::Analyze(args)) => analyze::run(&args),
+        Some(Command::Simulate(args)) => simulate::run(&args),
+        Some(Command::Stress(args)) => stress::run(&args),
+        Some(Command::Fuzz(args)) => fuzz::run(&args),
+        Some(Command::Exec(args)) => exec::run(&args),
+        None => default_job(),
+    }
+}
+
+fn run_command(args: &RunArgs) -> Result<bool, String> {
+    let strategies = Strategy::parse_list(&args.strategy)?;
+    let threads = parse_threads(&args.threads)?;
+    if args.repeat == 0 {
+        return Err("--repeat must be at least 1".into());
+    }
+    let inputs: Vec<Input> = match (&args.block, &args.workload) {
+        (Some(path), _) => inputs::from_blocks(path)?,
+        (None, Some(spec)) => vec![inputs::from_workload(spec)?],
+        (None, None) => return Err("give --block PATH or --workload SPEC".into()),
+    };
+    let mut all_ok = true;
+    let mut all_rows = Vec::new();
+    for input in &inputs {
+        let (rows, mismatches) = compare(
+            input,
+            &strategies,
+            &threads,
+            args.repeat,
+            stmlab::Options {
+                adaptive: !args.raw,
+            },
+        )?;
+        all_ok &= report(&rows, &mismatches, args.json);
+        all_rows.extend(rows);
+    }
+    if !args.json {
+        table::print(&all_rows);
+    }
+    Ok(all_ok)
+}
+
+/// Prints JSON lines (when asked) and every problem to stderr; true when all is well.
+fn report(rows: &[Row], mismatches: &[Mismatch], json: bool) -> bool {
+    if json {
+        for row in rows {
+            println!("{}", serde_json::to_string(row).expect("rows serialize"));
+        }
+    }
+    for m in mismatches {
+        eprintln!(
+            "MISMATCH: {} with {} at {} threads differs from sequential: {}",
+            m.block, m.strategy, m.threads, m.difference
+        );
+    }
+    let bad_headers: Vec<_> = rows.iter().filter(|r| r.header_ok == Some(false)).collect();
+    if let Some(r) = bad_headers.first() {
+        eprintln!("HEADER CHECK FAILED: block {}", r.block);
+    }
+    mismatches.is_empty() && bad_headers.is_empty()
+}
+
+/// The workloads the default job compares the strategies on.
+pub const DEFAULT_WORKLOADS: &[&str] = &[
+    "transfers:txs=10000,accounts=100000,hot=0",
+    "transfers:txs=10000,accounts=100000,hot=0.2",
+    "erc20:txs=5000,accounts=50000,hot=0",
+    "erc20:txs=5000,accounts=50000,hot=0.2",
+    "chain:txs=2000",
+];
+
+/// Where the bundled mainnet blocks are, relative to the project root.
+pub const BUNDLED_BLOCKS: &str = "data/mainnet";
+
+/// `cargo run --release` with no arguments: every strategy at 1 and 2 threads on the
+/// default workloads and the bundled mainnet blocks; prints a table and writes
+/// `results/latest.json`.
+fn default_job() -> Result<bool, String> {
+    let strategies = Strategy::ALL.to_vec();
+    let threads = [1, 2];
+    let repeat = 3;
+    let mut inputs = Vec::new();
+    for spec in DEFAULT_WORKLOADS {
+        inputs.push(inputs::from_workload(spec)?);
+    }
+    let blocks = Path::new(env!("CARGO_MANIFEST_DIR")).join(BUNDLED_BLOCKS);
+    inputs.extend(inputs::from_blocks(&blocks)?);
+    let bar = indicatif::ProgressBar::new(inputs.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+            .expect("valid template"),
+    );
+    let mut rows = Vec::new();
+    let mut mismatches = Vec::new();
+    for input in &inputs {
+        bar.set_message(input.label.clone());
+        let (r, m) = compare(
+            input,
+            &strategies,
+            &threads,
+            repeat,
+            // The strategies themselves: the main job compares them, which adaptive
+            // mode's sequential choice would hide on most blocks.
+            stmlab::Options { adaptive: false },
+        )?;
+        rows.extend(r);
+        mismatches.extend(m);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    table::print(&rows);
+    let ok = report(&rows, &mismatches, false);
+    let file = ResultFile {
+        machine: Machine::detect(),
+        command: "cargo run --release".into(),
+        rows: &rows,
+        mismatches: &mismatches,
+    };
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/latest.json");
+    std::fs::create_dir_all(out.parent().expect("has a parent")).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
+    std::fs::write(&out, json).map_err(|e| format!("{}: {e}", out.display()))?;
+    println!("wrote {}", out.display());
+    Ok(ok)
+}

@@ -4,9 +4,9 @@ use mimalloc::MiMalloc;
 
 use clap::Parser;
 
-use stmlab::cli::memory;
+use stmlab_cli::memory;
 
-/// mimalloc, reporting to `stmlab::cli::memory` while counting is on (peak memory per run
+/// mimalloc, reporting to `stmlab_cli::memory` while counting is on (peak memory per run
 /// in `stmlab sweep`); otherwise one relaxed load per call.
 ///
 /// Why mimalloc and not the system allocator: with glibc malloc, free-list consolidation
@@ -80,8 +80,8 @@ fn keep_freed_memory() {
 fn main() -> std::process::ExitCode {
     memory::mark_installed();
     keep_freed_memory();
-    let cli = stmlab::cli::Cli::parse();
-    match stmlab::cli::run(cli) {
+    let cli = stmlab_cli::Cli::parse();
+    match stmlab_cli::run(cli) {
         Ok(true) => std::process::ExitCode::SUCCESS,
         Ok(false) => std::process::ExitCode::from(1),
         Err(message) => {

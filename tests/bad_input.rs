@@ -6,7 +6,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use stmlab::{execute_block, execute_block_with, workloads, EngineError, Options, Strategy};
+use stmlab::{execute_block, execute_block_with, EngineError, Options, Strategy};
+use stmlab_workloads as workloads;
 
 const RAW: Options = Options { adaptive: false };
 
@@ -65,7 +66,7 @@ const SMALL: &str = "transfers:txs=10";
 #[test]
 fn too_many_threads_is_an_error_before_any_thread_starts() {
     let (block, state) = workloads::from_spec("transfers:txs=10").unwrap();
-    let limit = stmlab::strategies::pool::MAX_THREADS;
+    let limit = stmlab::core::pool::MAX_THREADS;
     for &strategy in Strategy::ALL {
         for asked in [limit + 1, 100_000, usize::MAX] {
             match execute_block_with(&block, &state, strategy, asked, RAW) {

@@ -12,8 +12,8 @@ use stmlab::evm::block::Block;
 use stmlab::evm::executor::EvmTxns;
 use stmlab::evm::state::InMemoryState;
 use stmlab::strategies::dag;
-use stmlab::workloads::common::{block, eoa, initial_balance, tx};
 use stmlab::{execute_block, execute_block_with, Strategy};
+use stmlab_workloads::common::{block, eoa, initial_balance, tx};
 
 const INDEPENDENT: usize = 50;
 const CHAIN: usize = 10;

@@ -4,7 +4,7 @@
 
 mod common;
 
-use stmlab::workloads;
+use stmlab_workloads as workloads;
 
 const REPEATS: usize = 3;
 
@@ -104,7 +104,7 @@ fn adaptive_mode_chooses_sequential_only_where_nothing_can_be_gained() {
         ("transfers:txs=10,accounts=1000,hot=0", 2, Some(true)),
         ("amm:txs=300,pools=300", 2, None),
     ] {
-        let (block, state) = stmlab::workloads::from_spec(spec).unwrap();
+        let (block, state) = stmlab_workloads::from_spec(spec).unwrap();
         let expected = execute_block(&block, &state, Strategy::Sequential, 1).unwrap();
         for strategy in [Strategy::Sv, Strategy::Dag, Strategy::BlockStm] {
             let run = execute_block(&block, &state, strategy, threads).unwrap();

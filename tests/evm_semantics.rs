@@ -20,9 +20,7 @@ use revm::state::AccountInfo;
 use stmlab::evm::block::Block;
 use stmlab::evm::output::{AccountChange, AccountSummary, BlockOutput, Receipt};
 use stmlab::evm::state::InMemoryState;
-use stmlab::workloads::common::{
-    block, contract, eoa, initial_balance, tx, BENEFICIARY, GAS_PRICE,
-};
+use stmlab_workloads::common::{block, contract, eoa, initial_balance, tx, BENEFICIARY, GAS_PRICE};
 
 const REPEATS: usize = 3;
 

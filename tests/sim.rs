@@ -1,4 +1,4 @@
-//! The simulator (`stmlab::sim`) against the production code it replays: at one worker it
+//! The simulator (`stmlab_sim`) against the production code it replays: at one worker it
 //! makes exactly the executions, validations and aborts the production strategies make on
 //! the same recorded block; it is deterministic; it never beats the critical path; and the
 //! `analyze` and `simulate` commands print what scripts rely on.
@@ -9,12 +9,13 @@ use std::time::Instant;
 use stmlab::core::metrics::Metrics;
 use stmlab::core::mock::MockBlock;
 use stmlab::core::mvmemory::lockfree::LockFreeMvMemory;
-use stmlab::sim::{
+use stmlab::strategies::{block_stm, dag, sv};
+use stmlab::{execute_block_with, Options, Strategy};
+use stmlab_sim::{
     analyze, record_block, record_generic, simulate, simulate_uncalibrated, RecordOptions,
     ReplayTxns, DEFAULT_THREADS,
 };
-use stmlab::strategies::{block_stm, dag, sv};
-use stmlab::{execute_block_with, workloads, Options, Strategy};
+use stmlab_workloads as workloads;
 
 const RAW: Options = Options { adaptive: false };
 

@@ -1,11 +1,10 @@
 //! Mock blocks with teeth (`core::mock::Teeth`: transactions of random length, reading
 //! what they write, crowding one hot key) through every strategy and both memories,
-//! under perturbed schedules when built with `--features perturb` (`src/perturb.rs`), and
+//! under perturbed schedules when built with `--features perturb` (`crates/core/src/perturb.rs`), and
 //! the `stress` command end to end.
 
 use std::process::Command;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use proptest::prelude::*;
 use stmlab::core::metrics::Metrics;
@@ -124,7 +123,7 @@ fn a_cancelled_run_stops_and_notes_the_scheduler_state() {
     let _turn = PERTURB.lock().unwrap_or_else(|e| e.into_inner());
     perturb::configure(Some(1));
     let canceller = std::thread::spawn(|| {
-        std::thread::sleep(Duration::from_millis(200));
+        std::thread::sleep(std::time::Duration::from_millis(200));
         perturb::cancel();
     });
     let mut m = Metrics::default();

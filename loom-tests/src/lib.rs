@@ -14,10 +14,10 @@ pub mod fixtures {
     //! Set-ups the models share.
     use loom::sync::{Arc, Mutex};
     use loom::thread;
-    use stmlab::core::dep_graph::DepGraph;
-    use stmlab::core::scheduler::{Scheduler, Task};
-    use stmlab::core::txn::Version;
-    use stmlab::EngineError;
+    use stmlab_core::dep_graph::DepGraph;
+    use stmlab_core::scheduler::{Scheduler, Task};
+    use stmlab_core::txn::Version;
+    use stmlab_core::EngineError;
 
     /// Two transactions, both executed (incarnation 0, writing new keys), no validation
     /// handed out yet: the state in which validations of transaction 1 race.

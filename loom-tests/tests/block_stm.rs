@@ -7,10 +7,10 @@
 
 use loom::sync::Arc;
 use loom::thread;
-use stmlab::core::metrics::Metrics;
-use stmlab::core::mock::{same_results, MockBlock, MockTxn};
-use stmlab::core::mvmemory::locked::LockedMvMemory;
-use stmlab::strategies::block_stm::BlockStm;
+use stmlab_core::metrics::Metrics;
+use stmlab_core::mock::{same_results, MockBlock, MockTxn};
+use stmlab_core::mvmemory::locked::LockedMvMemory;
+use stmlab_core::strategies::block_stm::BlockStm;
 
 /// Transaction 1 reads what 0 writes, and 2 reads what 1 writes; write sets depend on
 /// what was read, so they change between incarnations.

@@ -1,4 +1,4 @@
-//! Models of the DAG strategy's dependency graph (`stmlab::core::dep_graph`): concurrent
+//! Models of the DAG strategy's dependency graph (`stmlab_core::dep_graph`): concurrent
 //! commits and wake-ups of dependents, 2 workers, 3 transactions.
 #![cfg(all(stmlab_loom, not(stmlab_mutant_double_abort)))]
 

@@ -5,10 +5,10 @@
 
 use loom::sync::Arc;
 use loom::thread;
-use stmlab::core::mvmemory::lockfree::LockFreeMvMemory;
-use stmlab::core::mvmemory::MvMemory;
-use stmlab::core::read_set::ReadSet;
-use stmlab::core::txn::{ReadResult, Version};
+use stmlab_core::mvmemory::lockfree::LockFreeMvMemory;
+use stmlab_core::mvmemory::MvMemory;
+use stmlab_core::read_set::ReadSet;
+use stmlab_core::txn::{ReadResult, Version};
 
 const KEY: u64 = 7;
 

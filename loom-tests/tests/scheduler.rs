@@ -1,12 +1,12 @@
-//! Models of the Block-STM scheduler (`stmlab::core::scheduler`), 2 threads, 2 or 3
+//! Models of the Block-STM scheduler (`stmlab_core::scheduler`), 2 threads, 2 or 3
 //! transactions. Bound the search with `LOOM_MAX_PREEMPTIONS` (CI uses 2).
 #![cfg(stmlab_loom)]
 
 use loom::sync::{Arc, Mutex};
 use loom::thread;
 use loom_tests::fixtures::{two_executed, two_failing_validations};
-use stmlab::core::scheduler::{Scheduler, Task};
-use stmlab::core::txn::Version;
+use stmlab_core::scheduler::{Scheduler, Task};
+use stmlab_core::txn::Version;
 
 fn v(i: usize, inc: u32) -> Version {
     Version::new(i, inc)

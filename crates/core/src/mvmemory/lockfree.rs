@@ -1,0 +1,219 @@
+//! The lock-free multi-version memory: an `scc::HashIndex` from keys to version lists
+//! (`version_list.rs`). Finding a key's versions takes no lock: `HashIndex::peek_with` is
+//! lock-free, and a version list is traversed without one. Inserting a key never seen
+//! before goes through `HashIndex`'s insert, once per key and block. The mutexes are per
+//! version (the entry one transaction wrote for one key) and per transaction (the keys
+//! its last incarnation wrote): each is written only by the worker holding that
+//! transaction, so they are all but uncontended, an atomic swap each.
+
+use crossbeam_utils::CachePadded;
+
+use super::sole_writer::{self, route, Route, SoleEntry, TwoPlaces};
+use super::version_list::{release_index, Entry, VersionList};
+use super::{diff_write_sets, MvMemory};
+use crate::perturb::{self, Site};
+use crate::sync::{lock, Mutex};
+use crate::txn::{Incarnation, Key, TxnIndex, Version};
+use crate::FastHash;
+
+/// Index capacity reserved per transaction: an ERC-20 transfer writes three keys to the
+/// index (sender account, two balances; its fee goes to its own slot).
+const KEYS_PER_TXN: usize = 3;
+
+/// Blocks of fewer transactions free their memory on the calling thread alone.
+const MIN_TXNS_TO_RELEASE_IN_PARALLEL: usize = 4096;
+
+pub struct LockFreeMvMemory<K: 'static, V: 'static> {
+    data: scc::HashIndex<K, Box<VersionList<V>>, FastHash>,
+    /// Per transaction, on a cache line of its own: what only the worker holding the
+    /// transaction (executing it, or aborting it) writes, and the scheduler's status lock
+    /// orders those workers one after another.
+    txns: Vec<CachePadded<TxnSlots<K, V>>>,
+}
+
+struct TxnSlots<K, V> {
+    /// The keys the transaction's last recorded incarnation wrote.
+    last_written: Mutex<Vec<K>>,
+    /// Its sole-writer key's entry (`sole_writer.rs`), if it writes one.
+    sole: SoleEntry<K, Entry<V>>,
+}
+
+impl<K, V> LockFreeMvMemory<K, V>
+where
+    K: Key + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// Sets transaction `txn_idx`'s entry for `key`: in the transaction's own slot for its
+    /// sole-writer key, in the index otherwise (`sole_writer.rs`).
+    fn set(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
+        perturb::at(Site::MemoryWrite);
+        let entry = match route(key, txn_idx, self.txns.len()) {
+            Route::Index => entry,
+            Route::OwnSlot(owner) => match self.txns[owner].sole.set(key, entry) {
+                Ok(()) => return,
+                Err(entry) => entry,
+            },
+            Route::Foreign(owner) => {
+                self.txns[owner]
+                    .sole
+                    .move_out(key, |moved| self.set_in_index(key, owner, moved));
+                entry
+            }
+        };
+        self.set_in_index(key, txn_idx, entry);
+    }
+
+    /// Sets transaction `txn_idx`'s entry in `key`'s version list, inserting the list if
+    /// the key is new. The list is boxed, not held in the index's entry: the index moves
+    /// its entries when it grows, and a writer that found the key just before would set
+    /// its entry in the moved-from copy, lost (the racing-writers test in
+    /// `tests/core_mock.rs` caught exactly that). A box is shared by every copy.
+    fn set_in_index(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
+        let mut entry = entry;
+        // At most twice round: keys are never removed during a block, so a key another
+        // writer published is found on the second look. Looping rather than asserting it
+        // makes a lost entry impossible, not merely unexpected.
+        loop {
+            let Some(unset) = self.set_existing(key, txn_idx, entry) else {
+                return;
+            };
+            // A new key: publish a list that already holds the entry. If another writer
+            // published the key first, theirs stays, and the entry goes into it.
+            let list = Box::new(VersionList::with_first(txn_idx, unset));
+            match self.data.insert_sync(key.clone(), list) {
+                Ok(()) => return,
+                // Never shared: the index gave it back untouched.
+                Err((_, lost)) => entry = lost.into_first_entry(),
+            }
+        }
+    }
+
+    /// Sets the entry in `key`'s list if the index has one; gives the entry back if not.
+    fn set_existing(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) -> Option<Entry<V>> {
+        let mut entry = Some(entry);
+        self.data.peek_with(key, |_, list| {
+            if let Some(entry) = entry.take() {
+                list.set(txn_idx, entry);
+            }
+        });
+        entry
+    }
+}
+
+impl<K, V> TwoPlaces<K, V> for LockFreeMvMemory<K, V>
+where
+    K: Key + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    type Entry = Entry<V>;
+
+    fn in_index<R>(
+        &self,
+        key: &K,
+        below: TxnIndex,
+        on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+    ) -> Option<R> {
+        self.data
+            .peek_with(key, |_, list| {
+                list.read_below(below, |idx, entry| {
+                    lend(idx, entry, on).expect("read_below skips removed entries")
+                })
+            })
+            .flatten()
+    }
+
+    fn slot(&self, owner: TxnIndex) -> Option<&SoleEntry<K, Entry<V>>> {
+        self.txns.get(owner).map(|t| &t.sole)
+    }
+
+    fn lend<R>(
+        owner: TxnIndex,
+        entry: &Entry<V>,
+        on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+    ) -> Option<R> {
+        lend(owner, entry, on)
+    }
+}
+
+/// Lends a found entry to `on`: `None` when the entry says the key is not written.
+fn lend<V, R>(
+    idx: TxnIndex,
+    entry: &Entry<V>,
+    on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+) -> Option<R> {
+    match entry {
+        Entry::Written(inc, value) => Some(on(idx, Some((*inc, value)))),
+        Entry::Estimate => Some(on(idx, None)),
+        Entry::Removed => None,
+    }
+}
+
+impl<K, V> MvMemory<K, V> for LockFreeMvMemory<K, V>
+where
+    K: Key + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn latest_below<R>(
+        &self,
+        key: &K,
+        txn_idx: TxnIndex,
+        on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+    ) -> Option<R> {
+        perturb::at(Site::MemoryRead);
+        sole_writer::latest_below(self, key, txn_idx, on)
+    }
+
+    fn new(num_txns: usize) -> Self {
+        Self {
+            // Sized for a few keys per transaction up front: growing the index while
+            // workers insert into it relocates its buckets, several times over a block.
+            data: scc::HashIndex::with_capacity_and_hasher(
+                num_txns.saturating_mul(KEYS_PER_TXN),
+                FastHash::default(),
+            ),
+            txns: (0..num_txns)
+                .map(|_| {
+                    CachePadded::new(TxnSlots {
+                        last_written: Mutex::new(Vec::new()),
+                        sole: SoleEntry::default(),
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    fn record(&self, version: Version, writes: &[(K, V)]) -> bool {
+        let idx = version.txn_idx;
+        for (key, value) in writes {
+            self.set(key, idx, Entry::Written(version.incarnation, value.clone()));
+        }
+        let mut last = lock(&self.txns[idx].last_written);
+        let wrote_new = diff_write_sets(&last, writes, |key| {
+            self.set(key, idx, Entry::Removed);
+        });
+        last.clear();
+        last.extend(writes.iter().map(|(k, _)| k.clone()));
+        wrote_new
+    }
+
+    fn mark_estimates(&self, txn_idx: TxnIndex) {
+        for key in lock(&self.txns[txn_idx].last_written).iter() {
+            self.set(key, txn_idx, Entry::Estimate);
+        }
+    }
+
+    /// The version lists are most of what a block leaves to free (a node per write, a
+    /// list per key), and freeing them took a tenth of a 2-thread run on a block of cheap
+    /// transactions. So they are freed on `threads` workers, a share each
+    /// (`version_list::release_index`).
+    fn release(self, threads: usize) {
+        // A small block's memory is freed faster by one thread than handed out to two
+        // (2,000 chained transfers: 0.1 ms alone, 0.8 ms split over two workers).
+        if threads <= 1 || self.txns.len() < MIN_TXNS_TO_RELEASE_IN_PARALLEL || cfg!(stmlab_loom) {
+            return;
+        }
+        let Self { data, txns, .. } = self;
+        drop(txns);
+        release_index(data, threads);
+    }
+}

@@ -1,0 +1,126 @@
+//! Multi-version memory: for every key, the values written by the transactions of the
+//! block, each tagged with the version (transaction, incarnation) that wrote it, or an
+//! ESTIMATE marker left by an aborted incarnation.
+//!
+//! A read by transaction `j` resolves to the entry of the highest transaction below `j`:
+//! a value with its version, an ESTIMATE naming the transaction to wait for, or nothing
+//! (read the pre-block state). Two implementations stand behind one trait:
+//! [`locked::LockedMvMemory`] (a concurrent map of keys to mutex-guarded ordered maps) and
+//! [`lockfree::LockFreeMvMemory`] (a lock-free index of lock-free version lists, each
+//! version's entry behind its own, all but uncontended, mutex). Both keep a key that only
+//! one transaction ever writes (`Key::sole_writer`) in a slot of that transaction, not in
+//! their index (`sole_writer.rs`).
+
+pub mod locked;
+pub mod lockfree;
+mod sole_writer;
+#[allow(unsafe_code)]
+mod version_list;
+
+use std::collections::HashSet;
+use std::hash::Hash;
+
+use crate::read_set::ReadSet;
+use crate::txn::{Incarnation, ReadResult, TxnIndex, Version};
+
+/// The operations Block-STM (and the DAG strategy) need from multi-version memory.
+///
+/// Concurrency contract: `record` and `mark_estimates` for one transaction are called by
+/// the one worker that holds that transaction's execution (or abort) at the time; `read`
+/// and `validate` may run concurrently with anything.
+pub trait MvMemory<K, V>: Send + Sync {
+    /// Memory for a block of `num_txns` transactions.
+    fn new(num_txns: usize) -> Self
+    where
+        Self: Sized;
+
+    /// Records incarnation `version`'s write set, replacing the entries of the previous
+    /// incarnation of the same transaction and removing keys it no longer writes.
+    /// Returns true when it writes a key the previous incarnation did not.
+    fn record(&self, version: Version, writes: &[(K, V)]) -> bool;
+
+    /// Turns the entries of transaction `txn_idx`'s last recorded write set into
+    /// ESTIMATE markers (its incarnation was aborted).
+    fn mark_estimates(&self, txn_idx: TxnIndex);
+
+    /// Applies `on` to the entry of the highest transaction below `txn_idx` that wrote
+    /// `key`, with that transaction's index: `Some((incarnation, value))` for a value,
+    /// `None` for an ESTIMATE. `None` when there is no such transaction (the pre-block
+    /// state). The value is lent, not cloned.
+    fn latest_below<R>(
+        &self,
+        key: &K,
+        txn_idx: TxnIndex,
+        on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
+    ) -> Option<R>;
+
+    /// What key `key` resolves to for reader `txn_idx`.
+    fn read(&self, key: &K, txn_idx: TxnIndex) -> ReadResult<V>
+    where
+        V: Clone,
+    {
+        self.latest_below(key, txn_idx, |idx, written| match written {
+            Some((inc, value)) => ReadResult::Written {
+                version: Version::new(idx, inc),
+                value: value.clone(),
+            },
+            None => ReadResult::Estimate(idx),
+        })
+        .unwrap_or(ReadResult::Base)
+    }
+
+    /// The version `read` would resolve to (`Ok(None)`: the pre-block state;
+    /// `Err(blocking)`: an ESTIMATE of `blocking`), without cloning the value: what
+    /// validation compares.
+    fn read_origin(&self, key: &K, txn_idx: TxnIndex) -> Result<Option<Version>, TxnIndex> {
+        self.latest_below(key, txn_idx, |idx, written| {
+            written
+                .map(|(inc, _)| Some(Version::new(idx, inc)))
+                .ok_or(idx)
+        })
+        .unwrap_or(Ok(None))
+    }
+
+    /// Frees the memory, on up to `threads` threads (the default: dropped here).
+    fn release(self, threads: usize)
+    where
+        Self: Sized,
+    {
+        let _ = threads;
+    }
+
+    /// True when every read recorded in `reads` by transaction `txn_idx` still resolves
+    /// to the same version (an ESTIMATE never does).
+    fn validate(&self, txn_idx: TxnIndex, reads: &ReadSet<K>) -> bool {
+        reads.is_valid(|key| self.read_origin(key, txn_idx).map_err(|_| ()))
+    }
+}
+
+/// Compares a transaction's previous write set (`old` keys) with its new one: calls
+/// `removed` for every old key no longer written, and returns whether the new one writes a
+/// key the old one did not. Write sets are mostly a handful of keys, so small ones are
+/// compared by linear scans, without allocating; large ones through hash sets.
+pub(crate) fn diff_write_sets<K: Eq + Hash, V>(
+    old: &[K],
+    new: &[(K, V)],
+    mut removed: impl FnMut(&K),
+) -> bool {
+    const SMALL: usize = 16;
+    if old.len() <= SMALL && new.len() <= SMALL {
+        for key in old {
+            if !new.iter().any(|(k, _)| k == key) {
+                removed(key);
+            }
+        }
+        new.iter().any(|(k, _)| !old.contains(k))
+    } else {
+        let new_keys: HashSet<&K> = new.iter().map(|(k, _)| k).collect();
+        for key in old {
+            if !new_keys.contains(key) {
+                removed(key);
+            }
+        }
+        let old_keys: HashSet<&K> = old.iter().collect();
+        new_keys.iter().any(|k| !old_keys.contains(k))
+    }
+}

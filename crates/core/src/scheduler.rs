@@ -1,0 +1,607 @@
+//! The collaborative scheduler of Block-STM (Gelashvili et al., PPoPP 2023, Algorithms 4
+//! and 5): shared execution and validation indices hand out tasks in block order, and
+//! every worker takes the lower of the next execution and the next validation task.
+//!
+//! # Status of a transaction
+//!
+//! ```text
+//!             try_incarnate, claim          finish_execution
+//!  ReadyToExecute(i) ----------> Executing(i) -----------------> Executed(i)
+//!        ^                         |                                |
+//!        | set_ready (i+1)         | add_dependency                 | try_validation_abort
+//!        |                         v                                v
+//!        +-------------------- Aborting(i) <------------------------+
+//!          (resume_dependencies, or finish_validation of an abort)
+//! ```
+//! `i` is the incarnation number; only `set_ready` increments it, so an incarnation is
+//! executed at most once and aborted at most once (the first abort wins).
+//!
+//! # Method call concurrency
+//! - `next_task` may run on every worker at once; each index it hands out is claimed by
+//!   `fetch_add` and an execution is only handed out by `try_incarnate` or `claim` (which
+//!   `finish_execution` uses to run the lowest transaction it resumed on the same
+//!   worker), both under the transaction's status lock, so each (transaction,
+//!   incarnation) executes once.
+//! - `finish_execution(j)` and `add_dependency(k, j)` race on transaction `j`: both take
+//!   `dependencies[j]` and the status of `j` is set to `Executed` *before*
+//!   `finish_execution` takes `dependencies[j]`, so either `add_dependency` sees `Executed`
+//!   (and the caller re-executes at once) or it registers `k` before the swap (and
+//!   `finish_execution` resumes it). No wake-up is lost.
+//! - Lock order: `dependencies[j]`, then `status[j]`, then `status[k]` (only
+//!   `add_dependency` holds more than one lock, and `j < k` never cycles back because a
+//!   transaction only waits on a lower one). Every other function holds one lock at a
+//!   time.
+//! - Liveness: every task handed out is matched by exactly one decrement of
+//!   `num_active_tasks` (when it completes without a follow-up task, or is suspended; a
+//!   follow-up task, such as a resumed execution `finish_execution` claims, continues the
+//!   task it follows and is not counted again);
+//!   `done` is declared only when both indices are past the block, no task is active, and
+//!   no index was decreased during the check.
+
+use crossbeam_utils::CachePadded;
+
+use crate::error::EngineError;
+use crate::perturb::{self, Site};
+use crate::sync::{lock, AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::txn::{Incarnation, TxnIndex, Version};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    ReadyToExecute,
+    Executing,
+    Executed,
+    Aborting,
+}
+
+#[derive(Debug)]
+struct TxnState {
+    incarnation: Incarnation,
+    status: Status,
+}
+
+/// What a worker should do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    Execute(Version),
+    Validate(Version),
+}
+
+pub struct Scheduler {
+    num_txns: usize,
+    /// The next transaction to try to execute. Only grows by `fetch_add`, shrinks by
+    /// `fetch_min` when an aborted or resumed transaction must run again.
+    execution_idx: CachePadded<AtomicUsize>,
+    /// The next transaction to validate; shrinks (`fetch_min`) when an execution may have
+    /// invalidated the reads of later transactions.
+    validation_idx: CachePadded<AtomicUsize>,
+    /// How many times either index was decreased: lets `check_done` see that nothing
+    /// changed while it read the other counters.
+    decrease_cnt: CachePadded<AtomicUsize>,
+    /// Tasks handed out and not yet finished.
+    num_active_tasks: CachePadded<AtomicUsize>,
+    done_marker: CachePadded<AtomicBool>,
+    /// Transactions waiting for transaction `j` to finish executing. Padded: workers
+    /// touch neighbouring transactions at once.
+    dependencies: Vec<CachePadded<Mutex<Vec<TxnIndex>>>>,
+    status: Vec<CachePadded<Mutex<TxnState>>>,
+}
+
+// Ordering: every access to the five shared counters is SeqCst. `check_done` reads
+// `decrease_cnt`, both indices and `num_active_tasks` and concludes from their values
+// together; the paper's argument needs one total order over all their updates (a stale
+// index read beside a fresh task count would end the block early). Weaker orderings
+// would need a separate proof for each pair, and these counters are not the bottleneck.
+const SC: Ordering = Ordering::SeqCst;
+
+impl Scheduler {
+    pub fn new(num_txns: usize) -> Self {
+        Self {
+            num_txns,
+            execution_idx: CachePadded::new(AtomicUsize::new(0)),
+            validation_idx: CachePadded::new(AtomicUsize::new(0)),
+            decrease_cnt: CachePadded::new(AtomicUsize::new(0)),
+            num_active_tasks: CachePadded::new(AtomicUsize::new(0)),
+            done_marker: CachePadded::new(AtomicBool::new(num_txns == 0)),
+            dependencies: (0..num_txns)
+                .map(|_| CachePadded::new(Mutex::new(Vec::new())))
+                .collect(),
+            status: (0..num_txns)
+                .map(|_| {
+                    CachePadded::new(Mutex::new(TxnState {
+                        incarnation: 0,
+                        status: Status::ReadyToExecute,
+                    }))
+                })
+                .collect(),
+        }
+    }
+
+    pub fn num_txns(&self) -> usize {
+        self.num_txns
+    }
+
+    pub fn done(&self) -> bool {
+        self.done_marker.load(SC)
+    }
+
+    fn decrease_execution_idx(&self, target: TxnIndex) {
+        self.execution_idx.fetch_min(target, SC);
+        self.decrease_cnt.fetch_add(1, SC);
+    }
+
+    fn decrease_validation_idx(&self, target: TxnIndex) {
+        self.validation_idx.fetch_min(target, SC);
+        self.decrease_cnt.fetch_add(1, SC);
+    }
+
+    fn check_done(&self) {
+        let observed = self.decrease_cnt.load(SC);
+        let exec = self.execution_idx.load(SC);
+        let val = self.validation_idx.load(SC);
+        if exec.min(val) >= self.num_txns
+            && self.num_active_tasks.load(SC) == 0
+            && observed == self.decrease_cnt.load(SC)
+        {
+            self.done_marker.store(true, SC);
+        }
+    }
+
+    /// A task ended without a follow-up task.
+    fn finish_task(&self) {
+        self.num_active_tasks.fetch_sub(1, SC);
+    }
+
+    fn try_incarnate(&self, txn_idx: TxnIndex) -> Option<Version> {
+        if txn_idx < self.num_txns {
+            let mut state = lock(&self.status[txn_idx]);
+            if state.status == Status::ReadyToExecute {
+                state.status = Status::Executing;
+                return Some(Version::new(txn_idx, state.incarnation));
+            }
+        }
+        self.finish_task();
+        None
+    }
+
+    fn next_version_to_execute(&self) -> Option<Version> {
+        if self.execution_idx.load(SC) >= self.num_txns {
+            self.check_done();
+            return None;
+        }
+        self.num_active_tasks.fetch_add(1, SC);
+        let idx = self.execution_idx.fetch_add(1, SC);
+        self.try_incarnate(idx)
+    }
+
+    fn next_version_to_validate(&self) -> Option<Version> {
+        if self.validation_idx.load(SC) >= self.num_txns {
+            self.check_done();
+            return None;
+        }
+        self.num_active_tasks.fetch_add(1, SC);
+        let idx = self.validation_idx.fetch_add(1, SC);
+        if idx < self.num_txns {
+            let state = lock(&self.status[idx]);
+            if state.status == Status::Executed {
+                return Some(Version::new(idx, state.incarnation));
+            }
+        }
+        self.finish_task();
+        None
+    }
+
+    /// The lower of the next validation and the next execution task, if any is ready.
+    pub fn next_task(&self) -> Option<Task> {
+        perturb::at(Site::TaskHandOut);
+        if self.validation_idx.load(SC) < self.execution_idx.load(SC) {
+            self.next_version_to_validate().map(Task::Validate)
+        } else {
+            self.next_version_to_execute().map(Task::Execute)
+        }
+    }
+
+    /// Transaction `txn_idx` read an ESTIMATE of `blocking`: suspend it until `blocking`
+    /// finishes executing. Returns false when `blocking` already finished (the caller
+    /// re-executes at once).
+    pub fn add_dependency(
+        &self,
+        txn_idx: TxnIndex,
+        blocking: TxnIndex,
+    ) -> Result<bool, EngineError> {
+        if blocking >= txn_idx {
+            return Err(EngineError::Invariant(format!(
+                "transaction {txn_idx} waits on {blocking}, which is not earlier"
+            )));
+        }
+        perturb::at(Site::Dependency);
+        {
+            let mut deps = lock(&self.dependencies[blocking]);
+            if lock(&self.status[blocking]).status == Status::Executed {
+                return Ok(false);
+            }
+            let mut state = lock(&self.status[txn_idx]);
+            if state.status != Status::Executing {
+                return Err(EngineError::Invariant(format!(
+                    "transaction {txn_idx} suspended while {:?}",
+                    state.status
+                )));
+            }
+            state.status = Status::Aborting;
+            drop(state);
+            deps.push(txn_idx);
+        }
+        self.finish_task();
+        Ok(true)
+    }
+
+    fn set_ready(&self, txn_idx: TxnIndex) -> Result<(), EngineError> {
+        perturb::at(Site::StatusChange);
+        let mut state = lock(&self.status[txn_idx]);
+        if state.status != Status::Aborting {
+            return Err(EngineError::Invariant(format!(
+                "transaction {txn_idx} made ready while {:?}",
+                state.status
+            )));
+        }
+        state.incarnation += 1;
+        state.status = Status::ReadyToExecute;
+        Ok(())
+    }
+
+    /// Incarnation `version` finished executing; `wrote_new_key` when it wrote a key its
+    /// previous incarnation did not. May return the validation of this same version, or
+    /// the execution of the lowest transaction it resumed, claimed for the caller: the
+    /// caller's task goes on as that task (a continuation: no task is counted or ended).
+    pub fn finish_execution(
+        &self,
+        version: Version,
+        wrote_new_key: bool,
+    ) -> Result<Option<Task>, EngineError> {
+        let txn_idx = version.txn_idx;
+        perturb::at(Site::StatusChange);
+        perturb::progress();
+        {
+            let mut state = lock(&self.status[txn_idx]);
+            if state.status != Status::Executing || state.incarnation != version.incarnation {
+                return Err(EngineError::Invariant(format!(
+                    "finish_execution of {version:?} while {:?}({})",
+                    state.status, state.incarnation
+                )));
+            }
+            state.status = Status::Executed;
+        }
+        // Between the status change and taking the waiters: the window the race with
+        // `add_dependency` (module docs) lives in.
+        perturb::at(Site::WakeUp);
+        let waiting = std::mem::take(&mut *lock(&self.dependencies[txn_idx]));
+        // Read once: if it is past `txn_idx` now it stays so unless lowered, and then the
+        // validation returned below is merely one more; if not, the index reaches
+        // `txn_idx` later and finds it executed.
+        let validation_past = self.validation_idx.load(SC) > txn_idx;
+        let mut handed = None;
+        if let Some(&min) = waiting.iter().min() {
+            for &dep in &waiting {
+                self.set_ready(dep)?;
+            }
+            // The lowest resumed transaction is run by this worker itself, next: it is
+            // most often this one's successor from the same sender, and this worker's
+            // cache holds the state it reads (handed out through the execution index, it
+            // went to whichever worker asked first, and a chain of them bounced between
+            // the cores). Only when the index has passed it: otherwise the index hands it
+            // out in order anyway. Claimed under its status lock, so if another worker
+            // reached it through a lowered index first, that one runs it. Not when this
+            // worker would otherwise validate its own transaction right away (no new key
+            // written): handing that validation to the index would revalidate every
+            // transaction between them.
+            let validates_next = validation_past && !wrote_new_key;
+            if !validates_next && self.execution_idx.load(SC) > min {
+                handed = self.claim(min);
+            }
+            let rest = waiting.iter().copied().filter(|&d| d != min).min();
+            match (handed, rest) {
+                (Some(_), Some(next)) => self.decrease_execution_idx(next),
+                (Some(_), None) => {}
+                (None, _) => self.decrease_execution_idx(min),
+            }
+        }
+        if validation_past {
+            if wrote_new_key || handed.is_some() {
+                // Later transactions may have read around the new key: revalidate them
+                // all. (`handed` without a new key is ruled out above; were it to happen,
+                // the lowered index would still hand this validation out.)
+                self.decrease_validation_idx(txn_idx);
+            } else {
+                return Ok(Some(Task::Validate(version)));
+            }
+        }
+        if let Some(resumed) = handed {
+            // The finished execution's task goes on as the resumed one's execution.
+            return Ok(Some(Task::Execute(resumed)));
+        }
+        self.finish_task();
+        Ok(None)
+    }
+
+    /// Claims the execution of `txn_idx` if it is ready: the caller's current task goes
+    /// on as that execution (no task is counted or ended here).
+    fn claim(&self, txn_idx: TxnIndex) -> Option<Version> {
+        let mut state = lock(&self.status[txn_idx]);
+        (state.status == Status::ReadyToExecute).then(|| {
+            state.status = Status::Executing;
+            Version::new(txn_idx, state.incarnation)
+        })
+    }
+
+    /// A validation of `version` failed: abort it unless another validation already did
+    /// (or a newer incarnation exists). True when this call won the abort.
+    pub fn try_validation_abort(&self, version: Version) -> bool {
+        perturb::at(Site::StatusChange);
+        let mut state = lock(&self.status[version.txn_idx]);
+        // The loom mutation test (`loom-tests`, `--cfg stmlab_mutant_double_abort`)
+        // drops the status check, so two validations can both win the abort.
+        #[cfg(not(stmlab_mutant_double_abort))]
+        let may_abort = state.status == Status::Executed;
+        #[cfg(stmlab_mutant_double_abort)]
+        let may_abort = true;
+        if may_abort && state.incarnation == version.incarnation {
+            state.status = Status::Aborting;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The validation of `version` ended; `aborted` when it won the abort. May return the
+    /// re-execution of the transaction.
+    pub fn finish_validation(
+        &self,
+        version: Version,
+        aborted: bool,
+    ) -> Result<Option<Task>, EngineError> {
+        let txn_idx = version.txn_idx;
+        perturb::progress();
+        if aborted {
+            self.set_ready(txn_idx)?;
+            self.decrease_validation_idx(txn_idx + 1);
+            if self.execution_idx.load(SC) > txn_idx {
+                // `try_incarnate` ends this task if the re-execution was claimed elsewhere.
+                return Ok(self.try_incarnate(txn_idx).map(Task::Execute));
+            }
+        }
+        self.finish_task();
+        Ok(None)
+    }
+
+    /// Where the scheduler stands, for a hang report: its indices and counters, and the
+    /// transactions not executed (the first eight named, with status and incarnation;
+    /// `locked` for a status lock another thread holds). Takes no lock it could wait on.
+    pub fn describe(&self) -> String {
+        let mut named = Vec::new();
+        let mut pending = 0;
+        for (i, state) in self.status.iter().enumerate() {
+            let shown = match state.try_lock() {
+                Ok(s) if s.status == Status::Executed => continue,
+                Ok(s) => format!("{i}: {:?}({})", s.status, s.incarnation),
+                Err(_) => format!("{i}: locked"),
+            };
+            pending += 1;
+            if named.len() < 8 {
+                named.push(shown);
+            }
+        }
+        format!(
+            "execution index {}, validation index {}, active tasks {}, index decreases {}, \
+             done {}; {pending} of {} transactions not executed [{}]",
+            self.execution_idx.load(SC),
+            self.validation_idx.load(SC),
+            self.num_active_tasks.load(SC),
+            self.decrease_cnt.load(SC),
+            self.done(),
+            self.num_txns,
+            named.join(", ")
+        )
+    }
+
+    /// The incarnation each transaction ended with (call after `done`).
+    pub fn final_incarnations(&self) -> Vec<Incarnation> {
+        self.status.iter().map(|s| lock(s).incarnation).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Scripted single-threaded runs: call the scheduler's functions in chosen orders and
+    //! check exactly what each returns.
+    use super::*;
+
+    fn v(i: TxnIndex, inc: Incarnation) -> Version {
+        Version::new(i, inc)
+    }
+
+    #[test]
+    fn executes_then_validates_in_order() {
+        let s = Scheduler::new(2);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        // Validation index 0 < execution index 1: tries to validate 0, still executing.
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        // Validation index 1 is past 0, which wrote a new key: revalidate from 0.
+        assert_eq!(s.finish_execution(v(0, 0), true).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        assert_eq!(s.finish_validation(v(0, 0), false).unwrap(), None);
+        // Transaction 1 is still executing: its validation slot is skipped.
+        assert_eq!(s.next_task(), None);
+        assert!(!s.done());
+        // Validation index (2) is past 1, and 1 wrote nothing new: validate at once.
+        assert_eq!(
+            s.finish_execution(v(1, 0), false).unwrap(),
+            Some(Task::Validate(v(1, 0)))
+        );
+        assert_eq!(s.finish_validation(v(1, 0), false).unwrap(), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+        assert_eq!(s.final_incarnations(), vec![0, 0]);
+    }
+
+    #[test]
+    fn dependency_suspends_and_resumes() {
+        let s = Scheduler::new(2);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        // Validation index 0 < execution index 1: tries to validate 0, still executing.
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        // 1 read an ESTIMATE of 0, which has not finished: suspended.
+        assert!(s.add_dependency(1, 0).unwrap());
+        // 1 resumed with incarnation 1, and the worker that finished 0 runs it next (the
+        // execution index had passed it); 0's validation goes back to the index.
+        assert_eq!(
+            s.finish_execution(v(0, 0), true).unwrap(),
+            Some(Task::Execute(v(1, 1)))
+        );
+        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        assert_eq!(s.finish_validation(v(0, 0), false).unwrap(), None);
+        // Validation index 1 is not past 1: validated through the index instead.
+        assert_eq!(s.finish_execution(v(1, 1), false).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(1, 1))));
+        assert_eq!(s.finish_validation(v(1, 1), false).unwrap(), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+        assert_eq!(s.final_incarnations(), vec![0, 1]);
+    }
+
+    #[test]
+    fn resumed_transaction_runs_on_the_finishing_worker_without_a_new_key() {
+        let s = Scheduler::new(4);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        assert_eq!(s.next_task(), None); // validation of 0: still executing
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        assert_eq!(s.next_task(), None); // validation of 1: still executing
+        assert_eq!(s.next_task(), Some(Task::Execute(v(2, 0))));
+        // 2 waits on 1.
+        assert!(s.add_dependency(2, 1).unwrap());
+        // 0 wrote a new key: the validation index goes back to 0.
+        assert_eq!(s.finish_execution(v(0, 0), true).unwrap(), None);
+        // 1 finishes with no new key, the validation index not past it: the finishing
+        // worker runs 2 itself, and 1 is validated through the index.
+        assert_eq!(
+            s.finish_execution(v(1, 0), false).unwrap(),
+            Some(Task::Execute(v(2, 1)))
+        );
+        assert_eq!(s.finish_execution(v(2, 1), false).unwrap(), None);
+        for i in 0..3 {
+            assert_eq!(
+                s.next_task(),
+                Some(Task::Validate(v(i, if i == 2 { 1 } else { 0 })))
+            );
+            assert_eq!(
+                s.finish_validation(v(i, if i == 2 { 1 } else { 0 }), false)
+                    .unwrap(),
+                None
+            );
+        }
+        assert_eq!(s.next_task(), Some(Task::Execute(v(3, 0))));
+        // 3 finishes with the validation index (3) not past it, waiters none.
+        assert_eq!(s.finish_execution(v(3, 0), false).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(3, 0))));
+        assert_eq!(s.finish_validation(v(3, 0), false).unwrap(), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+        assert_eq!(s.final_incarnations(), vec![0, 0, 1, 0]);
+    }
+
+    #[test]
+    fn two_waiters_one_claimed_the_other_handed_out_by_the_index() {
+        let s = Scheduler::new(3);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(2, 0))));
+        assert!(s.add_dependency(1, 0).unwrap());
+        assert!(s.add_dependency(2, 0).unwrap());
+        // A new key: 0's validation goes to the index, 1 is claimed, 2 is left to the
+        // execution index (lowered to 2).
+        assert_eq!(
+            s.finish_execution(v(0, 0), true).unwrap(),
+            Some(Task::Execute(v(1, 1)))
+        );
+        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        assert_eq!(s.finish_validation(v(0, 0), false).unwrap(), None);
+        assert_eq!(s.next_task(), None); // validation of 1: the claimed run is going on
+        assert_eq!(s.next_task(), Some(Task::Execute(v(2, 1))));
+        // The validation index (2) is past 1, no new key: validated at once.
+        assert_eq!(
+            s.finish_execution(v(1, 1), false).unwrap(),
+            Some(Task::Validate(v(1, 1)))
+        );
+        assert_eq!(s.finish_validation(v(1, 1), false).unwrap(), None);
+        assert_eq!(s.finish_execution(v(2, 1), false).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(2, 1))));
+        assert_eq!(s.finish_validation(v(2, 1), false).unwrap(), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+        assert_eq!(s.final_incarnations(), vec![0, 1, 1]);
+    }
+
+    #[test]
+    fn dependency_on_finished_transaction_is_refused() {
+        let s = Scheduler::new(2);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        // Validation index 0 < execution index 1: tries to validate 0, still executing.
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        assert_eq!(
+            s.finish_execution(v(0, 0), false).unwrap(),
+            Some(Task::Validate(v(0, 0)))
+        );
+        // 0 already executed: the caller must re-execute 1 at once.
+        assert!(!s.add_dependency(1, 0).unwrap());
+    }
+
+    #[test]
+    fn only_the_first_abort_wins() {
+        let s = Scheduler::new(2);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        // Validation index 0 < execution index 1: tries to validate 0, still executing.
+        assert_eq!(s.next_task(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        assert_eq!(s.finish_execution(v(0, 0), true).unwrap(), None);
+        assert_eq!(s.finish_execution(v(1, 0), true).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
+        assert_eq!(s.next_task(), Some(Task::Validate(v(1, 0))));
+        assert!(s.try_validation_abort(v(1, 0)));
+        assert!(!s.try_validation_abort(v(1, 0)));
+        // The winner gets the re-execution (execution index 2 > 1); the loser ends.
+        assert_eq!(
+            s.finish_validation(v(1, 0), true).unwrap(),
+            Some(Task::Execute(v(1, 1)))
+        );
+        assert_eq!(s.finish_validation(v(0, 0), false).unwrap(), None);
+        assert_eq!(
+            s.finish_execution(v(1, 1), false).unwrap(),
+            Some(Task::Validate(v(1, 1)))
+        );
+        assert_eq!(s.finish_validation(v(1, 1), false).unwrap(), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+        assert_eq!(s.final_incarnations(), vec![0, 1]);
+    }
+
+    #[test]
+    fn impossible_calls_are_errors_not_panics() {
+        let s = Scheduler::new(2);
+        assert!(s.finish_execution(v(0, 0), false).is_err());
+        assert!(s.add_dependency(0, 1).is_err());
+        assert!(matches!(
+            s.finish_validation(v(1, 0), true),
+            Err(EngineError::Invariant(_))
+        ));
+    }
+
+    #[test]
+    fn empty_block_is_done_at_once() {
+        let s = Scheduler::new(0);
+        assert!(s.done());
+        assert_eq!(s.next_task(), None);
+    }
+}

@@ -1,0 +1,113 @@
+//! Recording an EVM block, calibrated: the transactions through `EvmTxns` (`record`), the
+//! sequential reference and the output assembly timed, and each parallel strategy's
+//! phases measured at one thread against the uncalibrated simulation (`simulate`) of the
+//! same recording. Above both, so neither imports the other.
+
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::time::Instant;
+
+use revm::DatabaseRef;
+use stmlab::error::EngineError;
+use stmlab::evm::assemble::assemble;
+use stmlab::evm::block::Block;
+use stmlab::evm::executor::EvmTxns;
+use stmlab::evm::location::Location;
+use stmlab::{execute_block, execute_block_with, Options, Strategy};
+
+use crate::median;
+use crate::record::{
+    finish_record, ns, record_txns, BlockRecord, CostModel, PhaseFactor, RecordOptions,
+};
+
+/// Records an EVM block on its pre-block state: the transactions through `EvmTxns`, the
+/// sequential reference (`Strategy::Sequential`) and the output assembly, each the median
+/// of `passes` runs.
+pub fn record_block<P>(
+    block: &Block,
+    pre: &P,
+    opts: &RecordOptions,
+) -> Result<BlockRecord<Location>, EngineError>
+where
+    P: DatabaseRef + Sync,
+{
+    let txns = EvmTxns::new(block, pre);
+    let (records, results) = record_txns(&txns, opts)?;
+    let passes = opts.passes.max(1);
+    let mut seq = Vec::new();
+    let mut asm = Vec::new();
+    for _ in 0..passes {
+        let start = Instant::now();
+        black_box(execute_block(block, pre, Strategy::Sequential, 1)?);
+        seq.push(ns(start));
+        let input = results.clone();
+        let start = Instant::now();
+        black_box(assemble(
+            block,
+            pre,
+            input.into_iter().map(|r| (r.writes, r.output)),
+        )?);
+        asm.push(ns(start));
+    }
+    let model = CostModel {
+        sequential_ns: median(&mut seq),
+        assemble_ns: median(&mut asm),
+        ..CostModel::default()
+    };
+    let mut rec = finish_record(block.label.clone(), records, model, opts)?;
+    if opts.strategy_costs {
+        rec.model.calibration = calibrate_phases(&rec, block, pre, passes)?;
+    }
+    Ok(rec)
+}
+
+/// The per-phase factors (see [`CostModel::calibration`]): every parallel strategy at one
+/// thread, `passes` rounds interleaved, phase times from the run's metrics.
+fn calibrate_phases<P>(
+    rec: &BlockRecord<Location>,
+    block: &Block,
+    pre: &P,
+    passes: usize,
+) -> Result<Vec<PhaseFactor>, EngineError>
+where
+    P: DatabaseRef + Sync,
+{
+    let strategies = [Strategy::Sv, Strategy::Dag, Strategy::BlockStm];
+    let mut samples: HashMap<(Strategy, &'static str), Vec<u64>> = HashMap::new();
+    for _ in 0..passes.max(1) {
+        for &s in &strategies {
+            let run = execute_block_with(block, pre, s, 1, Options { adaptive: false })?;
+            if run.metrics.fell_back.is_some() {
+                return Err(EngineError::Invariant(format!(
+                    "{s} fell back to sequential while calibrating"
+                )));
+            }
+            for (phase, d) in &run.metrics.phases {
+                samples
+                    .entry((s, phase))
+                    .or_default()
+                    .push(d.as_nanos() as u64);
+            }
+        }
+    }
+    let mut factors = Vec::new();
+    for &s in &strategies {
+        let model = crate::simulate::simulate_uncalibrated(rec, s, 1)?;
+        for (phase, model_ns) in model.phases {
+            let measured_ns = samples.get_mut(&(s, phase)).map_or(0, |v| median(v));
+            let factor = if model_ns > 0 && measured_ns > 0 {
+                measured_ns as f64 / model_ns as f64
+            } else {
+                1.0
+            };
+            factors.push(PhaseFactor {
+                strategy: s,
+                phase,
+                measured_ns,
+                model_ns,
+                factor,
+            });
+        }
+    }
+    Ok(factors)
+}

@@ -1,0 +1,320 @@
+//! Replayed transactions: a recorded block as a [`TxnExecutor`] that does no work but read
+//! and write its recorded keys, so the production strategies (and the simulator) can run
+//! it and see the conflicts the real block has.
+//!
+//! A replayed execution reads the keys the sequential execution read, in the same order,
+//! through whatever view it is given, and checks each read against the recording: the
+//! value must come from the transaction the sequential execution read it from (or the
+//! pre-block state), and that value must itself be *correct*, i.e. written by an
+//! execution that read only correct values. Values are that one bit. While every read is
+//! correct the execution is the sequential one (the real `execute` is a pure function of
+//! what it reads) and writes the sequential write set, marked correct. At the first read
+//! that is not, the execution is a wrong one; from there it behaves as the transaction's
+//! execution against the pre-block state did (the first round of `sv` and `dag`): it reads
+//! the rest of that execution's keys and writes that execution's write set, marked wrong.
+//! Both executions read the same keys up to the first read whose origin differs (they saw
+//! the same values until then), which the recording checks (`prefix_mismatches`).
+//!
+//! That is exact for the first round of `sv` and `dag` (every read resolves to the
+//! pre-block state) and for every correct execution. For a Block-STM execution that read a
+//! stale value from some earlier transaction's write, the pre-block-state execution is the
+//! stand-in for "what the transaction does when it sees something other than the
+//! sequential values" (a stale nonce rejects it, a stale balance usually changes nothing).
+//! Whatever a wrong execution writes, it is eventually invalidated: its readers read a
+//! version that is superseded before the block ends.
+
+use std::fmt::Debug;
+
+use serde::Serialize;
+
+use stmlab::core::txn::{Execution, Key, ReadResult, StateView, TxnExecutor, TxnIndex};
+
+/// The measured costs of one transaction, in nanoseconds (medians over the recording
+/// passes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TxnCost {
+    /// `execute` through a plain map of the committed writes, reading the sequential
+    /// values: the transaction's own cost, the weight of the critical path.
+    pub exec_ns: u64,
+    /// `execute` against the pre-block state alone (every read `Base`): the first round of
+    /// `sv` and `dag`.
+    pub base_exec_ns: u64,
+    /// `execute` through a multi-version memory holding the block's writes (what a
+    /// successful Block-STM incarnation, or a `dag` re-execution, reads through).
+    pub mv_exec_ns: u64,
+    /// Recording the write set in the multi-version memory.
+    pub mv_record_ns: u64,
+    /// Validating the read set against the multi-version memory.
+    pub mv_validate_ns: u64,
+}
+
+/// What the recording knows of one transaction.
+#[derive(Clone, Debug)]
+pub struct TxnRecord<K> {
+    /// The sequential execution's reads, in order, each with the transaction whose write
+    /// it read (`None`: the pre-block state).
+    pub reads: Vec<(K, Option<TxnIndex>)>,
+    /// The keys the sequential execution wrote.
+    pub writes: Vec<K>,
+    /// The keys the execution against the pre-block state read, in order.
+    pub base_reads: Vec<K>,
+    /// The keys the execution against the pre-block state wrote.
+    pub base_writes: Vec<K>,
+    pub cost: TxnCost,
+}
+
+impl<K> TxnRecord<K> {
+    /// The transactions this one truly depends on: the writers of what it read, distinct,
+    /// ascending.
+    pub fn dependencies(&self) -> Vec<TxnIndex> {
+        let mut deps: Vec<TxnIndex> = self.reads.iter().filter_map(|(_, o)| *o).collect();
+        deps.sort_unstable();
+        deps.dedup();
+        deps
+    }
+
+    /// True when the execution against the pre-block state is the sequential one (it
+    /// read nothing another transaction of the block wrote).
+    pub fn independent(&self) -> bool {
+        self.reads.iter().all(|(_, o)| o.is_none())
+    }
+}
+
+/// How far a replayed execution got.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// Reads made (including the one that met an ESTIMATE, if any).
+    pub reads: usize,
+    /// The reads the execution would have made had it run to its end.
+    pub planned: usize,
+    /// Some read was not the sequential one: the execution is a wrong one.
+    pub diverged: bool,
+}
+
+/// A recorded block as a [`TxnExecutor`]: keys are the recorded ones, values and outputs
+/// say whether the execution that produced them was the sequential one.
+pub struct ReplayTxns<'a, K> {
+    txns: &'a [TxnRecord<K>],
+}
+
+impl<'a, K> ReplayTxns<'a, K> {
+    pub fn new(txns: &'a [TxnRecord<K>]) -> Self {
+        Self { txns }
+    }
+}
+
+impl<K> ReplayTxns<'_, K>
+where
+    K: Key,
+{
+    /// Executes `txn_idx` through `view` and says how far it got (see the module docs).
+    pub fn execute_traced<S: StateView<K, bool>>(
+        &self,
+        txn_idx: TxnIndex,
+        view: &mut S,
+    ) -> (Execution<K, bool, bool>, Trace) {
+        let rec = &self.txns[txn_idx];
+        for (pos, (key, origin)) in rec.reads.iter().enumerate() {
+            let correct = match view.read(key) {
+                ReadResult::Estimate(on) => {
+                    let trace = Trace {
+                        reads: pos + 1,
+                        planned: rec.reads.len(),
+                        diverged: false,
+                    };
+                    return (Execution::Blocked { on }, trace);
+                }
+                ReadResult::Written { version, value } => value && Some(version.txn_idx) == *origin,
+                ReadResult::Base => origin.is_none(),
+            };
+            if !correct {
+                return self.diverge(rec, pos, view);
+            }
+        }
+        let writes = rec.writes.iter().map(|k| (k.clone(), true)).collect();
+        let trace = Trace {
+            reads: rec.reads.len(),
+            planned: rec.reads.len(),
+            diverged: false,
+        };
+        (
+            Execution::Done {
+                writes,
+                output: true,
+            },
+            trace,
+        )
+    }
+
+    /// The rest of a wrong execution after its read at `pos`: the pre-block-state
+    /// execution's remaining reads and its writes.
+    fn diverge<S: StateView<K, bool>>(
+        &self,
+        rec: &TxnRecord<K>,
+        pos: usize,
+        view: &mut S,
+    ) -> (Execution<K, bool, bool>, Trace) {
+        let rest = rec.base_reads.get(pos + 1..).unwrap_or(&[]);
+        let planned = pos + 1 + rest.len();
+        for (q, key) in rest.iter().enumerate() {
+            if let ReadResult::Estimate(on) = view.read(key) {
+                let trace = Trace {
+                    reads: pos + 2 + q,
+                    planned,
+                    diverged: true,
+                };
+                return (Execution::Blocked { on }, trace);
+            }
+        }
+        let writes = rec.base_writes.iter().map(|k| (k.clone(), false)).collect();
+        let trace = Trace {
+            reads: planned,
+            planned,
+            diverged: true,
+        };
+        (
+            Execution::Done {
+                writes,
+                output: false,
+            },
+            trace,
+        )
+    }
+}
+
+impl<K> TxnExecutor for ReplayTxns<'_, K>
+where
+    K: Key,
+{
+    type Key = K;
+    type Value = bool;
+    type Output = bool;
+
+    fn num_txns(&self) -> usize {
+        self.txns.len()
+    }
+
+    fn execute<S: StateView<K, bool>>(
+        &self,
+        txn_idx: TxnIndex,
+        view: &mut S,
+    ) -> Execution<K, bool, bool> {
+        self.execute_traced(txn_idx, view).0
+    }
+}
+
+/// `n` transactions that read and write nothing: running a production strategy on them
+/// measures what the strategy costs beside the transactions' own work.
+pub struct NullTxns(pub usize);
+
+impl TxnExecutor for NullTxns {
+    type Key = u64;
+    type Value = ();
+    type Output = ();
+
+    fn num_txns(&self) -> usize {
+        self.0
+    }
+
+    fn execute<S: StateView<u64, ()>>(&self, _: TxnIndex, _: &mut S) -> Execution<u64, (), ()> {
+        Execution::Done {
+            writes: Vec::new(),
+            output: (),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use stmlab::core::metrics::Metrics;
+    use stmlab::core::mvmemory::lockfree::LockFreeMvMemory;
+    use stmlab::core::txn::Version;
+
+    /// 0 writes key 1; 1 reads key 1 (from 0) and writes key 2; in the pre-block state 1
+    /// reads key 1 then key 3 and writes nothing.
+    fn block() -> Vec<TxnRecord<u64>> {
+        vec![
+            TxnRecord {
+                reads: vec![(0, None)],
+                writes: vec![1],
+                base_reads: vec![0],
+                base_writes: vec![1],
+                cost: TxnCost::default(),
+            },
+            TxnRecord {
+                reads: vec![(1, Some(0))],
+                writes: vec![2],
+                base_reads: vec![1, 3],
+                base_writes: vec![],
+                cost: TxnCost::default(),
+            },
+        ]
+    }
+
+    struct Fixed(Vec<(u64, ReadResult<bool>)>);
+    impl StateView<u64, bool> for Fixed {
+        fn read(&mut self, key: &u64) -> ReadResult<bool> {
+            self.0
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, r)| r.clone())
+                .unwrap_or(ReadResult::Base)
+        }
+    }
+
+    #[test]
+    fn correct_reads_give_the_sequential_writes() {
+        let recs = block();
+        let replay = ReplayTxns::new(&recs);
+        let written = ReadResult::Written {
+            version: Version::new(0, 0),
+            value: true,
+        };
+        let (exec, trace) = replay.execute_traced(1, &mut Fixed(vec![(1, written)]));
+        assert!(
+            matches!(exec, Execution::Done { output: true, ref writes } if writes == &[(2, true)])
+        );
+        assert!(!trace.diverged);
+    }
+
+    #[test]
+    fn stale_or_wrong_reads_give_the_pre_state_behaviour() {
+        let recs = block();
+        let replay = ReplayTxns::new(&recs);
+        // The pre-block state instead of 0's write.
+        let (exec, trace) = replay.execute_traced(1, &mut Fixed(vec![]));
+        assert!(matches!(exec, Execution::Done { output: false, ref writes } if writes.is_empty()));
+        assert_eq!((trace.reads, trace.planned, trace.diverged), (2, 2, true));
+        // 0's write, but a wrong one.
+        let wrong = ReadResult::Written {
+            version: Version::new(0, 0),
+            value: false,
+        };
+        let (exec, _) = replay.execute_traced(1, &mut Fixed(vec![(1, wrong)]));
+        assert!(matches!(exec, Execution::Done { output: false, .. }));
+        // An ESTIMATE after diverging still blocks.
+        let (exec, trace) =
+            replay.execute_traced(1, &mut Fixed(vec![(3, ReadResult::Estimate(0))]));
+        assert!(matches!(exec, Execution::Blocked { on: 0 }));
+        assert_eq!((trace.reads, trace.planned), (2, 2));
+    }
+
+    #[test]
+    fn production_strategies_end_with_every_execution_correct() {
+        let recs = block();
+        let replay = ReplayTxns::new(&recs);
+        for threads in [1, 2] {
+            let mut m = Metrics::default();
+            let out = stmlab::strategies::sv::execute(&replay, threads, &mut m).unwrap();
+            assert!(out.iter().all(|r| r.output));
+            let out = stmlab::strategies::dag::execute(&replay, threads, &mut m).unwrap();
+            assert!(out.iter().all(|r| r.output));
+            let out = stmlab::strategies::block_stm::execute::<_, LockFreeMvMemory<_, _>>(
+                &replay, threads, &mut m,
+            )
+            .unwrap();
+            assert!(out.iter().all(|r| r.output));
+        }
+    }
+}

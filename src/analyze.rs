@@ -1,0 +1,220 @@
+//! `stmlab analyze`: the critical-path bound and the dependency statistics of blocks and
+//! workloads (`sim::analysis`), from a recording of each (`sim::record`).
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Serialize;
+
+use super::inputs::{self, Input};
+use super::machine::{tree_dirty, Machine};
+use stmlab::evm::location::Location;
+use stmlab_sim::record::RecordOptions;
+use stmlab_sim::record_block;
+use stmlab_sim::{analyze_with, Analysis};
+
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// A block folder, or a folder of block folders (repeatable; a folder of several
+    /// blocks also gets an aggregate line).
+    #[arg(long, required_unless_present = "workload")]
+    pub block: Vec<PathBuf>,
+    /// A workload spec, e.g. erc20:txs=5000,hot=0.1 (repeatable).
+    #[arg(long)]
+    pub workload: Vec<String>,
+    /// Passes over each block when timing its transactions (costs are medians).
+    #[arg(long, default_value_t = 5)]
+    pub passes: usize,
+    /// One JSON object per line (per block or workload, then any aggregate) instead of a
+    /// table.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write a result file (the machine, the command, every object).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// The kind of an EVM key, for the dependency statistics.
+pub fn location_kind(key: &Location) -> &'static str {
+    match key {
+        Location::Account(_) => "account",
+        Location::Storage(..) => "storage",
+        Location::Fee(_) => "fee",
+    }
+}
+
+/// The inputs of one `--block` or `--workload` argument, with the label of their
+/// aggregate when there are several.
+pub struct Group {
+    pub label: String,
+    /// A name for file names: the workload spec, or the folder's name.
+    pub name: String,
+    pub inputs: Vec<Input>,
+}
+
+/// Every `--block` folder and `--workload` spec, loaded, in the order given (blocks
+/// first).
+pub fn load_groups(blocks: &[PathBuf], workloads: &[String]) -> Result<Vec<Group>, String> {
+    if blocks.is_empty() && workloads.is_empty() {
+        return Err("give --block PATH or --workload SPEC".into());
+    }
+    let mut groups = Vec::new();
+    for path in blocks {
+        let inputs = inputs::from_blocks(path)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        groups.push(Group {
+            label: format!("aggregate: {} ({} blocks)", path.display(), inputs.len()),
+            name,
+            inputs,
+        });
+    }
+    for spec in workloads {
+        groups.push(Group {
+            label: spec.clone(),
+            name: spec.clone(),
+            inputs: vec![inputs::from_workload(spec)?],
+        });
+    }
+    Ok(groups)
+}
+
+/// The command line as typed, for result files.
+pub fn command_line() -> String {
+    let args: Vec<String> = std::env::args().collect();
+    let mut parts = vec!["stmlab".to_string()];
+    parts.extend(args.into_iter().skip(1).map(|a| {
+        if a.contains([' ', ',', ':', '=']) && !a.starts_with("--") {
+            format!("'{a}'")
+        } else {
+            a
+        }
+    }));
+    parts.join(" ")
+}
+
+/// Writes `value` as pretty JSON to `path`, creating its folder.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), String> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let json = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+    std::fs::write(path, json).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("wrote {}", path.display());
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct AnalyzeFile<'a> {
+    machine: Machine,
+    tree_dirty: bool,
+    command: String,
+    passes: usize,
+    /// What the numbers mean.
+    notes: &'static str,
+    rows: &'a [Analysis],
+}
+
+const NOTES: &str = "Per transaction, execution cost = median over `passes` sequential passes \
+of EvmTxns::execute through a plain map of the committed writes. j depends on i when j read a \
+key whose sequential value i wrote (the last writer before j). critical_path_ns = the longest \
+dependency chain weighted by execution cost; speedup_bound = total_cost_ns / critical_path_ns: \
+no schedule on any number of cores is faster than the critical path. Aggregates: blocks run one \
+after the other (costs and paths add up).";
+
+fn print_table(rows: &[Analysis]) {
+    println!(
+        "{:<44} {:>6} {:>10} {:>10} {:>8} {:>6} {:>7} {:>6} {:>7} {:>6}",
+        "block",
+        "txs",
+        "total ms",
+        "crit ms",
+        "bound",
+        "dep %",
+        "edges",
+        "chain",
+        "near d",
+        "adj %"
+    );
+    for a in rows {
+        let label = if a.block.len() > 44 {
+            &a.block[..44]
+        } else {
+            &a.block
+        };
+        let kinds: Vec<String> = a
+            .edges_by_kind
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        println!(
+            "{:<44} {:>6} {:>10.3} {:>10.3} {:>7.1}x {:>6.1} {:>7} {:>6} {:>7.1} {:>6.1}  {}",
+            label,
+            a.txs,
+            a.total_cost_ns as f64 / 1e6,
+            a.critical_path_ns as f64 / 1e6,
+            a.speedup_bound,
+            a.dependent_fraction * 100.0,
+            a.edges,
+            a.longest_chain_txs,
+            a.nearest_distance_median,
+            a.adjacent_fraction * 100.0,
+            kinds.join(", "),
+        );
+    }
+}
+
+pub fn run(args: &AnalyzeArgs) -> Result<bool, String> {
+    if args.passes == 0 {
+        return Err("--passes must be at least 1".into());
+    }
+    let groups = load_groups(&args.block, &args.workload)?;
+    let opts = RecordOptions {
+        passes: args.passes,
+        strategy_costs: false,
+    };
+    let mut rows = Vec::new();
+    for group in &groups {
+        let mut parts = Vec::new();
+        for input in &group.inputs {
+            let rec = record_block(&input.block, &input.state, &opts)
+                .map_err(|e| format!("{}: {e}", input.label))?;
+            let a = analyze_with(&input.label, &rec.txns, location_kind);
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&a).expect("analysis serializes")
+                );
+            }
+            parts.push(a);
+        }
+        let aggregate = (parts.len() > 1).then(|| Analysis::aggregate(&group.label, &parts));
+        rows.extend(parts);
+        if let Some(a) = aggregate {
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string(&a).expect("analysis serializes")
+                );
+            }
+            rows.push(a);
+        }
+    }
+    if !args.json {
+        print_table(&rows);
+    }
+    if let Some(out) = &args.out {
+        let file = AnalyzeFile {
+            machine: Machine::detect(),
+            tree_dirty: tree_dirty(),
+            command: command_line(),
+            passes: args.passes,
+            notes: NOTES,
+            rows: &rows,
+        };
+        write_json(out, &file)?;
+    }
+    Ok(true)
+}

@@ -1,0 +1,205 @@
+//! Runs strategies against sequential execution on the same inputs, interleaved, and
+//! reports medians. Every run's output is compared with sequential execution's.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::inputs::Input;
+use super::memory;
+use stmlab::evm::header::{check_header, HeaderCheck};
+use stmlab::{execute_block, Executor, Options, Strategy};
+
+/// One (block, strategy, threads) point.
+#[derive(Clone, Debug, Serialize)]
+pub struct Row {
+    pub block: String,
+    pub strategy: Strategy,
+    pub threads: usize,
+    pub txs: usize,
+    pub gas_used: u64,
+    /// Median wall time over the repeats, in nanoseconds.
+    pub wall_ns: u64,
+    pub wall_ns_min: u64,
+    pub wall_ns_max: u64,
+    /// How many timed runs the median, min and max are over.
+    pub repeats: usize,
+    /// Median wall time of sequential execution in the same interleaved run.
+    pub sequential_wall_ns: u64,
+    /// Median wall time of sequential in the same interleaved run, over this one's.
+    pub speedup_vs_sequential: f64,
+    /// Transactions and gas per second of median wall time.
+    pub txs_per_sec: f64,
+    pub gas_per_sec: f64,
+    /// Executions (incarnations) per transaction: 1.0 is no wasted work.
+    pub executions_per_tx: f64,
+    /// The most heap held at once during a run beyond what was live before it, in bytes,
+    /// measured in one extra untimed run (see `cli::memory`); `None` unless asked for and
+    /// the binary's counting allocator is installed (`stmlab sweep`).
+    pub peak_mem_bytes: Option<u64>,
+    pub executions: u64,
+    pub validations: u64,
+    pub aborts: u64,
+    pub suspensions: u64,
+    /// DAG validation: edges of the dependency graph, its longest chain (in
+    /// transactions), the most re-executions one commit released, and the transactions
+    /// the repair pass executed again (0 for the other strategies).
+    pub dependency_edges: u64,
+    pub longest_chain: u64,
+    pub max_released: u64,
+    pub repairs: u64,
+    pub fell_back: bool,
+    /// Adaptive mode ran the block sequentially instead (too small, or one sender's
+    /// chain); `stmlab run --raw` and `sweep --raw` turn that off.
+    pub chose_sequential: bool,
+    pub identical_to_sequential: bool,
+    pub header_ok: Option<bool>,
+    /// How long the kept executor of this thread count took to start its threads, once,
+    /// before the timed runs (not part of `wall_ns`).
+    pub executor_startup_ns: u64,
+}
+
+/// The first way a strategy's output differed from sequential execution's.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mismatch {
+    pub block: String,
+    pub strategy: Strategy,
+    pub threads: usize,
+    pub difference: String,
+}
+
+/// Prints each mismatch on stderr, above `bar` (a hidden bar when there is none).
+pub fn print_mismatches(mismatches: &[Mismatch], bar: &indicatif::ProgressBar) {
+    for mm in mismatches {
+        bar.suspend(|| {
+            eprintln!(
+                "MISMATCH: {} with {} at {} threads differs from sequential: {}",
+                mm.block, mm.strategy, mm.threads, mm.difference
+            )
+        });
+    }
+}
+
+fn median(v: &mut [u64]) -> u64 {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+/// Runs `strategies` at each of `threads` on `input`, `repeat` times, interleaving
+/// sequential and each strategy within every repeat. Every difference from sequential is
+/// reported (the first one per strategy and thread count).
+pub fn compare(
+    input: &Input,
+    strategies: &[Strategy],
+    threads: &[usize],
+    repeat: usize,
+    options: Options,
+) -> Result<(Vec<Row>, Vec<Mismatch>), String> {
+    let mut rows = Vec::new();
+    let mut mismatches = Vec::new();
+    let err = |e: stmlab::EngineError| format!("{}: {e}", input.label);
+    // The reference output, and the header check on it (outside any timing).
+    let reference =
+        execute_block(&input.block, &input.state, Strategy::Sequential, 1).map_err(err)?;
+    let header_ok = match check_header(&input.block, &reference.output.txs) {
+        HeaderCheck::NoHeader => None,
+        check => Some(check.is_match()),
+    };
+    for &t in threads {
+        // One executor per thread count, kept over every repeat, as a node keeps one: its
+        // threads start here, untimed (`Executor::startup`).
+        let executor = Executor::with_options(t, options).map_err(err)?;
+        let mut seq_times = Vec::with_capacity(repeat);
+        let mut times = vec![Vec::with_capacity(repeat); strategies.len()];
+        let mut last = vec![None; strategies.len()];
+        let mut peaks: Vec<Option<u64>> = vec![None; strategies.len()];
+        let mut identical = vec![true; strategies.len()];
+        // Slot 0 is the sequential baseline, slot s + 1 strategy s. Each repeat rotates
+        // the order, so no run is always first (or always after the same one): whatever
+        // the position costs (warm caches, allocator state) is spread over all of them.
+        let slots = strategies.len() + 1;
+        for rep in 0..repeat.max(1) {
+            for slot in (0..slots).map(|i| (i + rep) % slots) {
+                if slot == 0 {
+                    let start = Instant::now();
+                    let run = execute_block(&input.block, &input.state, Strategy::Sequential, 1)
+                        .map_err(err)?;
+                    seq_times.push(start.elapsed().as_nanos() as u64);
+                    // Dropped after the clock stops, as the strategies' outputs are.
+                    drop(run);
+                    continue;
+                }
+                let (s, strategy) = (slot - 1, strategies[slot - 1]);
+                let start = Instant::now();
+                let run = executor
+                    .execute(&input.block, &input.state, strategy)
+                    .map_err(err)?;
+                times[s].push(start.elapsed().as_nanos() as u64);
+                if let Some(difference) = run.output.first_difference(&reference.output) {
+                    if identical[s] {
+                        mismatches.push(Mismatch {
+                            block: input.label.clone(),
+                            strategy,
+                            threads: t,
+                            difference,
+                        });
+                    }
+                    identical[s] = false;
+                }
+                last[s] = Some(run);
+            }
+        }
+        // Peak memory: one more run of each strategy, untimed, with the allocator counting
+        // (counting slows allocation, so it is off during the timed runs above).
+        if memory::wanted() {
+            for (s, &strategy) in strategies.iter().enumerate() {
+                memory::set_counting(true);
+                memory::reset_peak();
+                let run = executor.execute(&input.block, &input.state, strategy);
+                // Read while the output is still held: it is part of what the run needs.
+                peaks[s] = memory::peak_since_reset();
+                drop(run);
+                memory::set_counting(false);
+            }
+        }
+        let seq_median = median(&mut seq_times);
+        for (s, &strategy) in strategies.iter().enumerate() {
+            let run = last[s].take().expect("at least one repeat ran");
+            let wall = median(&mut times[s]);
+            let txs = input.block.txs.len();
+            let gas_used = run.output.gas_used();
+            let secs = wall.max(1) as f64 / 1e9;
+            rows.push(Row {
+                block: input.label.clone(),
+                strategy,
+                threads: t,
+                txs,
+                gas_used,
+                wall_ns: wall,
+                wall_ns_min: times[s][0],
+                wall_ns_max: *times[s].last().unwrap_or(&wall),
+                repeats: times[s].len(),
+                sequential_wall_ns: seq_median,
+                speedup_vs_sequential: seq_median as f64 / wall.max(1) as f64,
+                txs_per_sec: txs as f64 / secs,
+                gas_per_sec: gas_used as f64 / secs,
+                executions_per_tx: run.metrics.executions as f64 / txs.max(1) as f64,
+                peak_mem_bytes: peaks[s],
+                executions: run.metrics.executions,
+                validations: run.metrics.validations,
+                aborts: run.metrics.aborts,
+                suspensions: run.metrics.suspensions,
+                dependency_edges: run.metrics.dependency_edges,
+                longest_chain: run.metrics.longest_chain,
+                max_released: run.metrics.max_released,
+                repairs: run.metrics.repairs,
+                fell_back: run.metrics.fell_back.is_some(),
+                chose_sequential: run.metrics.chose_sequential.is_some(),
+                identical_to_sequential: identical[s],
+                header_ok,
+                executor_startup_ns: executor.startup().as_nanos() as u64,
+            });
+        }
+    }
+    Ok((rows, mismatches))
+}
