@@ -4,7 +4,6 @@
 //! `analyze` and `simulate` commands print what scripts rely on.
 
 use std::process::{Command, Output};
-use std::time::Instant;
 
 use stmlab::core::metrics::Metrics;
 use stmlab::core::mock::MockBlock;
@@ -126,22 +125,9 @@ fn evm_workload_is_predicted_consistently() {
         let one = simulate(&rec, s, 1).unwrap();
         assert_eq!(one.predicted_executions, run.metrics.executions, "{s}");
         assert_eq!(one.predicted_aborts, run.metrics.aborts, "{s}");
-        // And about its time: calibrated on a one-thread run while recording, so it is
-        // that run's time; a fresh measurement differs by the machine's noise (loose:
-        // tests run side by side).
-        let mut times: Vec<u64> = (0..3)
-            .map(|_| {
-                let start = Instant::now();
-                execute_block_with(&block, &state, s, 1, RAW).unwrap();
-                start.elapsed().as_nanos() as u64
-            })
-            .collect();
-        times.sort_unstable();
-        let ratio = one.predicted_wall_ns as f64 / times[1] as f64;
-        assert!(
-            (0.5..2.0).contains(&ratio),
-            "{s}: predicted/measured {ratio:.2}"
-        );
+        // (How close its time comes to measured runs is `stmlab simulate --check`'s to
+        // say, in results/simulate_check.json: a timed assertion here failed whenever the
+        // machine was loaded.)
         for &t in DEFAULT_THREADS {
             let p = simulate(&rec, s, t).unwrap();
             let q = simulate(&rec, s, t).unwrap();
@@ -272,4 +258,42 @@ fn bad_simulate_arguments_are_errors() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(!out.stderr.is_empty(), "{args:?}");
     }
+}
+
+/// The simulator runs the production strategy, not a copy of it: switching one of
+/// Block-STM's scheduling decisions (the same-sender dependency hint) changes what the
+/// simulation does, and with the hint the simulation matches the production run.
+#[test]
+fn a_scheduling_decision_of_the_strategy_changes_its_simulation() {
+    use stmlab_sim::{simulate_tuned, Tuning};
+    // One sender's chain: every transaction's hint names the one before it.
+    let (block, state) = workloads::from_spec("chain:txs=60").unwrap();
+    let rec = record_block(&block, &state, &quick()).unwrap();
+    assert!(rec.txns.iter().skip(1).all(|t| t.hint.is_some()));
+    let off = Tuning {
+        dependency_hints: false,
+    };
+    for t in [2, 4, 8] {
+        let with = simulate_tuned(&rec, Strategy::BlockStm, t, Tuning::default()).unwrap();
+        let without = simulate_tuned(&rec, Strategy::BlockStm, t, off).unwrap();
+        // With the hint a transaction taken while its predecessor still runs suspends on
+        // it, then executes once; without it, such first incarnations read the sender's
+        // stale nonce and abort.
+        assert!(with.predicted_suspensions > 0, "{t}: {with:?}");
+        assert_eq!(with.predicted_aborts, 0, "{t}: {with:?}");
+        assert!(without.predicted_aborts > 0, "{t}: {without:?}");
+        assert!(
+            without.predicted_executions > with.predicted_executions,
+            "{t}: {} executions without the hint, {} with it",
+            without.predicted_executions,
+            with.predicted_executions
+        );
+    }
+    // One worker: the simulation makes the production run's calls, hints included.
+    let run = execute_block_with(&block, &state, Strategy::BlockStm, 1, RAW).unwrap();
+    let one = simulate(&rec, Strategy::BlockStm, 1).unwrap();
+    assert_eq!(
+        (one.predicted_executions, one.predicted_suspensions),
+        (run.metrics.executions, run.metrics.suspensions)
+    );
 }

@@ -250,6 +250,7 @@ mod tests {
             writes: writes.to_vec(),
             base_reads: reads.iter().map(|r| r.0).collect(),
             base_writes: writes.to_vec(),
+            hint: None,
             cost: TxnCost {
                 exec_ns: cost,
                 ..TxnCost::default()

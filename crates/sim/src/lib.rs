@@ -44,7 +44,7 @@ pub use analysis::{analyze, analyze_with, Analysis};
 pub use calibrated::record_block;
 pub use record::{record_generic, record_txns, BlockRecord, CostModel, RecordOptions};
 pub use replay::{ReplayTxns, TxnCost, TxnRecord};
-pub use simulate::{simulate, simulate_uncalibrated, Prediction};
+pub use simulate::{simulate, simulate_tuned, simulate_uncalibrated, Prediction, Tuning};
 
 /// The thread counts the simulator predicts by default.
 pub const DEFAULT_THREADS: &[usize] = &[1, 2, 4, 8, 16, 32, 64];

@@ -273,6 +273,7 @@ where
                     writes: writes.iter().map(|(k, _)| k.clone()).collect(),
                     base_reads: Vec::new(),
                     base_writes: Vec::new(),
+                    hint: txns.dependency_hint(j).filter(|&d| d < j),
                     cost: TxnCost::default(),
                 });
                 results.push(TxnResult { writes, output });

@@ -24,6 +24,7 @@
 //! version that is superseded before the block ends.
 
 use std::fmt::Debug;
+use std::sync::Mutex;
 
 use serde::Serialize;
 
@@ -60,6 +61,9 @@ pub struct TxnRecord<K> {
     pub base_reads: Vec<K>,
     /// The keys the execution against the pre-block state wrote.
     pub base_writes: Vec<K>,
+    /// The transaction's dependency hint (`TxnExecutor::dependency_hint`: for an EVM
+    /// transaction, the sender's previous one in the block), which Block-STM acts on.
+    pub hint: Option<TxnIndex>,
     pub cost: TxnCost,
 }
 
@@ -95,11 +99,22 @@ pub struct Trace {
 /// say whether the execution that produced them was the sequential one.
 pub struct ReplayTxns<'a, K> {
     txns: &'a [TxnRecord<K>],
+    /// Per transaction, the trace of its latest execution through `TxnExecutor::execute`
+    /// (what a driver that runs the production strategies reads to cost an execution).
+    last: Vec<Mutex<Trace>>,
 }
 
 impl<'a, K> ReplayTxns<'a, K> {
     pub fn new(txns: &'a [TxnRecord<K>]) -> Self {
-        Self { txns }
+        Self {
+            txns,
+            last: txns.iter().map(|_| Mutex::new(Trace::default())).collect(),
+        }
+    }
+
+    /// The trace of the latest execution of `txn_idx`.
+    pub fn last_trace(&self, txn_idx: TxnIndex) -> Trace {
+        *self.last[txn_idx].lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -199,7 +214,13 @@ where
         txn_idx: TxnIndex,
         view: &mut S,
     ) -> Execution<K, bool, bool> {
-        self.execute_traced(txn_idx, view).0
+        let (execution, trace) = self.execute_traced(txn_idx, view);
+        *self.last[txn_idx].lock().unwrap_or_else(|e| e.into_inner()) = trace;
+        execution
+    }
+
+    fn dependency_hint(&self, txn_idx: TxnIndex) -> Option<TxnIndex> {
+        self.txns[txn_idx].hint
     }
 }
 
@@ -240,6 +261,7 @@ mod tests {
                 writes: vec![1],
                 base_reads: vec![0],
                 base_writes: vec![1],
+                hint: None,
                 cost: TxnCost::default(),
             },
             TxnRecord {
@@ -247,6 +269,7 @@ mod tests {
                 writes: vec![2],
                 base_reads: vec![1, 3],
                 base_writes: vec![],
+                hint: None,
                 cost: TxnCost::default(),
             },
         ]

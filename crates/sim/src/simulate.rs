@@ -51,12 +51,15 @@ use serde::Serialize;
 use super::record::{BlockRecord, CostModel};
 use super::replay::{ReplayTxns, TxnCost};
 use stmlab::core::dep_graph::DepGraph;
+use stmlab::core::metrics::Metrics;
 use stmlab::core::mvmemory::locked::LockedMvMemory;
+use stmlab::core::mvmemory::lockfree::LockFreeMvMemory;
 use stmlab::core::mvmemory::MvMemory;
 use stmlab::core::read_set::{ReadSet, RecordingView};
-use stmlab::core::scheduler::{Scheduler, Task};
+use stmlab::core::scheduler::Task;
 use stmlab::core::txn::{Execution, Incarnation, Key, ReadResult, TxnExecutor, TxnIndex, Version};
 use stmlab::error::EngineError;
+use stmlab::strategies::block_stm::{BlockStm, Pending, PendingKind, Step};
 use stmlab::Strategy;
 
 /// What the simulator predicts for one (block, strategy, thread count).
@@ -102,7 +105,7 @@ pub fn simulate<K: SimKey>(
     strategy: Strategy,
     threads: usize,
 ) -> Result<Prediction, EngineError> {
-    simulate_with(rec, strategy, threads, true)
+    simulate_with(rec, strategy, threads, true, Tuning::default())
 }
 
 /// [`simulate`] with the bottom-up model alone (every calibration factor 1).
@@ -111,7 +114,7 @@ pub fn simulate_uncalibrated<K: SimKey>(
     strategy: Strategy,
     threads: usize,
 ) -> Result<Prediction, EngineError> {
-    simulate_with(rec, strategy, threads, false)
+    simulate_with(rec, strategy, threads, false, Tuning::default())
 }
 
 /// Multiplies the costs of one phase by its calibration factor.
@@ -131,11 +134,38 @@ impl Scale {
     }
 }
 
+/// Scheduling choices of the strategies that a simulation can switch, to see what each
+/// buys (the defaults are production's).
+#[derive(Clone, Copy, Debug)]
+pub struct Tuning {
+    /// Block-STM suspends a first incarnation on its transaction's dependency hint.
+    pub dependency_hints: bool,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            dependency_hints: true,
+        }
+    }
+}
+
+/// [`simulate`] with some of the strategies' scheduling choices switched.
+pub fn simulate_tuned<K: SimKey>(
+    rec: &BlockRecord<K>,
+    strategy: Strategy,
+    threads: usize,
+    tuning: Tuning,
+) -> Result<Prediction, EngineError> {
+    simulate_with(rec, strategy, threads, true, tuning)
+}
+
 fn simulate_with<K: SimKey>(
     rec: &BlockRecord<K>,
     strategy: Strategy,
     threads: usize,
     calibrated: bool,
+    tuning: Tuning,
 ) -> Result<Prediction, EngineError> {
     if threads == 0 {
         return Err(EngineError::ZeroThreads);
@@ -155,7 +185,7 @@ fn simulate_with<K: SimKey>(
         },
         Strategy::Sv => simulate_sv(rec, threads, calibrated)?,
         Strategy::Dag => simulate_dag(rec, threads, calibrated)?,
-        Strategy::BlockStm => simulate_block_stm(rec, threads, calibrated)?,
+        Strategy::BlockStm => simulate_block_stm(rec, threads, calibrated, tuning)?,
     };
     Ok(Prediction {
         block: rec.label.clone(),
@@ -503,29 +533,26 @@ fn simulate_dag<K: SimKey>(
     Ok(out)
 }
 
-/// What a Block-STM worker is doing: about to poll the scheduler, or in a task whose
-/// effects land when its clock comes up.
-enum Pending<K> {
-    Poll,
-    Execute {
-        version: Version,
-        reads: ReadSet<K>,
-        outcome: Execution<K, bool, bool>,
-    },
-    Validate {
-        version: Version,
-        valid: bool,
-    },
+/// What a virtual Block-STM worker holds between events: the task it carries into its
+/// next `begin`, or a task whose effects land when its clock comes up.
+enum WorkerState<'a, K: SimKey> {
+    Ready(Option<Task>),
+    InFlight(Pending<ReplayTxns<'a, K>>),
 }
 
 /// The shortest poll the simulator allows (a model without measured overheads would
 /// otherwise spin in place).
 const MIN_POLL_NS: u64 = 20;
 
+/// Block-STM on `threads` virtual workers: the production worker (`BlockStm::begin` and
+/// `BlockStm::complete`, with its scheduler, multi-version memory and dependency hints)
+/// driven by a virtual clock instead of threads. A task's reading half runs when a worker
+/// takes it, its effects land when the task's modelled cost has passed.
 fn simulate_block_stm<K: SimKey>(
     rec: &BlockRecord<K>,
     threads: usize,
     calibrated: bool,
+    tuning: Tuning,
 ) -> Result<Outcome, EngineError> {
     let n = rec.txns.len();
     let m = &rec.model;
@@ -533,144 +560,92 @@ fn simulate_block_stm<K: SimKey>(
     let (f_task, f_asm) = (scale("execute+validate"), scale("assemble"));
     let poll = m.poll_ns.max(MIN_POLL_NS);
     let replay = ReplayTxns::new(&rec.txns);
-    let memory = LockedMvMemory::<K, bool>::new(n);
-    let scheduler = Scheduler::new(n);
-    let mut last_reads: Vec<Option<ReadSet<K>>> = (0..n).map(|_| None).collect();
-    let mut correct = vec![false; n];
-    let mut pending: Vec<Pending<K>> = (0..threads).map(|_| Pending::Poll).collect();
-    let mut heap: BinaryHeap<Reverse<(u64, usize)>> = (0..threads)
-        .map(|w| Reverse((worker_start(m, w, threads), w)))
-        .collect();
-    let mut out = Outcome::default();
-    let mut end = 0u64;
-    let mut running = 0usize;
-    // Polls in a row while no task runs: past every index twice, nothing can change.
-    let mut idle_polls = 0usize;
-    let stuck_after = 2 * n + 4 * threads + 16;
-
-    while let Some(Reverse((t, w))) = heap.pop() {
-        end = end.max(t);
-        let next = match std::mem::replace(&mut pending[w], Pending::Poll) {
-            Pending::Poll => {
-                if scheduler.done() {
-                    continue; // the worker leaves its loop
-                }
-                match scheduler.next_task() {
-                    Some(task) => Some(task),
-                    None => {
-                        if running == 0 {
-                            idle_polls += 1;
-                            if idle_polls > stuck_after && !scheduler.done() {
-                                return Err(EngineError::Invariant(
-                                    "block-stm simulation: no task and not done".into(),
-                                ));
-                            }
-                        }
-                        heap.push(Reverse((t + poll, w)));
-                        continue;
-                    }
-                }
-            }
-            Pending::Execute {
-                version,
-                reads,
-                outcome,
-            } => {
-                running -= 1;
-                let j = version.txn_idx;
-                match outcome {
-                    Execution::Done { writes, output } => {
-                        let wrote_new_key = memory.record(version, &writes);
-                        last_reads[j] = Some(reads);
-                        correct[j] = output;
-                        scheduler.finish_execution(version, wrote_new_key)?
-                    }
-                    Execution::Blocked { on } => {
-                        out.suspensions += 1;
-                        if scheduler.add_dependency(j, on)? {
-                            None
-                        } else {
-                            Some(Task::Execute(version))
-                        }
-                    }
-                    Execution::Failed { reason } => {
-                        return Err(EngineError::Invariant(format!(
-                            "transaction {j} could not run: {reason}"
-                        )))
-                    }
-                }
-            }
-            Pending::Validate { version, valid } => {
-                running -= 1;
-                let aborted = !valid && scheduler.try_validation_abort(version);
-                if aborted {
-                    out.aborts += 1;
-                    memory.mark_estimates(version.txn_idx);
-                }
-                scheduler.finish_validation(version, aborted)?
-            }
-        };
-        let Some(task) = next else {
-            // No follow-up task: back to the scheduler at once.
-            heap.push(Reverse((t, w)));
-            continue;
-        };
-        idle_polls = 0;
-        running += 1;
-        let (state, cost) = match task {
-            Task::Execute(version) => {
-                out.executions += 1;
-                let j = version.txn_idx;
-                let mut reads = ReadSet::default();
-                let (outcome, trace) = {
-                    let mut view = RecordingView::new(|k: &K| memory.read(k, j), &mut reads);
-                    replay.execute_traced(j, &mut view)
-                };
-                let c = &rec.txns[j].cost;
+    let mut run = BlockStm::<ReplayTxns<'_, K>, LockFreeMvMemory<K, bool>>::new(n);
+    if !tuning.dependency_hints {
+        run = run.without_dependency_hints();
+    }
+    // The cost of a task whose reading half just ran (the replayed execution's trace says
+    // how far it got and whether it read the sequential values).
+    let cost = |pending: &Pending<ReplayTxns<'_, K>>| {
+        let j = pending.version().txn_idx;
+        let c = &rec.txns[j].cost;
+        let work = match pending.kind() {
+            PendingKind::Suspended => 0,
+            PendingKind::Validated => c.mv_validate_ns,
+            kind => {
+                let trace = replay.last_trace(j);
                 let full = if trace.diverged {
                     wrong_cost(c)
                 } else {
                     c.mv_exec_ns
                 };
-                let cost = match outcome {
-                    Execution::Done { .. } => full + c.mv_record_ns,
-                    _ => (full as u128 * trace.reads as u128 / trace.planned.max(1) as u128) as u64,
-                };
-                let state = Pending::Execute {
-                    version,
-                    reads,
-                    outcome,
-                };
-                (state, f_task.ns(cost + m.block_stm_task_ns))
-            }
-            Task::Validate(version) => {
-                out.validations += 1;
-                let j = version.txn_idx;
-                let reads = last_reads[j].as_ref().ok_or_else(|| {
-                    EngineError::Invariant(format!(
-                        "validation of {version:?} before any execution"
-                    ))
-                })?;
-                let valid = memory.validate(j, reads);
-                let cost = f_task.ns(rec.txns[j].cost.mv_validate_ns + m.block_stm_task_ns);
-                (Pending::Validate { version, valid }, cost)
+                if kind == PendingKind::Executed {
+                    full + c.mv_record_ns
+                } else {
+                    (full as u128 * trace.reads as u128 / trace.planned.max(1) as u128) as u64
+                }
             }
         };
-        pending[w] = state;
-        heap.push(Reverse((t + cost, w)));
+        f_task.ns(work + m.block_stm_task_ns)
+    };
+    let mut state: Vec<WorkerState<'_, K>> =
+        (0..threads).map(|_| WorkerState::Ready(None)).collect();
+    let mut heap: BinaryHeap<Reverse<(u64, usize)>> = (0..threads)
+        .map(|w| Reverse((worker_start(m, w, threads), w)))
+        .collect();
+    let mut end = 0u64;
+    let mut in_flight = 0usize;
+    // Polls in a row while no task is in flight: past every index twice, nothing changes.
+    let mut idle_polls = 0usize;
+    let stuck_after = 2 * n + 4 * threads + 16;
+    while let Some(Reverse((t, w))) = heap.pop() {
+        end = end.max(t);
+        match std::mem::replace(&mut state[w], WorkerState::Ready(None)) {
+            WorkerState::InFlight(pending) => {
+                in_flight -= 1;
+                state[w] = WorkerState::Ready(run.complete(&replay, pending)?);
+                // The follow-up (or the scheduler) at once.
+                heap.push(Reverse((t, w)));
+            }
+            WorkerState::Ready(carried) => match run.begin(&replay, carried)? {
+                Step::Working(pending) => {
+                    idle_polls = 0;
+                    in_flight += 1;
+                    let c = cost(&pending);
+                    state[w] = WorkerState::InFlight(pending);
+                    heap.push(Reverse((t + c, w)));
+                }
+                Step::Idle => {
+                    if in_flight == 0 {
+                        idle_polls += 1;
+                        if idle_polls > stuck_after {
+                            return Err(EngineError::Invariant(
+                                "block-stm simulation: no task and not done".into(),
+                            ));
+                        }
+                    }
+                    heap.push(Reverse((t + poll, w)));
+                }
+                // The worker leaves its loop.
+                Step::Done => {}
+            },
+        }
     }
-    if !scheduler.done() {
-        return Err(EngineError::Invariant(
-            "block-stm simulation: every worker left before the block was done".into(),
-        ));
-    }
-    if let Some(j) = correct.iter().position(|c| !c) {
+    let mut metrics = Metrics::default();
+    let results = run.finish(&mut metrics, 1)?;
+    if let Some(j) = results.iter().position(|r| !r.output) {
         return Err(wrong_at_end("block-stm", j));
     }
     let assemble = f_asm.ns(m.assemble_ns);
-    out.phases = vec![("execute+validate", end), ("assemble", assemble)];
-    out.wall_ns = end + assemble;
-    Ok(out)
+    Ok(Outcome {
+        wall_ns: end + assemble,
+        executions: metrics.executions,
+        validations: metrics.validations,
+        aborts: metrics.aborts,
+        suspensions: metrics.suspensions,
+        phases: vec![("execute+validate", end), ("assemble", assemble)],
+        ..Outcome::default()
+    })
 }
 
 #[cfg(test)]
@@ -698,6 +673,7 @@ mod tests {
                     writes: writes.clone(),
                     base_reads: reads.clone(),
                     base_writes: writes.clone(),
+                    hint: None,
                     cost: TxnCost {
                         exec_ns: NS,
                         base_exec_ns: NS,

@@ -57,6 +57,8 @@ pub struct BlockStm<T: TxnExecutor, M> {
     /// Set by a worker that hit an error, so the others stop instead of waiting for a
     /// `done` that will never come.
     failed: AtomicBool,
+    /// Whether a first incarnation suspends on its transaction's dependency hint.
+    dependency_hints: bool,
 }
 
 struct Worker<'a, T: TxnExecutor, M> {
@@ -65,42 +67,158 @@ struct Worker<'a, T: TxnExecutor, M> {
     scheduler: &'a Scheduler,
     records: &'a [Slot<T>],
     counters: &'a Counters,
+    dependency_hints: bool,
+}
+
+/// A worker's next move, as [`BlockStm::begin`] returns it to the driver that runs the
+/// worker (a real thread in [`BlockStm::work`], the simulator's virtual clock in
+/// `stmlab-sim`):
+///
+/// ```text
+///   begin(carried task) --Working(p)--> [the task's cost: none on a thread; modelled
+///        ^      |                         on the simulator's clock] --> complete(p)
+///        |      +--Idle--> ask again later (spin)                         |
+///        |      +--Done--> the worker leaves                              |
+///        +------------------------ the follow-up task, if any -----------+
+/// ```
+pub enum Step<T: TxnExecutor> {
+    /// A task whose reading half ran; its effects are published by [`BlockStm::complete`].
+    Working(Pending<T>),
+    /// No task to take now.
+    Idle,
+    /// The block is done, or a worker failed: the worker leaves its loop.
+    Done,
+}
+
+/// A task between its two halves: what it read or decided, not yet published.
+pub struct Pending<T: TxnExecutor> {
+    version: Version,
+    work: PendingWork<T>,
+}
+
+enum PendingWork<T: TxnExecutor> {
+    /// The transaction ran; its outcome and read set.
+    Executed {
+        reads: ReadSet<T::Key>,
+        execution: Execution<T::Key, T::Value, T::Output>,
+    },
+    /// A first incarnation suspended on the transaction's dependency hint before it ran
+    /// (already registered with the scheduler).
+    Suspended,
+    /// A validation's verdict on the recorded read set.
+    Validated { valid: bool },
+}
+
+/// What a pending task is, for a driver that models its cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PendingKind {
+    /// An execution that ran to its end.
+    Executed,
+    /// An execution stopped at an ESTIMATE.
+    Blocked,
+    /// A first incarnation suspended on the dependency hint, before running.
+    Suspended,
+    /// A validation.
+    Validated,
+}
+
+impl<T: TxnExecutor> Pending<T> {
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    pub fn kind(&self) -> PendingKind {
+        match &self.work {
+            PendingWork::Executed {
+                execution: Execution::Blocked { .. },
+                ..
+            } => PendingKind::Blocked,
+            PendingWork::Executed { .. } => PendingKind::Executed,
+            PendingWork::Suspended => PendingKind::Suspended,
+            PendingWork::Validated { .. } => PendingKind::Validated,
+        }
+    }
 }
 
 impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
-    fn execute(&self, version: Version) -> Result<Option<Task>, EngineError> {
+    /// The reading half of a task: the next task from the scheduler unless one is carried,
+    /// then the execution (through the multi-version memory) or the validation (of the
+    /// recorded read set). Publishes nothing, except a first incarnation's suspension on
+    /// its dependency hint, which has no reading half.
+    fn begin(&self, carried: Option<Task>) -> Result<Step<T>, EngineError> {
+        let task = match carried {
+            Some(task) => task,
+            None => {
+                if self.scheduler.done() {
+                    return Ok(Step::Done);
+                }
+                match self.scheduler.next_task() {
+                    Some(task) => task,
+                    None => return Ok(Step::Idle),
+                }
+            }
+        };
+        let (version, work) = match task {
+            Task::Execute(version) => (version, self.begin_execution(version)?),
+            Task::Validate(version) => (version, self.begin_validation(version)?),
+        };
+        Ok(Step::Working(Pending { version, work }))
+    }
+
+    fn begin_execution(&self, version: Version) -> Result<PendingWork<T>, EngineError> {
         let idx = version.txn_idx;
-        if version.incarnation == 0 {
+        if version.incarnation == 0 && self.dependency_hints {
             if let Some(dep) = self.txns.dependency_hint(idx).filter(|&d| d < idx) {
                 // Known before running: wait for `dep` as if this execution had read its
                 // ESTIMATE (a resumed transaction runs as incarnation 1, without the hint).
                 if self.scheduler.add_dependency(idx, dep)? {
                     self.counters.suspensions.fetch_add(1, Ordering::Relaxed);
-                    return Ok(None);
+                    return Ok(PendingWork::Suspended);
                 }
             }
         }
-        loop {
-            let mut reads = ReadSet::default();
-            let execution = {
-                let resolve = |key: &T::Key| self.memory.read(key, idx);
-                let mut view = RecordingView::new(resolve, &mut reads);
-                self.txns.execute(idx, &mut view)
-            };
-            self.counters.executions.fetch_add(1, Ordering::Relaxed);
-            match execution {
+        let mut reads = ReadSet::default();
+        let execution = {
+            let resolve = |key: &T::Key| self.memory.read(key, idx);
+            let mut view = RecordingView::new(resolve, &mut reads);
+            self.txns.execute(idx, &mut view)
+        };
+        self.counters.executions.fetch_add(1, Ordering::Relaxed);
+        Ok(PendingWork::Executed { reads, execution })
+    }
+
+    fn begin_validation(&self, version: Version) -> Result<PendingWork<T>, EngineError> {
+        let idx = version.txn_idx;
+        let record = crate::sync::lock(&self.records[idx])
+            .clone()
+            .ok_or_else(|| {
+                EngineError::Invariant(format!("validation of {version:?} before any execution"))
+            })?;
+        self.counters.validations.fetch_add(1, Ordering::Relaxed);
+        let valid = self.memory.validate(idx, &record.reads);
+        Ok(PendingWork::Validated { valid })
+    }
+
+    /// The publishing half: records an execution's writes and tells the scheduler, or
+    /// aborts a failed validation's incarnation; returns the follow-up task, if any.
+    fn complete(&self, pending: Pending<T>) -> Result<Option<Task>, EngineError> {
+        let Pending { version, work } = pending;
+        let idx = version.txn_idx;
+        match work {
+            PendingWork::Suspended => Ok(None),
+            PendingWork::Executed { reads, execution } => match execution {
                 Execution::Blocked { on } => {
                     self.counters.suspensions.fetch_add(1, Ordering::Relaxed);
                     if self.scheduler.add_dependency(idx, on)? {
-                        return Ok(None);
+                        Ok(None)
+                    } else {
+                        // The dependency finished meanwhile: execute again at once.
+                        Ok(Some(Task::Execute(version)))
                     }
-                    // The dependency finished meanwhile: execute again at once.
                 }
-                Execution::Failed { reason } => {
-                    return Err(EngineError::Invariant(format!(
-                        "transaction {idx} could not run: {reason}"
-                    )))
-                }
+                Execution::Failed { reason } => Err(EngineError::Invariant(format!(
+                    "transaction {idx} could not run: {reason}"
+                ))),
                 Execution::Done { writes, output } => {
                     let wrote_new_key = self.memory.record(version, &writes);
                     // Published before `finish_execution` marks the version executed (the
@@ -111,34 +229,26 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                         writes,
                         output,
                     }));
-                    return self.scheduler.finish_execution(version, wrote_new_key);
+                    self.scheduler.finish_execution(version, wrote_new_key)
                 }
+            },
+            PendingWork::Validated { valid } => {
+                let aborted = !valid && self.scheduler.try_validation_abort(version);
+                if aborted {
+                    self.counters.aborts.fetch_add(1, Ordering::Relaxed);
+                    self.memory.mark_estimates(idx);
+                }
+                self.scheduler.finish_validation(version, aborted)
             }
         }
     }
 
-    fn validate(&self, version: Version) -> Result<Option<Task>, EngineError> {
-        let idx = version.txn_idx;
-        let record = crate::sync::lock(&self.records[idx])
-            .clone()
-            .ok_or_else(|| {
-                EngineError::Invariant(format!("validation of {version:?} before any execution"))
-            })?;
-        self.counters.validations.fetch_add(1, Ordering::Relaxed);
-        let valid = self.memory.validate(idx, &record.reads);
-        let aborted = !valid && self.scheduler.try_validation_abort(version);
-        if aborted {
-            self.counters.aborts.fetch_add(1, Ordering::Relaxed);
-            self.memory.mark_estimates(idx);
-        }
-        self.scheduler.finish_validation(version, aborted)
-    }
-
+    /// The thread driver: both halves of every task back to back, until the block is done.
     fn run(&self, failed: &AtomicBool) -> Result<(), EngineError> {
-        let mut task = None;
+        let mut carried = None;
         // Acquire pairs with the Release store of a failing worker, so that a worker
         // which sees the flag stops (the error itself travels through `join`).
-        while !self.scheduler.done() && !failed.load(Ordering::Acquire) {
+        while !failed.load(Ordering::Acquire) {
             if crate::perturb::cancelled() {
                 // The stress watchdog saw no progress: say where the scheduler stands.
                 crate::perturb::note_state(|| self.scheduler.describe());
@@ -147,27 +257,25 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                     "stopped by the stress watchdog".into(),
                 ));
             }
-            let result = match task {
-                Some(Task::Execute(version)) => self.execute(version),
-                Some(Task::Validate(version)) => self.validate(version),
-                None => {
-                    let next = self.scheduler.next_task();
-                    if next.is_none() {
-                        // Nothing to do until another worker finishes something. (A task
-                        // that merely ends without a follow-up goes straight back to
-                        // `next_task`: yielding there cost a system call per task.)
-                        crate::sync::spin_hint();
-                    }
-                    Ok(next)
+            let step = self.begin(carried.take()).and_then(|step| match step {
+                Step::Working(pending) => self.complete(pending).map(Some),
+                Step::Idle => {
+                    // Nothing to do until another worker finishes something. (A task
+                    // that merely ends without a follow-up goes straight back to
+                    // `next_task`: yielding there cost a system call per task.)
+                    crate::sync::spin_hint();
+                    Ok(Some(None))
                 }
-            };
-            task = match result {
-                Ok(next) => next,
+                Step::Done => Ok(None),
+            });
+            match step {
+                Ok(Some(next)) => carried = next,
+                Ok(None) => return Ok(()),
                 Err(e) => {
                     failed.store(true, Ordering::Release);
                     return Err(e);
                 }
-            };
+            }
         }
         Ok(())
     }
@@ -207,7 +315,40 @@ where
                 .collect(),
             counters: Counters::default(),
             failed: AtomicBool::new(false),
+            dependency_hints: true,
         }
+    }
+
+    /// The same run with the transactions' dependency hints ignored (every first
+    /// incarnation runs): for measuring what the hints buy, in the simulator too.
+    pub fn without_dependency_hints(mut self) -> Self {
+        self.dependency_hints = false;
+        self
+    }
+
+    fn worker<'a>(&'a self, txns: &'a T) -> Worker<'a, T, M> {
+        Worker {
+            txns,
+            memory: &self.memory,
+            scheduler: &self.scheduler,
+            records: &self.records,
+            counters: &self.counters,
+            dependency_hints: self.dependency_hints,
+        }
+    }
+
+    /// A worker's next move (see [`Step`]), for a driver other than [`work`]'s threads:
+    /// the reading half of the carried task, or of the scheduler's next one.
+    ///
+    /// [`work`]: BlockStm::work
+    pub fn begin(&self, txns: &T, carried: Option<Task>) -> Result<Step<T>, EngineError> {
+        self.worker(txns).begin(carried)
+    }
+
+    /// The publishing half of a task [`begin`](BlockStm::begin) returned; the follow-up
+    /// task, if any, is the worker's to carry into its next `begin`.
+    pub fn complete(&self, txns: &T, pending: Pending<T>) -> Result<Option<Task>, EngineError> {
+        self.worker(txns).complete(pending)
     }
 
     /// One worker's loop, until the block is done (or some worker failed).
@@ -218,14 +359,7 @@ where
             failed: &self.failed,
             scheduler: &self.scheduler,
         };
-        Worker {
-            txns,
-            memory: &self.memory,
-            scheduler: &self.scheduler,
-            records: &self.records,
-            counters: &self.counters,
-        }
-        .run(&self.failed)
+        self.worker(txns).run(&self.failed)
     }
 
     /// The last recorded execution of every transaction (call once every worker returned).
