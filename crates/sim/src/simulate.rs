@@ -43,23 +43,21 @@
 //! [`DepGraph`]: stmlab::core::dep_graph::DepGraph
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::fmt::Debug;
 
 use serde::Serialize;
 
 use super::record::{BlockRecord, CostModel};
 use super::replay::{ReplayTxns, TxnCost};
-use stmlab::core::dep_graph::DepGraph;
 use stmlab::core::metrics::Metrics;
-use stmlab::core::mvmemory::locked::LockedMvMemory;
 use stmlab::core::mvmemory::lockfree::LockFreeMvMemory;
-use stmlab::core::mvmemory::MvMemory;
-use stmlab::core::read_set::{ReadSet, RecordingView};
 use stmlab::core::scheduler::Task;
-use stmlab::core::txn::{Execution, Incarnation, Key, ReadResult, TxnExecutor, TxnIndex, Version};
+use stmlab::core::txn::{Key, TxnExecutor, TxnIndex};
 use stmlab::error::EngineError;
 use stmlab::strategies::block_stm::{BlockStm, Pending, PendingKind, Step};
+use stmlab::strategies::dag::{CommitWork, Dag};
+use stmlab::strategies::sv::Sv;
 use stmlab::Strategy;
 
 /// What the simulator predicts for one (block, strategy, thread count).
@@ -237,29 +235,15 @@ fn list_schedule(m: &CostModel, t0: u64, threads: usize, costs: impl Iterator<It
         .unwrap_or(t0)
 }
 
-/// The pre-block-state view of a first round.
-fn first_round<K: SimKey>(
-    replay: &ReplayTxns<'_, K>,
-    n: usize,
-) -> Vec<(ReadSet<K>, Execution<K, bool, bool>)> {
-    (0..n)
-        .map(|j| {
-            let mut reads = ReadSet::default();
-            let execution = {
-                let mut view = RecordingView::new(|_: &K| ReadResult::Base, &mut reads);
-                replay.execute(j, &mut view)
-            };
-            (reads, execution)
-        })
-        .collect()
-}
-
 fn wrong_at_end(strategy: &str, j: TxnIndex) -> EngineError {
     EngineError::Invariant(format!(
         "{strategy} simulation: transaction {j} ended with an execution that is not the sequential one"
     ))
 }
 
+/// `sv` on `threads` virtual workers: the production steps (`Sv::execute_once`,
+/// `Sv::commit_in_order`), round 1 list-scheduled on the workers, the pass in block order
+/// on one.
 fn simulate_sv<K: SimKey>(
     rec: &BlockRecord<K>,
     threads: usize,
@@ -270,7 +254,8 @@ fn simulate_sv<K: SimKey>(
     let scale = |phase| Scale::of(m, Strategy::Sv, phase, calibrated);
     let (f_exec, f_val, f_asm) = (scale("execute"), scale("validate"), scale("assemble"));
     let replay = ReplayTxns::new(&rec.txns);
-    let round1 = first_round(&replay, n);
+    let run = Sv::<ReplayTxns<'_, K>>::default();
+    let round1: Vec<_> = (0..n).map(|j| run.execute_once(&replay, j)).collect();
     let phase1 = list_schedule(
         m,
         0,
@@ -279,85 +264,41 @@ fn simulate_sv<K: SimKey>(
             .iter()
             .map(|t| f_exec.ns(t.cost.base_exec_ns + m.sv_round1_task_ns)),
     );
-    let mut out = Outcome {
+    let mut metrics = Metrics {
         executions: n as u64,
-        ..Outcome::default()
+        ..Metrics::default()
     };
     let mut t = phase1 + f_val.ns(m.sv_phase2_ns);
-    let mut committed: HashMap<K, (Version, bool)> = HashMap::new();
-    for (j, (reads, execution)) in round1.into_iter().enumerate() {
-        out.validations += 1;
-        let valid = matches!(execution, Execution::Done { .. })
-            && reads.is_valid(|k| Ok(committed.get(k).map(|(v, _)| *v)));
-        let (incarnation, execution) = if valid {
-            (0, execution)
-        } else {
-            out.aborts += 1;
-            out.executions += 1;
+    for (j, attempt) in round1.into_iter().enumerate() {
+        let (result, reexecuted) = run.commit_in_order(&replay, j, attempt, &mut metrics)?;
+        if reexecuted {
             t += f_val.ns(rec.txns[j].cost.exec_ns);
-            let mut reads = ReadSet::default();
-            let execution = {
-                let resolve = |k: &K| match committed.get(k) {
-                    Some((version, value)) => ReadResult::Written {
-                        version: *version,
-                        value: *value,
-                    },
-                    None => ReadResult::Base,
-                };
-                let mut view = RecordingView::new(resolve, &mut reads);
-                replay.execute(j, &mut view)
-            };
-            (1, execution)
-        };
-        let (writes, correct) = execution.into_done(j)?;
-        if !correct {
-            return Err(wrong_at_end("sv", j));
         }
-        for (k, v) in writes {
-            committed.insert(k, (Version::new(j, incarnation), v));
+        if !result.output {
+            return Err(wrong_at_end("sv", j));
         }
     }
     let assemble = f_asm.ns(m.assemble_ns);
-    out.phases = vec![
-        ("execute", phase1),
-        ("validate", t - phase1),
-        ("assemble", assemble),
-    ];
-    out.wall_ns = t + assemble;
-    Ok(out)
+    Ok(Outcome {
+        wall_ns: t + assemble,
+        executions: metrics.executions,
+        validations: metrics.validations,
+        aborts: metrics.aborts,
+        phases: vec![
+            ("execute", phase1),
+            ("validate", t - phase1),
+            ("assemble", assemble),
+        ],
+        ..Outcome::default()
+    })
 }
 
-/// One execution's result as the `dag` simulation keeps it.
-struct Final<K> {
-    incarnation: Incarnation,
-    reads: ReadSet<K>,
-    writes: Vec<(K, bool)>,
-    correct: bool,
-}
-
-fn execute_against_store<K: SimKey>(
-    replay: &ReplayTxns<'_, K>,
-    store: &LockedMvMemory<K, bool>,
-    j: TxnIndex,
-    incarnation: Incarnation,
-) -> Result<(Final<K>, bool), EngineError> {
-    let mut reads = ReadSet::default();
-    let (execution, trace) = {
-        let mut view = RecordingView::new(|k: &K| store.read(k, j), &mut reads);
-        replay.execute_traced(j, &mut view)
-    };
-    let (writes, correct) = execution.into_done(j)?;
-    Ok((
-        Final {
-            incarnation,
-            reads,
-            writes,
-            correct,
-        },
-        trace.diverged,
-    ))
-}
-
+/// `dag` on `threads` virtual workers: the production steps (`Dag::execute_round_one`,
+/// `Dag::begin_commit` and `Dag::complete_commit`, `Dag::repair`) over the graph the
+/// production strategy found while recording. Round 1 and the graph's edges are
+/// list-scheduled; in the commit loop a worker takes a ready transaction from the graph,
+/// runs the first half of its commit and publishes it when its cost has passed, and a
+/// worker finding nothing ready waits to be woken by a commit, as production's do.
 fn simulate_dag<K: SimKey>(
     rec: &BlockRecord<K>,
     threads: usize,
@@ -382,17 +323,10 @@ fn simulate_dag<K: SimKey>(
     };
 
     // 1. Round 1.
-    let mut finals = Vec::with_capacity(n);
-    for (j, (reads, execution)) in first_round(&replay, n).into_iter().enumerate() {
-        let (writes, correct) = execution.into_done(j)?;
-        finals.push(Final {
-            incarnation: 0,
-            reads,
-            writes,
-            correct,
-        });
-    }
-    let round1 = list_schedule(
+    let round1 = (0..n)
+        .map(|j| Dag::execute_round_one(&replay, j))
+        .collect::<Result<Vec<_>, _>>()?;
+    let round1_end = list_schedule(
         m,
         0,
         threads,
@@ -405,27 +339,23 @@ fn simulate_dag<K: SimKey>(
     let chunk = f_graph.ns(m.dag_graph_parallel_ns) / n.max(1) as u64;
     let graph_end = list_schedule(
         m,
-        round1 + f_graph.ns(m.dag_graph_serial_ns),
+        round1_end + f_graph.ns(m.dag_graph_serial_ns),
         threads,
         (0..n).map(|_| chunk),
     );
-    let graph =
-        DepGraph::new(rec.dag_deps.clone()).map_err(|e| EngineError::Invariant(e.to_string()))?;
+    let mut run = Dag::new(round1, rec.dag_deps.clone())?;
 
     // 3. The commit loop.
-    let store = LockedMvMemory::<K, bool>::new(n);
-    enum Ev<K> {
+    enum Ev<T: TxnExecutor> {
         Free,
         Waiting,
-        Commit {
-            j: TxnIndex,
-            version: Version,
-            writes: Vec<(K, bool)>,
-        },
+        Commit { j: TxnIndex, work: CommitWork<T> },
     }
+    let graph = run.graph();
     let mut ready = (0..n).filter(|&j| graph.is_independent(j)).count();
     let mut committed = 0usize;
-    let mut state: Vec<Ev<K>> = (0..threads).map(|_| Ev::Free).collect();
+    let mut reexecuted = Vec::new();
+    let mut state: Vec<Ev<ReplayTxns<'_, K>>> = (0..threads).map(|_| Ev::Free).collect();
     let mut heap: BinaryHeap<Reverse<(u64, usize)>> = (0..threads)
         .map(|w| Reverse((graph_end + worker_start(m, w, threads), w)))
         .collect();
@@ -446,28 +376,28 @@ fn simulate_dag<K: SimKey>(
                     EngineError::Invariant("dag simulation: no ready transaction".into())
                 })?;
                 ready -= 1;
+                let work = run.begin_commit(&replay, j)?;
                 let c = &rec.txns[j].cost;
-                let (cost, version, writes) = if graph.is_independent(j) {
-                    (c.mv_record_ns, Version::new(j, 0), finals[j].writes.clone())
-                } else {
-                    let (run, diverged) = execute_against_store(&replay, &store, j, 1)?;
+                let cost = if work.reexecuted() {
                     out.executions += 1;
                     out.aborts += 1;
-                    let exec = if diverged {
+                    let exec = if replay.last_trace(j).diverged {
                         wrong_cost(c)
                     } else {
                         c.mv_exec_ns
                     };
-                    let writes = run.writes.clone();
-                    finals[j] = run;
-                    (exec + c.mv_record_ns, Version::new(j, 1), writes)
+                    exec + c.mv_record_ns
+                } else {
+                    c.mv_record_ns
                 };
-                state[w] = Ev::Commit { j, version, writes };
+                state[w] = Ev::Commit { j, work };
                 heap.push(Reverse((t + f_commit.ns(m.dag_commit_task_ns + cost), w)));
             }
-            Ev::Commit { j, version, writes } => {
-                store.record(version, &writes);
-                let released = graph.commit(j);
+            Ev::Commit { j, work } => {
+                let (released, rerun) = run.complete_commit(j, work);
+                if let Some(rerun) = rerun {
+                    reexecuted.push((j, rerun));
+                }
                 ready += released;
                 committed += 1;
                 // Production: one release wakes one waiter, several (or the last commit)
@@ -500,31 +430,24 @@ fn simulate_dag<K: SimKey>(
 
     // 4. The repair pass, in block order.
     let mut t = end + f_repair.ns(m.dag_repair_ns);
+    let mut finals = run.finals(reexecuted);
     for (j, fin) in finals.iter_mut().enumerate() {
         out.validations += 1;
-        if store.validate(j, &fin.reads) {
-            if !fin.correct {
-                return Err(wrong_at_end("dag", j));
-            }
-            continue;
+        if run.repair(&replay, j, fin)? {
+            let c = &rec.txns[j].cost;
+            t += f_repair.ns(c.mv_exec_ns + c.mv_record_ns);
+            out.executions += 1;
+            out.aborts += 1;
+            out.repairs += 1;
         }
-        let incarnation = fin.incarnation + 1;
-        let (run, _) = execute_against_store(&replay, &store, j, incarnation)?;
-        if !run.correct {
+        if !*fin.run.output() {
             return Err(wrong_at_end("dag", j));
         }
-        store.record(Version::new(j, incarnation), &run.writes);
-        *fin = run;
-        let c = &rec.txns[j].cost;
-        t += f_repair.ns(c.mv_exec_ns + c.mv_record_ns);
-        out.executions += 1;
-        out.aborts += 1;
-        out.repairs += 1;
     }
     let assemble = f_asm.ns(m.assemble_ns);
     out.phases = vec![
-        ("execute", round1),
-        ("graph", graph_end - round1),
+        ("execute", round1_end),
+        ("graph", graph_end - round1_end),
         ("commit", end - graph_end),
         ("repair", t - end),
         ("assemble", assemble),
@@ -651,6 +574,8 @@ fn simulate_block_stm<K: SimKey>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+
     use crate::analysis::analyze;
     use crate::replay::TxnRecord;
 

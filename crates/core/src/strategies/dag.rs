@@ -83,10 +83,131 @@ type Store<T> = LockedMvMemory<Key<T>, Value<T>>;
 pub type Results<T> = Vec<TxnResult<Key<T>, Value<T>, Output<T>>>;
 
 /// A finished execution of one transaction.
-struct Run<T: TxnExecutor> {
+pub struct Run<T: TxnExecutor> {
     reads: ReadSet<Key<T>>,
     writes: Vec<(Key<T>, Value<T>)>,
     output: Output<T>,
+}
+
+impl<T: TxnExecutor> Run<T> {
+    pub fn output(&self) -> &Output<T> {
+        &self.output
+    }
+}
+
+/// A transaction's latest execution and its incarnation (0: round 1, 1: the commit loop,
+/// one more per repair).
+pub struct Final<T: TxnExecutor> {
+    pub incarnation: Incarnation,
+    pub run: Run<T>,
+}
+
+/// One `dag` run's state between its phases: the round-1 executions, the dependency
+/// graph and the committed store. Its steps are what the strategy does per transaction,
+/// whoever drives them: [`execute_with_report`] runs them on threads, the simulator on
+/// its virtual clock.
+pub struct Dag<T: TxnExecutor> {
+    round1: Vec<Run<T>>,
+    graph: DepGraph,
+    store: Store<T>,
+}
+
+/// What committing a transaction takes, found before the commit is published: nothing
+/// for an independent one (its round-1 execution stands), a re-execution against the
+/// committed store for a dependent one.
+pub struct CommitWork<T: TxnExecutor>(Option<Run<T>>);
+
+impl<T: TxnExecutor> CommitWork<T> {
+    /// True for a dependent transaction, executed again.
+    pub fn reexecuted(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl<T: TxnExecutor> Dag<T> {
+    /// A run over round 1's executions and the dependencies found from them.
+    pub fn new(round1: Vec<Run<T>>, deps: Vec<Vec<TxnIndex>>) -> Result<Self, EngineError> {
+        let n = round1.len();
+        Ok(Self {
+            round1,
+            graph: DepGraph::new(deps).map_err(|e| EngineError::Invariant(e.to_string()))?,
+            store: Store::<T>::new(n),
+        })
+    }
+
+    pub fn graph(&self) -> &DepGraph {
+        &self.graph
+    }
+
+    /// Round 1's execution of `txn_idx`: against the pre-block state alone.
+    pub fn execute_round_one(txns: &T, txn_idx: TxnIndex) -> Result<Run<T>, EngineError> {
+        let mut reads = ReadSet::default();
+        let execution = {
+            let mut view = RecordingView::new(|_: &Key<T>| ReadResult::Base, &mut reads);
+            txns.execute(txn_idx, &mut view)
+        };
+        finished::<T>(txn_idx, reads, execution)
+    }
+
+    /// The first half of committing ready transaction `j` (every dependency committed):
+    /// a dependent one executes again against the committed store.
+    pub fn begin_commit(&self, txns: &T, j: TxnIndex) -> Result<CommitWork<T>, EngineError> {
+        if self.graph.is_independent(j) {
+            Ok(CommitWork(None))
+        } else {
+            execute_against_store(txns, &self.store, j).map(|run| CommitWork(Some(run)))
+        }
+    }
+
+    /// The second half: records `j`'s writes in the store, then commits it in the graph.
+    /// Returns how many dependents it made ready, and the re-execution, if there was one.
+    pub fn complete_commit(&self, j: TxnIndex, work: CommitWork<T>) -> (usize, Option<Run<T>>) {
+        match &work.0 {
+            None => self
+                .store
+                .record(Version::new(j, 0), &self.round1[j].writes),
+            Some(run) => self.store.record(Version::new(j, 1), &run.writes),
+        };
+        // The writes are in the store: now the dependents may run.
+        crate::perturb::at(crate::perturb::Site::DagCommit);
+        crate::perturb::progress();
+        (self.graph.commit(j), work.0)
+    }
+
+    /// Every transaction's execution after the commit loop: round 1's, replaced by the
+    /// commit loop's re-executions.
+    pub fn finals(&mut self, reexecuted: Vec<(TxnIndex, Run<T>)>) -> Vec<Final<T>> {
+        let mut finals: Vec<Final<T>> = std::mem::take(&mut self.round1)
+            .into_iter()
+            .map(|run| Final {
+                incarnation: 0,
+                run,
+            })
+            .collect();
+        for (j, run) in reexecuted {
+            finals[j] = Final {
+                incarnation: 1,
+                run,
+            };
+        }
+        finals
+    }
+
+    /// The repair pass's step for `j`, once `0..j` are final: validates its execution
+    /// against the store and, if stale, executes it again and replaces its writes there.
+    /// True when it executed again.
+    pub fn repair(&self, txns: &T, j: TxnIndex, fin: &mut Final<T>) -> Result<bool, EngineError> {
+        crate::perturb::at(crate::perturb::Site::DagRepair);
+        crate::perturb::progress();
+        if self.store.validate(j, &fin.run.reads) {
+            return Ok(false);
+        }
+        fin.incarnation += 1;
+        fin.run = execute_against_store(txns, &self.store, j)?;
+        self.store
+            .record(Version::new(j, fin.incarnation), &fin.run.writes);
+        Ok(true)
+    }
 }
 
 /// What the graph did, beside the output: for tests and for looking at one block.
@@ -127,63 +248,57 @@ pub fn execute_with_report<T: TxnExecutor>(
 
     // 1. Round 1: every transaction once, in parallel, against the pre-block state.
     let start = Instant::now();
-    let round1 = round_one(txns, threads)?;
+    let round1 = map_indices(threads, n, |idx| Dag::execute_round_one(txns, idx))?
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
     metrics.executions += n as u64;
     metrics.phase("execute", start.elapsed());
 
     // 2. The dependency graph.
     let start = Instant::now();
     let deps = discover_dependencies::<T>(&round1, threads)?;
-    let graph = DepGraph::new(deps).map_err(|e| EngineError::Invariant(e.to_string()))?;
-    metrics.dependency_edges = graph.edges() as u64;
-    metrics.longest_chain = graph.longest_chain() as u64;
+    let mut run = Dag::new(round1, deps)?;
+    metrics.dependency_edges = run.graph.edges() as u64;
+    metrics.longest_chain = run.graph.longest_chain() as u64;
     metrics.phase("graph", start.elapsed());
 
     // 3. The commit loop.
     let start = Instant::now();
-    let store = Store::<T>::new(n);
-    let (reexecuted, released) = commit_loop(txns, threads, &graph, &store, &round1)?;
+    let (reexecuted, released) = commit_loop(txns, threads, &run)?;
     let mut executions = vec![1u32; n];
-    let mut finals: Vec<(Incarnation, Run<T>)> = round1.into_iter().map(|r| (0, r)).collect();
-    for (j, run) in reexecuted {
-        executions[j] += 1;
+    for (j, _) in &reexecuted {
+        executions[*j] += 1;
         metrics.executions += 1;
         metrics.aborts += 1;
-        finals[j] = (1, run);
     }
+    let mut finals = run.finals(reexecuted);
     metrics.max_released = released.iter().copied().max().unwrap_or(0) as u64;
     metrics.phase("commit", start.elapsed());
 
     // 4. The repair pass, in block order.
     let start = Instant::now();
     let mut repaired = Vec::new();
-    for (j, (incarnation, run)) in finals.iter_mut().enumerate() {
+    for (j, fin) in finals.iter_mut().enumerate() {
         metrics.validations += 1;
-        crate::perturb::at(crate::perturb::Site::DagRepair);
-        crate::perturb::progress();
-        if store.validate(j, &run.reads) {
-            continue;
+        if run.repair(txns, j, fin)? {
+            executions[j] += 1;
+            metrics.executions += 1;
+            metrics.aborts += 1;
+            metrics.repairs += 1;
+            repaired.push(j);
         }
-        *incarnation += 1;
-        *run = execute_against_store(txns, &store, j)?;
-        store.record(Version::new(j, *incarnation), &run.writes);
-        executions[j] += 1;
-        metrics.executions += 1;
-        metrics.aborts += 1;
-        metrics.repairs += 1;
-        repaired.push(j);
     }
     metrics.phase("repair", start.elapsed());
 
     let results = finals
         .into_iter()
-        .map(|(_, run)| TxnResult {
-            writes: run.writes,
-            output: run.output,
+        .map(|fin| TxnResult {
+            writes: fin.run.writes,
+            output: fin.run.output,
         })
         .collect();
     let report = DagReport {
-        graph,
+        graph: run.graph,
         executions,
         released,
         repaired,
@@ -202,22 +317,6 @@ fn finished<T: TxnExecutor>(
         writes,
         output,
     })
-}
-
-/// Executes every transaction once against the pre-block state, in parallel.
-fn round_one<T: TxnExecutor>(txns: &T, threads: usize) -> Result<Vec<Run<T>>, EngineError> {
-    let runs = map_indices(threads, txns.num_txns(), |idx| {
-        let mut reads = ReadSet::default();
-        let execution = {
-            let mut view = RecordingView::new(|_: &Key<T>| ReadResult::Base, &mut reads);
-            txns.execute(idx, &mut view)
-        };
-        (reads, execution)
-    })?;
-    runs.into_iter()
-        .enumerate()
-        .map(|(idx, (reads, execution))| finished::<T>(idx, reads, execution))
-        .collect()
 }
 
 /// The last (highest) entry of the sorted `writers` below `txn_idx`.
@@ -330,42 +429,38 @@ impl Drop for AbandonOnPanic<'_> {
 
 type Reexecuted<T> = Vec<(TxnIndex, Run<T>)>;
 
-/// Step 3: commits every transaction, in an order the graph allows. Returns the
-/// re-executions and, per transaction, the re-executions its commit released.
+/// Step 3: commits every transaction, in an order the graph allows: each worker takes
+/// ready transactions from the graph (waiting while there are none) and runs both halves
+/// of their commit. Returns the re-executions and, per transaction, the re-executions its
+/// commit released.
 fn commit_loop<T: TxnExecutor>(
     txns: &T,
     threads: usize,
-    graph: &DepGraph,
-    store: &Store<T>,
-    round1: &[Run<T>],
+    run: &Dag<T>,
 ) -> Result<(Reexecuted<T>, Vec<u32>), EngineError> {
+    let graph = &run.graph;
     let per_worker = run_workers(threads, |_| {
         let _guard = AbandonOnPanic(graph);
         let mut reexecuted = Vec::new();
         let mut released = Vec::new();
         while let Some(j) = graph.next() {
-            if graph.is_independent(j) {
-                store.record(Version::new(j, 0), &round1[j].writes);
-            } else {
-                let run = match execute_against_store(txns, store, j) {
-                    Ok(run) => run,
-                    Err(e) => {
-                        graph.abandon();
-                        return Err(e);
-                    }
-                };
-                store.record(Version::new(j, 1), &run.writes);
-                reexecuted.push((j, run));
+            let work = match run.begin_commit(txns, j) {
+                Ok(work) => work,
+                Err(e) => {
+                    graph.abandon();
+                    return Err(e);
+                }
+            };
+            let (count, rerun) = run.complete_commit(j, work);
+            if let Some(rerun) = rerun {
+                reexecuted.push((j, rerun));
             }
-            // The writes are in the store: now the dependents may run.
-            crate::perturb::at(crate::perturb::Site::DagCommit);
-            crate::perturb::progress();
-            released.push((j, graph.commit(j) as u32));
+            released.push((j, count as u32));
         }
         Ok((reexecuted, released))
     })?;
     let mut all_reexecuted = Vec::new();
-    let mut all_released = vec![0u32; round1.len()];
+    let mut all_released = vec![0u32; run.round1.len()];
     for worker in per_worker {
         let (reexecuted, released) = worker?;
         all_reexecuted.extend(reexecuted);

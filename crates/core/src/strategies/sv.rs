@@ -22,30 +22,81 @@ use crate::txn::{Execution, ReadResult, TxnExecutor, TxnIndex, TxnResult, Versio
 use crate::FastHash;
 
 type Committed<K, V> = scc::HashMap<K, (Version, V), FastHash>;
-type Attempt<T> = (
-    ReadSet<<T as TxnExecutor>::Key>,
-    Execution<<T as TxnExecutor>::Key, <T as TxnExecutor>::Value, <T as TxnExecutor>::Output>,
-);
 
-fn execute_against<T: TxnExecutor>(
-    txns: &T,
-    committed: &Committed<T::Key, T::Value>,
-    txn_idx: TxnIndex,
-) -> Attempt<T> {
-    let mut reads = ReadSet::default();
-    let execution = {
-        let resolve = |key: &T::Key| {
-            committed
-                .read_sync(key, |_, (version, value)| ReadResult::Written {
-                    version: *version,
-                    value: value.clone(),
-                })
-                .unwrap_or(ReadResult::Base)
+/// One transaction's round-1 execution: its read set and outcome, not yet validated.
+pub struct Attempt<T: TxnExecutor> {
+    reads: ReadSet<T::Key>,
+    execution: Execution<T::Key, T::Value, T::Output>,
+}
+
+/// One `sv` run: the committed writes every execution reads through. Its two steps are
+/// what the strategy does per transaction, whoever drives them: [`execute`] runs round 1
+/// on the worker pool and the pass in block order on the caller; the simulator runs the
+/// same steps on its virtual clock.
+pub struct Sv<T: TxnExecutor> {
+    committed: Committed<T::Key, T::Value>,
+}
+
+impl<T: TxnExecutor> Default for Sv<T> {
+    fn default() -> Self {
+        Self {
+            committed: scc::HashMap::with_hasher(FastHash::default()),
+        }
+    }
+}
+
+impl<T: TxnExecutor> Sv<T> {
+    /// Executes `txn_idx` against the pre-block state and the writes committed so far
+    /// (none during round 1).
+    pub fn execute_once(&self, txns: &T, txn_idx: TxnIndex) -> Attempt<T> {
+        let mut reads = ReadSet::default();
+        let execution = {
+            let resolve = |key: &T::Key| {
+                self.committed
+                    .read_sync(key, |_, (version, value)| ReadResult::Written {
+                        version: *version,
+                        value: value.clone(),
+                    })
+                    .unwrap_or(ReadResult::Base)
+            };
+            let mut view = RecordingView::new(resolve, &mut reads);
+            txns.execute(txn_idx, &mut view)
         };
-        let mut view = RecordingView::new(resolve, &mut reads);
-        txns.execute(txn_idx, &mut view)
-    };
-    (reads, execution)
+        Attempt { reads, execution }
+    }
+
+    /// The pass in block order, for transaction `j` once `0..j` are committed: validates
+    /// its round-1 attempt against the committed writes, executes it again if stale (it
+    /// then reads every earlier transaction's final writes, so the new execution is
+    /// final), and commits. Returns the committed result and whether it re-executed.
+    pub fn commit_in_order(
+        &self,
+        txns: &T,
+        j: TxnIndex,
+        attempt: Attempt<T>,
+        metrics: &mut Metrics,
+    ) -> Result<(TxnResult<T::Key, T::Value, T::Output>, bool), EngineError> {
+        let Attempt { reads, execution } = attempt;
+        metrics.validations += 1;
+        let valid = matches!(execution, Execution::Done { .. })
+            && reads.is_valid(|key| Ok(self.committed.read_sync(key, |_, (v, _)| *v)));
+        let (incarnation, execution) = if valid {
+            (0, execution)
+        } else {
+            metrics.aborts += 1;
+            metrics.executions += 1;
+            metrics.rounds += 1;
+            (1, self.execute_once(txns, j).execution)
+        };
+        let (writes, output) = execution.into_done(j)?;
+        crate::perturb::progress();
+        let version = Version::new(j, incarnation);
+        for (key, value) in &writes {
+            self.committed
+                .upsert_sync(key.clone(), (version, value.clone()));
+        }
+        Ok((TxnResult { writes, output }, incarnation > 0))
+    }
 }
 
 pub fn execute<T: TxnExecutor>(
@@ -54,11 +105,11 @@ pub fn execute<T: TxnExecutor>(
     metrics: &mut Metrics,
 ) -> Result<Vec<TxnResult<T::Key, T::Value, T::Output>>, EngineError> {
     let n = txns.num_txns();
-    let committed: Committed<T::Key, T::Value> = scc::HashMap::with_hasher(FastHash::default());
+    let run = Sv::<T>::default();
 
     // Phase 1: every transaction once, in parallel, against the pre-block state.
     let start = Instant::now();
-    let attempts = map_indices(threads, n, |idx| execute_against(txns, &committed, idx))?;
+    let attempts = map_indices(threads, n, |idx| run.execute_once(txns, idx))?;
     metrics.executions += n as u64;
     metrics.rounds = 1;
     metrics.phase("execute", start.elapsed());
@@ -67,25 +118,7 @@ pub fn execute<T: TxnExecutor>(
     let start = Instant::now();
     let mut results = Vec::with_capacity(n);
     for (j, attempt) in attempts.into_iter().enumerate() {
-        let (reads, execution) = attempt;
-        metrics.validations += 1;
-        let valid = matches!(execution, Execution::Done { .. })
-            && reads.is_valid(|key| Ok(committed.read_sync(key, |_, (v, _)| *v)));
-        let (incarnation, execution) = if valid {
-            (0, execution)
-        } else {
-            metrics.aborts += 1;
-            metrics.executions += 1;
-            metrics.rounds += 1;
-            (1, execute_against(txns, &committed, j).1)
-        };
-        let (writes, output) = execution.into_done(j)?;
-        crate::perturb::progress();
-        let version = Version::new(j, incarnation);
-        for (key, value) in &writes {
-            committed.upsert_sync(key.clone(), (version, value.clone()));
-        }
-        results.push(TxnResult { writes, output });
+        results.push(run.commit_in_order(txns, j, attempt, metrics)?.0);
     }
     metrics.phase("validate", start.elapsed());
     Ok(results)
