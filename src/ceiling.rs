@@ -12,6 +12,7 @@
 
 use std::time::Instant;
 
+use stmlab::core::metrics::median;
 use stmlab::evm::block::Block;
 use stmlab::evm::code_copies::ThreadCodeCopies;
 use stmlab::evm::state::InMemoryState;
@@ -33,11 +34,6 @@ pub fn split(block: &Block, parts: usize) -> Vec<Block> {
             header: None,
         })
         .collect()
-}
-
-fn median(mut v: Vec<u64>) -> u64 {
-    v.sort_unstable();
-    v[v.len() / 2]
 }
 
 /// Median whole-block sequential time over the median split-run wall time, `repeat` times
@@ -74,7 +70,7 @@ pub fn ceiling(
         })?;
         split_run.push(start.elapsed().as_nanos() as u64);
     }
-    Ok(median(whole) as f64 / median(split_run).max(1) as f64)
+    Ok(median(&mut whole) as f64 / median(&mut split_run).max(1) as f64)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::inputs::Input;
 use super::memory;
+use stmlab::core::metrics::median;
 use stmlab::evm::header::{check_header, HeaderCheck};
 use stmlab::{execute_block, Executor, Options, Strategy};
 
@@ -78,11 +79,6 @@ pub fn print_mismatches(mismatches: &[Mismatch], bar: &indicatif::ProgressBar) {
             )
         });
     }
-}
-
-fn median(v: &mut [u64]) -> u64 {
-    v.sort_unstable();
-    v[v.len() / 2]
 }
 
 /// Runs `strategies` at each of `threads` on `input`, `repeat` times, interleaving

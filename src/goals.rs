@@ -27,6 +27,7 @@ use super::instructions;
 use super::machine::{tree_dirty, Machine};
 use super::sweep::SweepArgs;
 use super::{memory, BUNDLED_BLOCKS};
+use stmlab::core::metrics::median;
 use stmlab::evm::mainnet::find_block_dirs;
 use stmlab::{Options, Strategy};
 
@@ -749,10 +750,6 @@ fn bare_and_sequential(input: &Input, repeat: usize) -> Result<(u64, u64), Strin
             }
         }
     }
-    let median = |v: &mut Vec<u64>| {
-        v.sort_unstable();
-        v[v.len() / 2]
-    };
     Ok((median(&mut bare), median(&mut seq)))
 }
 

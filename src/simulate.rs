@@ -16,6 +16,7 @@ use super::machine::tree_dirty;
 use super::machine::Machine;
 use super::parse_threads;
 use crate::chart::{draw_scaling, ScalingChart};
+use stmlab::core::metrics::median;
 use stmlab::{execute_block, execute_block_with, Options, Strategy};
 use stmlab_sim::record::{CostModel, RecordOptions};
 use stmlab_sim::record_block;
@@ -398,11 +399,6 @@ fn aggregate_prediction(label: &str, rows: &[&SimRow]) -> Prediction {
         predicted_repairs: sum(|p| p.predicted_repairs),
         phases: Vec::new(),
     }
-}
-
-fn median(v: &mut [u64]) -> u64 {
-    v.sort_unstable();
-    v[v.len() / 2]
 }
 
 /// This process's minor page faults so far (Linux).
