@@ -25,6 +25,7 @@ use super::compare::{compare, print_mismatches, Mismatch, Row};
 use super::inputs::{self, Input};
 use super::instructions;
 use super::machine::{tree_dirty, Machine};
+use super::measure::{interleaved, Order};
 use super::sweep::SweepArgs;
 use super::{memory, BUNDLED_BLOCKS};
 use stmlab::core::metrics::median;
@@ -730,27 +731,31 @@ fn print_from(path: &Path) -> Result<bool, String> {
 }
 
 /// Medians of revm's bare loop (`evm::sequential::bare_revm`) and of our sequential
-/// reference on `input`, timed interleaved `repeat` times (the order alternating).
+/// reference on `input`, timed interleaved `repeat` times (`measure::interleaved`, the
+/// order alternating).
 fn bare_and_sequential(input: &Input, repeat: usize) -> Result<(u64, u64), String> {
     let err = |e: stmlab::EngineError| format!("{}: {e}", input.label);
-    let (mut bare, mut seq) = (Vec::new(), Vec::new());
-    for rep in 0..repeat.max(1) {
-        for first in [rep % 2 == 0, rep % 2 == 1] {
-            let start = Instant::now();
-            if first {
-                stmlab::evm::sequential::bare_revm(&input.block, &input.state).map_err(err)?;
-                bare.push(start.elapsed().as_nanos() as u64);
-            } else {
-                let run =
-                    stmlab::execute_block(&input.block, &input.state, Strategy::Sequential, 1)
-                        .map_err(err)?;
-                seq.push(start.elapsed().as_nanos() as u64);
-                // Its output dropped after the clock stops (bare revm builds none).
-                drop(run);
+    // Slot 0 the bare loop, slot 1 the sequential reference.
+    let mut samples = interleaved(
+        2,
+        repeat,
+        Order::ROTATING,
+        |slot, stopwatch| -> Result<(), String> {
+            if slot == 0 {
+                stopwatch
+                    .time(|| stmlab::evm::sequential::bare_revm(&input.block, &input.state))
+                    .map_err(err)?;
+                return Ok(());
             }
-        }
-    }
-    Ok((median(&mut bare), median(&mut seq)))
+            let run = stopwatch
+                .time(|| stmlab::execute_block(&input.block, &input.state, Strategy::Sequential, 1))
+                .map_err(err)?;
+            // Its output dropped after the clock stops (bare revm builds none).
+            drop(run);
+            Ok(())
+        },
+    )?;
+    Ok((median(&mut samples[0]), median(&mut samples[1])))
 }
 
 /// The one Block-STM row of a `compare` call.

@@ -13,6 +13,7 @@ pub mod goals;
 pub mod inputs;
 pub mod instructions;
 pub mod machine;
+pub mod measure;
 pub mod memory;
 pub mod plot;
 pub mod simulate;

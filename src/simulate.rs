@@ -14,6 +14,7 @@ use super::analyze::{command_line, load_groups, location_kind, write_json, Group
 use super::inputs::Input;
 use super::machine::tree_dirty;
 use super::machine::Machine;
+use super::measure::{interleaved, Order, Spread};
 use super::parse_threads;
 use crate::chart::{draw_scaling, ScalingChart};
 use stmlab::core::metrics::median;
@@ -429,8 +430,9 @@ struct Measured {
     phases: Vec<(&'static str, u64)>,
 }
 
-/// Real runs of `input`: sequential once per round, then every strategy at every thread
-/// count, `repeat` rounds. Returns the sequential median and every point.
+/// Real runs of `input`: sequential first in every round, then every strategy at every
+/// thread count, `repeat` rounds (`measure::interleaved`). Returns the sequential median
+/// and every point.
 fn measure(
     input: &Input,
     strategies: &[Strategy],
@@ -438,32 +440,37 @@ fn measure(
     repeat: usize,
 ) -> Result<(SeqTimes, Vec<Measured>), String> {
     let err = |e: stmlab::EngineError| format!("{}: {e}", input.label);
-    let mut seq = Vec::new();
     let points: Vec<(Strategy, usize)> = threads
         .iter()
         .flat_map(|&t| strategies.iter().map(move |&s| (s, t)))
         .collect();
-    let mut times = vec![Vec::new(); points.len()];
     let mut faults = vec![Vec::new(); points.len()];
     let mut phases: Vec<Vec<(&'static str, Vec<u64>)>> = vec![Vec::new(); points.len()];
     let mut last = vec![(0, 0); points.len()];
-    for round in 0..repeat {
-        let start = Instant::now();
-        let run =
-            execute_block(&input.block, &input.state, Strategy::Sequential, 1).map_err(err)?;
-        seq.push(start.elapsed().as_nanos() as u64);
-        // Dropped after the clock stops, as the points' outputs are.
-        drop(run);
-        // The order rotates from round to round, so no point always runs right after the
-        // sequential baseline (or another point).
-        for k in 0..points.len() {
-            let i = (k + round) % points.len();
+    // Slot 0 is the sequential baseline, first in every round; slot i + 1 is point i. The
+    // points' order rotates from round to round, so no point always runs right after the
+    // sequential baseline (or another point).
+    let baseline_first = Order { fixed_first: 1 };
+    let mut samples = interleaved(
+        points.len() + 1,
+        repeat,
+        baseline_first,
+        |slot, stopwatch| {
+            if slot == 0 {
+                let run = stopwatch
+                    .time(|| execute_block(&input.block, &input.state, Strategy::Sequential, 1))
+                    .map_err(err)?;
+                // Dropped after the clock stops, as the points' outputs are.
+                drop(run);
+                return Ok(());
+            }
+            let i = slot - 1;
             let (s, t) = points[i];
             let f0 = minor_faults();
-            let start = Instant::now();
             let raw = Options { adaptive: false };
-            let run = execute_block_with(&input.block, &input.state, s, t, raw).map_err(err)?;
-            times[i].push(start.elapsed().as_nanos() as u64);
+            let run = stopwatch
+                .time(|| execute_block_with(&input.block, &input.state, s, t, raw))
+                .map_err(err)?;
             if let (Some(a), Some(b)) = (f0, minor_faults()) {
                 faults[i].push(b.saturating_sub(a));
             }
@@ -475,31 +482,30 @@ fn measure(
             }
             last[i] = (run.metrics.executions, run.metrics.aborts);
             for (name, d) in &run.metrics.phases {
-                let slot = match phases[i].iter().position(|(p, _)| p == name) {
+                let at = match phases[i].iter().position(|(p, _)| p == name) {
                     Some(at) => at,
                     None => {
                         phases[i].push((name, Vec::new()));
                         phases[i].len() - 1
                     }
                 };
-                phases[i][slot].1.push(d.as_nanos() as u64);
+                phases[i][at].1.push(d.as_nanos() as u64);
             }
-        }
-    }
-    let seq_median = median(&mut seq);
-    let seq_range = (seq_median, seq[0], seq[seq.len() - 1]);
+            Ok(())
+        },
+    )?;
+    let seq = Spread::of(&mut samples[0]);
     let rows = points
         .iter()
         .enumerate()
         .map(|(i, &(s, t))| {
-            let v = &mut times[i];
-            let m = median(v);
+            let wall = Spread::of(&mut samples[i + 1]);
             Measured {
                 strategy: s,
                 threads: t,
-                median: m,
-                min: v[0],
-                max: v[v.len() - 1],
+                median: wall.median,
+                min: wall.min,
+                max: wall.max,
                 executions: last[i].0,
                 aborts: last[i].1,
                 faults: (!faults[i].is_empty()).then(|| median(&mut faults[i])),
@@ -510,7 +516,7 @@ fn measure(
             }
         })
         .collect();
-    Ok((seq_range, rows))
+    Ok(((seq.median, seq.min, seq.max), rows))
 }
 
 fn summarize(group: &str, rows: &[&CheckRow]) -> CheckSummary {
