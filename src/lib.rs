@@ -5,7 +5,6 @@
 
 pub mod analyze;
 pub mod ceiling;
-pub mod chart;
 pub mod compare;
 pub mod exec;
 pub mod fuzz;

@@ -16,7 +16,7 @@ use super::machine::tree_dirty;
 use super::machine::Machine;
 use super::measure::{interleaved, Order, Spread};
 use super::parse_threads;
-use crate::chart::{draw_scaling, ScalingChart};
+use super::plot::scaling::{self, draw_scaling, ScalingChart};
 use stmlab::core::metrics::median;
 use stmlab::{execute_block, execute_block_with, Options, Strategy};
 use stmlab_sim::record::{CostModel, RecordOptions};
@@ -613,18 +613,6 @@ fn print_check(summary: &[CheckSummary]) {
     }
 }
 
-/// A file name part from a label: `transfers:txs=10,hot=0.1` → `transfers_txs-10_hot-0.1`.
-fn slug(label: &str) -> String {
-    label
-        .chars()
-        .map(|c| match c {
-            'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '-' => c,
-            '=' => '-',
-            _ => '_',
-        })
-        .collect()
-}
-
 pub fn run(args: &SimulateArgs) -> Result<bool, String> {
     let strategies = Strategy::parse_list(&args.strategy)?;
     let threads = parse_threads(&args.threads)?;
@@ -886,7 +874,7 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
                 measured,
             };
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-            let path = dir.join(format!("scaling_{}.png", slug(&name)));
+            let path = dir.join(scaling::file_name(&name));
             draw_scaling(&path, &chart)?;
             eprintln!("wrote {}", path.display());
         }

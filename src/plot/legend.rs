@@ -5,7 +5,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::style::{draw_marker, Area, FONT};
+use super::style::{draw_marker, legend_row_font, Area};
 
 /// One entry of a figure's legend.
 pub struct Key {
@@ -21,7 +21,7 @@ pub struct Key {
 /// Draws `keys` in one centred row across `area`.
 pub fn draw_legend_row(area: &Area<'_>, keys: &[Key]) -> Result<(), String> {
     let e = |e: DrawingAreaErrorKind<_>| e.to_string();
-    let font = TextStyle::from((FONT, 17).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    let font = TextStyle::from(legend_row_font()).pos(Pos::new(HPos::Left, VPos::Center));
     let (w, h) = area.dim_in_pixel();
     let y = h as i32 / 2;
     const SWATCH: i32 = 34;

@@ -10,7 +10,10 @@ use super::axes::{nice_ticks, y_range, TickAxis};
 use super::legend::{draw_legend_row, Key};
 use super::mainnet::Mainnet;
 use super::schema::{Point, Sweep};
-use super::style::{draw_marker, frame, strategy_color, strategy_rank, FONT};
+use super::style::{
+    caption_font, draw_marker, frame, reference_line, row_label_font, strategy_color,
+    strategy_rank, styled_mesh, whisker_line, REFERENCE_KEY,
+};
 
 /// The figure, into `out`; none without parallel points on blocks with transactions.
 pub fn draw(sweep: &Sweep, mainnet: &Mainnet, out: &Path) -> Result<Option<PathBuf>, String> {
@@ -129,7 +132,7 @@ fn draw_dot_figure(
         .collect();
     keys.push(Key {
         name: "as fast as sequential".into(),
-        color: RGBColor(110, 110, 110),
+        color: REFERENCE_KEY,
         width: 1,
         dashed: true,
     });
@@ -151,7 +154,7 @@ fn draw_dot_figure(
         ticks: (0..n).map(|r| r as f64).collect(),
     };
     let mut chart = ChartBuilder::on(&body)
-        .caption(&p.title, (FONT, 20).into_font())
+        .caption(&p.title, caption_font())
         .margin(12)
         .margin_right(30)
         .x_label_area_size(48)
@@ -167,20 +170,15 @@ fn draw_dot_figure(
         }
     };
     let x_fmt = |x: &f64| format!("{x}×");
-    chart
-        .configure_mesh()
+    styled_mesh(&mut chart)
         .x_desc(p.x_title.as_str())
         .y_desc(p.row_title.as_str())
-        .axis_desc_style((FONT, 16).into_font())
-        .x_label_style((FONT, 15).into_font())
-        .y_label_style((FONT, 14).into_font())
+        .y_label_style(row_label_font())
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&label_of_row)
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(225, 225, 225))
         .draw()
         .map_err(e)?;
-    let reference = ShapeStyle::from(&BLACK.mix(0.55)).stroke_width(1);
+    let reference = reference_line();
     chart
         .draw_series(DashedLineSeries::new(
             vec![(1.0, -0.6), (1.0, n as f64 - 0.4)],
@@ -200,7 +198,7 @@ fn draw_dot_figure(
                 chart
                     .draw_series(std::iter::once(PathElement::new(
                         vec![(d.lo, y), (d.hi, y)],
-                        color.mix(0.7).stroke_width(1),
+                        whisker_line(color),
                     )))
                     .map_err(e)?;
             }

@@ -24,6 +24,7 @@ mod mainnet;
 mod mainnet_blocks;
 mod mainnet_distribution;
 mod panel;
+pub mod scaling;
 mod schema;
 pub mod style;
 mod text;

@@ -5,13 +5,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::axes::{TickAxis, XAxis};
 use super::legend::{draw_legend_row, Key};
 use super::schema::Point;
-use super::style::{draw_marker, frame, strategy_color, strategy_rank, Area, FONT};
+use super::style::{
+    caption_font, draw_marker, draw_series_legend, frame, reference_line, strategy_color,
+    strategy_rank, styled_mesh, whisker_line, Area, REFERENCE_KEY,
+};
 
 /// One strategy's line in a panel.
 pub struct Line {
@@ -55,57 +59,29 @@ fn draw_panel(area: &Area<'_>, p: &Panel) -> Result<(), String> {
     };
 
     let mut chart = ChartBuilder::on(area)
-        .caption(&p.title, (FONT, 20).into_font())
+        .caption(&p.title, caption_font())
         .margin(12)
         .margin_right(24)
         .x_label_area_size(48)
         .y_label_area_size(78)
         .build_cartesian_2d(x_coord, p.y_range.0..p.y_range.1)
         .map_err(e)?;
-    let label_font = (FONT, 15).into_font();
-    let x_label_style = TextStyle::from(label_font.clone());
     let x_fmt = |x: &f64| p.x.label_of(*x);
     let y_fmt = |y: &f64| (p.y_format)(*y);
-    chart
-        .configure_mesh()
+    styled_mesh(&mut chart)
         .x_desc(p.x.title.as_str())
         .y_desc(p.y_title.as_str())
-        .axis_desc_style((FONT, 16).into_font())
-        .x_label_style(x_label_style)
-        .y_label_style(label_font)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
         .y_labels(8)
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(220, 220, 220))
         .draw()
         .map_err(e)?;
 
     if let Some((y, label)) = &p.reference {
-        let style = ShapeStyle::from(&BLACK.mix(0.55)).stroke_width(1);
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(p.x.range.0, *y), (p.x.range.1, *y)],
-                6,
-                5,
-                style,
-            ))
-            .map_err(e)?
-            .label(label.as_str())
-            .legend(move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 24, y)], 4, 3, style));
+        draw_reference(&mut chart, [(p.x.range.0, *y), (p.x.range.1, *y)], label)?;
     }
     if let Some((x, label)) = &p.x_reference {
-        let style = ShapeStyle::from(&BLACK.mix(0.55)).stroke_width(1);
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(*x, p.y_range.0), (*x, p.y_range.1)],
-                6,
-                5,
-                style,
-            ))
-            .map_err(e)?
-            .label(label.as_str())
-            .legend(move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 24, y)], 4, 3, style));
+        draw_reference(&mut chart, [(*x, p.y_range.0), (*x, p.y_range.1)], label)?;
     }
     // Strategies are dodged sideways a little, so equal values stay visible.
     let span = p.x.range.1 - p.x.range.0;
@@ -123,7 +99,7 @@ fn draw_panel(area: &Area<'_>, p: &Panel) -> Result<(), String> {
             chart
                 .draw_series(std::iter::once(PathElement::new(
                     vec![(x + dx, lo), (x + dx, hi)],
-                    color.mix(0.7).stroke_width(1),
+                    whisker_line(color),
                 )))
                 .map_err(e)?;
         }
@@ -149,16 +125,26 @@ fn draw_panel(area: &Area<'_>, p: &Panel) -> Result<(), String> {
         }
     }
     if let Some(position) = &p.legend {
-        chart
-            .configure_series_labels()
-            .position(position.clone())
-            .label_font((FONT, 15).into_font())
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(180, 180, 180))
-            .margin(8)
-            .draw()
-            .map_err(e)?;
+        draw_series_legend(&mut chart, position.clone())?;
     }
+    Ok(())
+}
+
+/// The chart of a panel.
+type PanelChart<'a> = ChartContext<'a, BitMapBackend<'a>, Cartesian2d<TickAxis, RangedCoordf64>>;
+
+/// A dashed reference line from one end to the other, named in the legend as `label`.
+fn draw_reference(
+    chart: &mut PanelChart<'_>,
+    ends: [(f64, f64); 2],
+    label: &str,
+) -> Result<(), String> {
+    let style = reference_line();
+    chart
+        .draw_series(DashedLineSeries::new(ends, 6, 5, style))
+        .map_err(|e| e.to_string())?
+        .label(label)
+        .legend(move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 24, y)], 4, 3, style));
     Ok(())
 }
 
@@ -187,7 +173,7 @@ fn figure_legend(panels: &[Panel]) -> Vec<Key> {
     if let Some(name) = reference {
         keys.push(Key {
             name,
-            color: RGBColor(110, 110, 110),
+            color: REFERENCE_KEY,
             width: 1,
             dashed: true,
         });
