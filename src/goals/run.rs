@@ -2,7 +2,7 @@
 //! workloads, the instruction counts and the baseline measured in that order, then the
 //! result file written and the report printed.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use super::callgrind::instruction_row;
@@ -12,9 +12,9 @@ use super::result_file::{print_from, GoalsFile};
 use super::rows::{baseline_row, mainnet_rows, GoalRow};
 use super::table::{report, utc_date};
 use super::{mainnet, workloads};
+use crate::inputs::{bundled_blocks, BUNDLED_BLOCKS};
 use crate::machine::{tree_dirty, Machine};
 use crate::sweep::SweepArgs;
-use crate::BUNDLED_BLOCKS;
 use stmlab::evm::mainnet::find_block_dirs;
 use stmlab::Strategy;
 
@@ -41,10 +41,7 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
     let (blocks_path, dirs) = if args.no_blocks {
         (None, Vec::new())
     } else {
-        let path = args
-            .blocks
-            .clone()
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(BUNDLED_BLOCKS));
+        let path = args.blocks.clone().unwrap_or_else(bundled_blocks);
         let shown = match &args.blocks {
             Some(p) => p.display().to_string(),
             None => BUNDLED_BLOCKS.to_string(),

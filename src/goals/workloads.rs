@@ -7,7 +7,7 @@ use super::goal::{WorkloadGoal, ADAPTIVE, RAW, WORKLOAD_GOALS};
 use super::progress::Progress;
 use super::rows::{block_stm_row, memory_row, GoalRow, Metric};
 use crate::ceiling::ceiling;
-use crate::compare::compare;
+use crate::compare::{compare, Row};
 use crate::inputs::{self, Input};
 use crate::memory;
 use stmlab::Strategy;
@@ -102,7 +102,7 @@ fn raw_with_peaks(
     repeat: usize,
     no_memory: bool,
     progress: &mut Progress,
-) -> Result<(Vec<crate::compare::Row>, GoalRow), String> {
+) -> Result<(Vec<Row>, GoalRow), String> {
     memory::set_wanted(!no_memory);
     let counted = memory::wanted();
     let (raw, m) = compare(

@@ -22,8 +22,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::analyze::{command_line, load_groups, location_kind, write_json, Group};
+use crate::inputs::parse_threads;
 use crate::machine::{tree_dirty, Machine};
-use crate::parse_threads;
 use files::{CheckFile, SimulateFile, CHECK_NOTES, NOTES};
 use rows::{CheckRow, CheckSummary, InputInfo, SimRow};
 use stmlab::Strategy;
