@@ -10,8 +10,8 @@
 //! 2-core VM it is well below 2x for the memory-bound workloads: the second core slows the
 //! first.
 
-use std::time::Instant;
-
+use super::measure::{interleaved, Order};
+use stmlab::core::metrics::median;
 use stmlab::evm::block::Block;
 use stmlab::evm::code_copies::ThreadCodeCopies;
 use stmlab::evm::state::InMemoryState;
@@ -35,13 +35,8 @@ pub fn split(block: &Block, parts: usize) -> Vec<Block> {
         .collect()
 }
 
-fn median(mut v: Vec<u64>) -> u64 {
-    v.sort_unstable();
-    v[v.len() / 2]
-}
-
 /// Median whole-block sequential time over the median split-run wall time, `repeat` times
-/// interleaved.
+/// interleaved (`measure::interleaved`, the whole block first in every repeat).
 pub fn ceiling(
     block: &Block,
     state: &InMemoryState,
@@ -49,32 +44,40 @@ pub fn ceiling(
     repeat: usize,
 ) -> Result<f64, EngineError> {
     let shares = split(block, threads);
-    let mut whole = Vec::with_capacity(repeat);
-    let mut split_run = Vec::with_capacity(repeat);
-    for _ in 0..repeat.max(1) {
-        let start = Instant::now();
-        execute_block(block, state, Strategy::Sequential, 1)?;
-        whole.push(start.elapsed().as_nanos() as u64);
-        let start = Instant::now();
-        // Each thread on its own copies of the code (see `evm::code_copies`), as
-        // Block-STM's workers run: otherwise every clone of a shared contract's code, or
-        // of revm's one empty code, would bounce a counter between the cores.
-        let copies = ThreadCodeCopies::new(state);
-        let copies = &copies;
-        std::thread::scope(|s| {
-            let runs: Vec<_> = shares
-                .iter()
-                .map(|share| s.spawn(move || execute_block(share, copies, Strategy::Sequential, 1)))
-                .collect();
-            runs.into_iter().try_for_each(|r| {
-                r.join()
-                    .map_err(|_| EngineError::Invariant("a ceiling thread panicked".into()))?
-                    .map(drop)
-            })
-        })?;
-        split_run.push(start.elapsed().as_nanos() as u64);
-    }
-    Ok(median(whole) as f64 / median(split_run).max(1) as f64)
+    // Slot 0 the whole block on one thread, slot 1 the split run, in that order in every
+    // repeat; every block output is dropped inside its timing.
+    let mut samples = interleaved(2, repeat, Order::FIXED, |slot, stopwatch| {
+        if slot == 0 {
+            return stopwatch
+                .time(|| execute_block(block, state, Strategy::Sequential, 1).map(drop));
+        }
+        let (copies, ran) = stopwatch.time(|| {
+            // Each thread on its own copies of the code (see `evm::code_copies`), as
+            // Block-STM's workers run: otherwise every clone of a shared contract's code,
+            // or of revm's one empty code, would bounce a counter between the cores.
+            let copies = ThreadCodeCopies::new(state);
+            let ran = std::thread::scope(|s| {
+                let copies = &copies;
+                let runs: Vec<_> = shares
+                    .iter()
+                    .map(|share| {
+                        s.spawn(move || execute_block(share, copies, Strategy::Sequential, 1))
+                    })
+                    .collect();
+                runs.into_iter().try_for_each(|r| {
+                    r.join()
+                        .map_err(|_| EngineError::Invariant("a ceiling thread panicked".into()))?
+                        .map(drop)
+                })
+            });
+            (copies, ran)
+        });
+        // The copies are freed after the clock stops.
+        drop(copies);
+        ran
+    })?;
+    let (whole, split_run) = (median(&mut samples[0]), median(&mut samples[1]));
+    Ok(whole as f64 / split_run.max(1) as f64)
 }
 
 #[cfg(test)]

@@ -1,12 +1,13 @@
-//! Runs strategies against sequential execution on the same inputs, interleaved, and
-//! reports medians. Every run's output is compared with sequential execution's.
-
-use std::time::Instant;
+//! Runs strategies against sequential execution on the same inputs, interleaved
+//! (`measure::interleaved`), and reports medians. Every run's output is compared with
+//! sequential execution's.
 
 use serde::Serialize;
 
 use super::inputs::Input;
+use super::measure::{interleaved, Order, Spread};
 use super::memory;
+use stmlab::core::metrics::median;
 use stmlab::evm::header::{check_header, HeaderCheck};
 use stmlab::{execute_block, Executor, Options, Strategy};
 
@@ -80,11 +81,6 @@ pub fn print_mismatches(mismatches: &[Mismatch], bar: &indicatif::ProgressBar) {
     }
 }
 
-fn median(v: &mut [u64]) -> u64 {
-    v.sort_unstable();
-    v[v.len() / 2]
-}
-
 /// Runs `strategies` at each of `threads` on `input`, `repeat` times, interleaving
 /// sequential and each strategy within every repeat. Every difference from sequential is
 /// reported (the first one per strategy and thread count).
@@ -109,32 +105,29 @@ pub fn compare(
         // One executor per thread count, kept over every repeat, as a node keeps one: its
         // threads start here, untimed (`Executor::startup`).
         let executor = Executor::with_options(t, options).map_err(err)?;
-        let mut seq_times = Vec::with_capacity(repeat);
-        let mut times = vec![Vec::with_capacity(repeat); strategies.len()];
         let mut last = vec![None; strategies.len()];
         let mut peaks: Vec<Option<u64>> = vec![None; strategies.len()];
         let mut identical = vec![true; strategies.len()];
-        // Slot 0 is the sequential baseline, slot s + 1 strategy s. Each repeat rotates
-        // the order, so no run is always first (or always after the same one): whatever
-        // the position costs (warm caches, allocator state) is spread over all of them.
-        let slots = strategies.len() + 1;
-        for rep in 0..repeat.max(1) {
-            for slot in (0..slots).map(|i| (i + rep) % slots) {
+        // Slot 0 is the sequential baseline, slot s + 1 strategy s, all of them rotated
+        // from repeat to repeat, so no run is always first (or always after the same one):
+        // whatever the position costs (warm caches, allocator state) is spread over all.
+        let mut samples = interleaved(
+            strategies.len() + 1,
+            repeat,
+            Order::ROTATING,
+            |slot, stopwatch| -> Result<(), String> {
                 if slot == 0 {
-                    let start = Instant::now();
-                    let run = execute_block(&input.block, &input.state, Strategy::Sequential, 1)
+                    let run = stopwatch
+                        .time(|| execute_block(&input.block, &input.state, Strategy::Sequential, 1))
                         .map_err(err)?;
-                    seq_times.push(start.elapsed().as_nanos() as u64);
                     // Dropped after the clock stops, as the strategies' outputs are.
                     drop(run);
-                    continue;
+                    return Ok(());
                 }
                 let (s, strategy) = (slot - 1, strategies[slot - 1]);
-                let start = Instant::now();
-                let run = executor
-                    .execute(&input.block, &input.state, strategy)
+                let run = stopwatch
+                    .time(|| executor.execute(&input.block, &input.state, strategy))
                     .map_err(err)?;
-                times[s].push(start.elapsed().as_nanos() as u64);
                 if let Some(difference) = run.output.first_difference(&reference.output) {
                     if identical[s] {
                         mismatches.push(Mismatch {
@@ -147,8 +140,9 @@ pub fn compare(
                     identical[s] = false;
                 }
                 last[s] = Some(run);
-            }
-        }
+                Ok(())
+            },
+        )?;
         // Peak memory: one more run of each strategy, untimed, with the allocator counting
         // (counting slows allocation, so it is off during the timed runs above).
         if memory::wanted() {
@@ -162,10 +156,11 @@ pub fn compare(
                 memory::set_counting(false);
             }
         }
-        let seq_median = median(&mut seq_times);
+        let seq_median = median(&mut samples[0]);
         for (s, &strategy) in strategies.iter().enumerate() {
             let run = last[s].take().expect("at least one repeat ran");
-            let wall = median(&mut times[s]);
+            let times = Spread::of(&mut samples[s + 1]);
+            let wall = times.median;
             let txs = input.block.txs.len();
             let gas_used = run.output.gas_used();
             let secs = wall.max(1) as f64 / 1e9;
@@ -176,9 +171,9 @@ pub fn compare(
                 txs,
                 gas_used,
                 wall_ns: wall,
-                wall_ns_min: times[s][0],
-                wall_ns_max: *times[s].last().unwrap_or(&wall),
-                repeats: times[s].len(),
+                wall_ns_min: times.min,
+                wall_ns_max: times.max,
+                repeats: times.runs,
                 sequential_wall_ns: seq_median,
                 speedup_vs_sequential: seq_median as f64 / wall.max(1) as f64,
                 txs_per_sec: txs as f64 / secs,

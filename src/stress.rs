@@ -24,9 +24,8 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde::Serialize;
 
-use super::inputs::{self, Input};
+use super::inputs::{self, parse_threads, Input};
 use super::machine::Machine;
-use super::parse_threads;
 use stmlab::evm::output::BlockOutput;
 use stmlab::{perturb, EngineError, Executor, Options, Strategy};
 

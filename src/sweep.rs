@@ -9,7 +9,7 @@
 //! run, transactions and gas per second, executions per transaction, validations, aborts,
 //! suspensions, peak memory) with where it came from.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
@@ -17,8 +17,9 @@ use serde::Serialize;
 
 use super::compare::{compare, print_mismatches, Mismatch, Row};
 use super::inputs::{self, Input};
+use super::inputs::{bundled_blocks, parse_threads};
 use super::machine::{tree_dirty, Machine};
-use super::{memory, parse_threads, BUNDLED_BLOCKS};
+use super::memory;
 use stmlab::evm::mainnet::find_block_dirs;
 use stmlab::Strategy;
 
@@ -354,10 +355,7 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
 
     let (series, mut jobs) = workload_jobs(preset)?;
     if !args.no_blocks {
-        let path = args
-            .blocks
-            .clone()
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(BUNDLED_BLOCKS));
+        let path = args.blocks.clone().unwrap_or_else(bundled_blocks);
         let dirs = find_block_dirs(&path).map_err(|e| e.to_string())?;
         let dirs = match preset.max_blocks {
             Some(n) if args.blocks.is_none() => spread(&dirs, n),

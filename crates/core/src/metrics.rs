@@ -1,4 +1,5 @@
-//! What a strategy reports about its work, beside the output.
+//! What a strategy reports about its work, beside the output, and the one median every
+//! measurement of the workspace is summarised by.
 
 use std::time::Duration;
 
@@ -43,5 +44,33 @@ pub struct Metrics {
 impl Metrics {
     pub fn phase(&mut self, name: &'static str, time: Duration) {
         self.phases.push((name, time));
+    }
+}
+
+/// The median of some measurements: the middle one after sorting them in place, the
+/// upper of the two middle ones for an even count (always one of the measurements, never
+/// an average of two), and 0 for none.
+///
+/// The workspace's one median: the simulator's recording, `stmlab run`, `sweep`, the
+/// goals and `simulate --check` all summarise their repeated runs with it.
+pub fn median(values: &mut [u64]) -> u64 {
+    values.sort_unstable();
+    values.get(values.len() / 2).copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn median_is_the_middle_or_upper_middle_measurement() {
+        assert_eq!(median(&mut []), 0);
+        assert_eq!(median(&mut [7]), 7);
+        assert_eq!(median(&mut [9, 1, 5]), 5);
+        // Even counts: the upper middle one, not the mean of 3 and 8.
+        assert_eq!(median(&mut [8, 1, 3, 20]), 8);
+        let mut v = [4, 2, 3];
+        median(&mut v);
+        assert_eq!(v, [2, 3, 4], "sorted in place");
     }
 }

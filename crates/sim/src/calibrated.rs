@@ -8,6 +8,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use revm::DatabaseRef;
+use stmlab::core::metrics::median;
 use stmlab::error::EngineError;
 use stmlab::evm::assemble::assemble;
 use stmlab::evm::block::Block;
@@ -15,7 +16,6 @@ use stmlab::evm::executor::EvmTxns;
 use stmlab::evm::location::Location;
 use stmlab::{execute_block, execute_block_with, Options, Strategy};
 
-use crate::median;
 use crate::record::{
     finish_record, ns, record_txns, BlockRecord, CostModel, PhaseFactor, RecordOptions,
 };

@@ -48,17 +48,3 @@ pub use simulate::{simulate, simulate_tuned, simulate_uncalibrated, Prediction, 
 
 /// The thread counts the simulator predicts by default.
 pub const DEFAULT_THREADS: &[usize] = &[1, 2, 4, 8, 16, 32, 64];
-
-/// The median of some measurements (0 for none); sorts them.
-pub(crate) fn median(v: &mut [u64]) -> u64 {
-    if v.is_empty() {
-        return 0;
-    }
-    v.sort_unstable();
-    let m = v.len() / 2;
-    if v.len() % 2 == 1 {
-        v[m]
-    } else {
-        (v[m - 1] + v[m]) / 2
-    }
-}

@@ -23,10 +23,9 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::median;
 use super::replay::{NullTxns, ReplayTxns, TxnCost, TxnRecord};
 use stmlab::core::dep_graph::DepGraph;
-use stmlab::core::metrics::Metrics;
+use stmlab::core::metrics::{median, Metrics};
 use stmlab::core::mvmemory::lockfree::LockFreeMvMemory;
 use stmlab::core::mvmemory::MvMemory;
 use stmlab::core::read_set::{ReadSet, RecordingView};

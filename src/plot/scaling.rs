@@ -1,13 +1,17 @@
-//! The scaling chart: predicted speedup over sequential versus worker threads, one line per
-//! strategy, the critical-path bound as the ceiling, measured runs as hollow markers.
-//! Both axes are logarithmic (base 2), so linear scaling is a diagonal.
+//! `stmlab simulate --plots`: the scaling chart, predicted speedup over sequential versus
+//! worker threads, one line per strategy, the critical-path bound as the ceiling, measured
+//! runs as hollow markers. Both axes are logarithmic (base 2), so linear scaling is a
+//! diagonal. Drawn in the plots' one style (`style`).
 
 use std::path::Path;
-use std::sync::Once;
 
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
-use plotters::style::register_font;
+
+use super::style::{
+    draw_series_legend, frame, register_fonts, strategy_color, styled_mesh, BOUND, LINEAR_GUIDE,
+};
+use super::text::slug;
 
 /// One chart's data.
 pub struct ScalingChart {
@@ -22,30 +26,9 @@ pub struct ScalingChart {
     pub measured: Vec<(String, Vec<(usize, f64)>)>,
 }
 
-const FONT: &str = "stmlab-sim-sans";
-
-fn register_fonts() -> Result<(), String> {
-    static ONCE: Once = Once::new();
-    let mut result = Ok(());
-    ONCE.call_once(|| {
-        let ok = register_font(FONT, FontStyle::Normal, dejavu::sans::regular()).is_ok()
-            && register_font(FONT, FontStyle::Bold, dejavu::sans::bold()).is_ok();
-        if !ok {
-            result = Err("the bundled DejaVu Sans font did not load".to_string());
-        }
-    });
-    result
-}
-
-/// The colours `stmlab plot` uses, so the charts read alike.
-pub fn strategy_color(name: &str) -> RGBColor {
-    match name {
-        "sequential" => RGBColor(120, 120, 120),
-        "sv" => RGBColor(31, 119, 180),
-        "dag" => RGBColor(230, 120, 10),
-        "block-stm" => RGBColor(44, 160, 44),
-        _ => RGBColor(148, 103, 189),
-    }
+/// The chart's file name for an input (or folder) name: `scaling_<name>.png`.
+pub fn file_name(name: &str) -> String {
+    format!("scaling_{}.png", slug(name))
 }
 
 fn speedup_label(log2: f64) -> String {
@@ -103,17 +86,8 @@ pub fn draw_scaling(path: &Path, chart: &ScalingChart) -> Result<(), String> {
     let y_lo = lo.log2().floor().min(-1.0);
     let y_hi = (hi.log2() + 0.35).ceil().max(1.0);
 
-    let root = BitMapBackend::new(path, (1100, 720)).into_drawing_area();
-    root.fill(&WHITE).map_err(e)?;
-    let body = root
-        .titled(&chart.title, (FONT, 26, FontStyle::Bold).into_font())
-        .map_err(e)?;
-    let mut body = body;
-    for line in &chart.subtitle {
-        body = body
-            .titled(line, (FONT, 15).into_font().color(&RGBColor(90, 90, 90)))
-            .map_err(e)?;
-    }
+    let subtitle: Vec<&str> = chart.subtitle.iter().map(String::as_str).collect();
+    let (root, body) = frame(path, (1100, 720), &chart.title, &subtitle)?;
     let mut c = ChartBuilder::on(&body)
         .margin(14)
         .margin_right(28)
@@ -123,23 +97,18 @@ pub fn draw_scaling(path: &Path, chart: &ScalingChart) -> Result<(), String> {
         .map_err(e)?;
     let x_fmt = |x: &f64| format!("{:.0}", 2f64.powf(*x));
     let y_fmt = |y: &f64| speedup_label(*y);
-    c.configure_mesh()
+    styled_mesh(&mut c)
         .x_desc("worker threads (virtual workers; this machine has 2 cores)")
         .y_desc("speedup over sequential")
-        .axis_desc_style((FONT, 16).into_font())
-        .x_label_style((FONT, 15).into_font())
-        .y_label_style((FONT, 15).into_font())
         .x_labels(x_hi as usize + 1)
         .y_labels((y_hi - y_lo) as usize + 1)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
-        .max_light_lines(0)
-        .bold_line_style(RGBColor(215, 215, 215))
         .draw()
         .map_err(e)?;
 
     // Linear scaling, for reference.
-    let grey = RGBColor(150, 150, 150);
+    let grey = LINEAR_GUIDE;
     let linear_top = y_hi.min(x_hi + 0.25);
     c.draw_series(DashedLineSeries::new(
         vec![(0.0, 0.0), (linear_top, linear_top)],
@@ -162,7 +131,7 @@ pub fn draw_scaling(path: &Path, chart: &ScalingChart) -> Result<(), String> {
             pretty_bound(chart.bound)
         )
     };
-    let red = RGBColor(200, 30, 30);
+    let red = BOUND;
     let bound_style = red.stroke_width(2);
     if bound_shown {
         let y = chart.bound.log2();
@@ -215,14 +184,7 @@ pub fn draw_scaling(path: &Path, chart: &ScalingChart) -> Result<(), String> {
             .label(format!("{name} (measured)"))
             .legend(move |(x, y)| Circle::new((x + 12, y), 6, style));
     }
-    c.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 15).into_font())
-        .background_style(WHITE.mix(0.9))
-        .border_style(RGBColor(180, 180, 180))
-        .margin(10)
-        .draw()
-        .map_err(e)?;
+    draw_series_legend(&mut c, SeriesLabelPosition::UpperLeft)?;
     root.present().map_err(e)?;
     Ok(())
 }

@@ -1,0 +1,167 @@
+//! `stmlab run`: strategies on blocks or a workload, compared with sequential execution
+//! (`compare`), printed as a table or JSON lines; and the default job of a bare
+//! `cargo run --release`, which also writes `results/latest.json`.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::Serialize;
+
+use crate::compare::{compare, Mismatch, Row};
+use crate::inputs::{self, parse_threads, Input};
+use crate::machine::Machine;
+use crate::table;
+use stmlab::Strategy;
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// A block folder, or a folder of block folders.
+    #[arg(
+        long,
+        conflicts_with = "workload",
+        required_unless_present = "workload"
+    )]
+    pub block: Option<PathBuf>,
+    /// A workload spec, e.g. transfers:txs=10000,accounts=100000 or erc20:txs=5000,hot=0.1.
+    #[arg(long)]
+    pub workload: Option<String>,
+    /// One strategy, a comma-separated list, or all.
+    #[arg(long, default_value = "all")]
+    pub strategy: String,
+    /// Worker threads: one number or a comma-separated list.
+    #[arg(long, default_value = "2")]
+    pub threads: String,
+    /// Runs per point; sequential and the strategies are interleaved and medians reported.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
+    /// One JSON object per line instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Run every strategy as asked, never the adaptive choice of sequential execution
+    /// for a block too small or too dependent to gain.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+/// A result file: the machine, the command, the rows, and any mismatch.
+#[derive(Serialize)]
+pub struct ResultFile<'a> {
+    pub machine: Machine,
+    pub command: String,
+    pub rows: &'a [Row],
+    pub mismatches: &'a [Mismatch],
+}
+
+/// `stmlab run`: `Ok(false)` when some strategy differed from sequential or a header
+/// check failed.
+pub fn run(args: &RunArgs) -> Result<bool, String> {
+    let strategies = Strategy::parse_list(&args.strategy)?;
+    let threads = parse_threads(&args.threads)?;
+    if args.repeat == 0 {
+        return Err("--repeat must be at least 1".into());
+    }
+    let inputs: Vec<Input> = match (&args.block, &args.workload) {
+        (Some(path), _) => inputs::from_blocks(path)?,
+        (None, Some(spec)) => vec![inputs::from_workload(spec)?],
+        (None, None) => return Err("give --block PATH or --workload SPEC".into()),
+    };
+    let mut all_ok = true;
+    let mut all_rows = Vec::new();
+    for input in &inputs {
+        let (rows, mismatches) = compare(
+            input,
+            &strategies,
+            &threads,
+            args.repeat,
+            stmlab::Options {
+                adaptive: !args.raw,
+            },
+        )?;
+        all_ok &= report(&rows, &mismatches, args.json);
+        all_rows.extend(rows);
+    }
+    if !args.json {
+        table::print(&all_rows);
+    }
+    Ok(all_ok)
+}
+
+/// Prints JSON lines (when asked) and every problem to stderr; true when all is well.
+fn report(rows: &[Row], mismatches: &[Mismatch], json: bool) -> bool {
+    if json {
+        for row in rows {
+            println!("{}", serde_json::to_string(row).expect("rows serialize"));
+        }
+    }
+    for m in mismatches {
+        eprintln!(
+            "MISMATCH: {} with {} at {} threads differs from sequential: {}",
+            m.block, m.strategy, m.threads, m.difference
+        );
+    }
+    let bad_headers: Vec<_> = rows.iter().filter(|r| r.header_ok == Some(false)).collect();
+    if let Some(r) = bad_headers.first() {
+        eprintln!("HEADER CHECK FAILED: block {}", r.block);
+    }
+    mismatches.is_empty() && bad_headers.is_empty()
+}
+
+/// The workloads the default job compares the strategies on.
+pub const DEFAULT_WORKLOADS: &[&str] = &[
+    "transfers:txs=10000,accounts=100000,hot=0",
+    "transfers:txs=10000,accounts=100000,hot=0.2",
+    "erc20:txs=5000,accounts=50000,hot=0",
+    "erc20:txs=5000,accounts=50000,hot=0.2",
+    "chain:txs=2000",
+];
+
+/// `cargo run --release` with no arguments: every strategy at 1 and 2 threads on the
+/// default workloads and the bundled mainnet blocks; prints a table and writes
+/// `results/latest.json`.
+pub fn default_job() -> Result<bool, String> {
+    let strategies = Strategy::ALL.to_vec();
+    let threads = [1, 2];
+    let repeat = 3;
+    let mut inputs = Vec::new();
+    for spec in DEFAULT_WORKLOADS {
+        inputs.push(inputs::from_workload(spec)?);
+    }
+    inputs.extend(inputs::from_blocks(&inputs::bundled_blocks())?);
+    let bar = indicatif::ProgressBar::new(inputs.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+            .expect("valid template"),
+    );
+    let mut rows = Vec::new();
+    let mut mismatches = Vec::new();
+    for input in &inputs {
+        bar.set_message(input.label.clone());
+        let (r, m) = compare(
+            input,
+            &strategies,
+            &threads,
+            repeat,
+            // The strategies themselves: the main job compares them, which adaptive
+            // mode's sequential choice would hide on most blocks.
+            stmlab::Options { adaptive: false },
+        )?;
+        rows.extend(r);
+        mismatches.extend(m);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    table::print(&rows);
+    let ok = report(&rows, &mismatches, false);
+    let file = ResultFile {
+        machine: Machine::detect(),
+        command: "cargo run --release".into(),
+        rows: &rows,
+        mismatches: &mismatches,
+    };
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/latest.json");
+    std::fs::create_dir_all(out.parent().expect("has a parent")).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&file).map_err(|e| e.to_string())?;
+    std::fs::write(&out, json).map_err(|e| format!("{}: {e}", out.display()))?;
+    println!("wrote {}", out.display());
+    Ok(ok)
+}
