@@ -9,6 +9,7 @@ use super::probes::{
 use crate::inputs::Input;
 use crate::measure::{interleaved, Order, Spread};
 use stmlab::core::metrics::median;
+use stmlab::core::phase::Phase;
 use stmlab::{execute_block, execute_block_with, Options, Strategy};
 
 /// The check's measurements of one input, taken when the machine gives two cores (see
@@ -75,7 +76,7 @@ pub struct Measured {
     /// Minor page faults per run (median; Linux only).
     pub faults: Option<u64>,
     /// Per phase, the median over the runs.
-    pub phases: Vec<(&'static str, u64)>,
+    pub phases: Vec<(Phase, u64)>,
 }
 
 /// Real runs of `input`: sequential first in every round, then every strategy at every
@@ -93,7 +94,7 @@ fn measure(
         .flat_map(|&t| strategies.iter().map(move |&s| (s, t)))
         .collect();
     let mut faults = vec![Vec::new(); points.len()];
-    let mut phases: Vec<Vec<(&'static str, Vec<u64>)>> = vec![Vec::new(); points.len()];
+    let mut phases: Vec<Vec<(Phase, Vec<u64>)>> = vec![Vec::new(); points.len()];
     let mut last = vec![(0, 0); points.len()];
     // Slot 0 is the sequential baseline, first in every round; slot i + 1 is point i. The
     // points' order rotates from round to round, so no point always runs right after the
@@ -133,7 +134,7 @@ fn measure(
                 let at = match phases[i].iter().position(|(p, _)| p == name) {
                     Some(at) => at,
                     None => {
-                        phases[i].push((name, Vec::new()));
+                        phases[i].push((*name, Vec::new()));
                         phases[i].len() - 1
                     }
                 };

@@ -3,6 +3,7 @@
 //! and what was recorded of each input.
 
 use serde::Serialize;
+use stmlab::core::phase::Phase;
 
 use super::real_runs::Measured;
 use crate::inputs::Input;
@@ -50,8 +51,8 @@ pub struct CheckRow {
     /// and one costs about 2 µs in this VM.
     pub measured_minor_faults: Option<u64>,
     /// Per phase: predicted, and measured (median over the repeats).
-    pub predicted_phases: Vec<(&'static str, u64)>,
-    pub measured_phases: Vec<(&'static str, u64)>,
+    pub predicted_phases: Vec<(Phase, u64)>,
+    pub measured_phases: Vec<(Phase, u64)>,
     pub predicted_speedup: f64,
     /// The check's own sequential median over this strategy's median.
     pub measured_speedup: f64,

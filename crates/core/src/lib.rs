@@ -53,6 +53,7 @@ pub mod metrics;
 pub mod mock;
 pub mod mvmemory;
 pub mod perturb;
+pub mod phase;
 pub mod pool;
 pub mod read_set;
 pub mod scheduler;

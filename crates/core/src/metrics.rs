@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::phase::Phase;
+
 /// Counters and phase times of one block execution. Fields a strategy has no use for stay 0.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Metrics {
@@ -37,13 +39,13 @@ pub struct Metrics {
     /// few transactions, one sender's chain, cheap ones by the header or a timed probe);
     /// holds the reason.
     pub chose_sequential: Option<std::borrow::Cow<'static, str>>,
-    /// Wall time per phase, in the order run (e.g. "execute", "validate", "assemble").
-    pub phases: Vec<(&'static str, Duration)>,
+    /// Wall time per phase, in the order run.
+    pub phases: Vec<(Phase, Duration)>,
 }
 
 impl Metrics {
-    pub fn phase(&mut self, name: &'static str, time: Duration) {
-        self.phases.push((name, time));
+    pub fn phase(&mut self, phase: Phase, time: Duration) {
+        self.phases.push((phase, time));
     }
 }
 

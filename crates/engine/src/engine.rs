@@ -316,7 +316,7 @@ fn assemble_results<P: DatabaseRef + Sync>(
     let start = Instant::now();
     let (writes, outputs) = unzip_results(results);
     let output = assemble_on(block, pre, &writes, outputs, threads);
-    metrics.phase("assemble", start.elapsed());
+    metrics.phase(crate::core::phase::Phase::Assemble, start.elapsed());
     output
 }
 
@@ -345,10 +345,10 @@ fn assemble_freeing<P: DatabaseRef + Sync>(
         // 10,000 ERC-20 transfers: 30.3 MiB, against 32.6 the other way).
         let start = Instant::now();
         memory.release(threads);
-        metrics.phase("free memory", start.elapsed());
+        metrics.phase(crate::core::phase::Phase::FreeMemory, start.elapsed());
         let start = Instant::now();
         let output = assemble_on(block, pre, &writes, outputs, threads);
-        metrics.phase("assemble", start.elapsed());
+        metrics.phase(crate::core::phase::Phase::Assemble, start.elapsed());
         return output;
     }
     let start = Instant::now();
@@ -367,7 +367,7 @@ fn assemble_freeing<P: DatabaseRef + Sync>(
         }
     })?;
     // The wall time of assembly, which the freeing ran beside.
-    metrics.phase("assemble", start.elapsed());
+    metrics.phase(crate::core::phase::Phase::Assemble, start.elapsed());
     parts
         .swap_remove(0)
         .unwrap_or_else(|| Err(EngineError::Invariant("assembly never ran".into())))

@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use revm::DatabaseRef;
 use stmlab::core::metrics::median;
+use stmlab::core::phase::Phase;
 use stmlab::error::EngineError;
 use stmlab::evm::assemble::assemble;
 use stmlab::evm::block::Block;
@@ -73,7 +74,7 @@ where
     P: DatabaseRef + Sync,
 {
     let strategies = [Strategy::Sv, Strategy::Dag, Strategy::BlockStm];
-    let mut samples: HashMap<(Strategy, &'static str), Vec<u64>> = HashMap::new();
+    let mut samples: HashMap<(Strategy, Phase), Vec<u64>> = HashMap::new();
     for _ in 0..passes.max(1) {
         for &s in &strategies {
             let run = execute_block_with(block, pre, s, 1, Options { adaptive: false })?;
@@ -84,7 +85,7 @@ where
             }
             for (phase, d) in &run.metrics.phases {
                 samples
-                    .entry((s, phase))
+                    .entry((s, *phase))
                     .or_default()
                     .push(d.as_nanos() as u64);
             }

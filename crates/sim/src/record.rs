@@ -28,6 +28,7 @@ use stmlab::core::dep_graph::DepGraph;
 use stmlab::core::metrics::{median, Metrics};
 use stmlab::core::mvmemory::lockfree::LockFreeMvMemory;
 use stmlab::core::mvmemory::MvMemory;
+use stmlab::core::phase::Phase;
 use stmlab::core::read_set::{ReadSet, RecordingView};
 use stmlab::core::scheduler::Scheduler;
 use stmlab::core::txn::{Key, ReadResult, TxnExecutor, TxnIndex, TxnResult, Version};
@@ -102,7 +103,7 @@ pub struct CostModel {
 #[derive(Clone, Debug, Serialize)]
 pub struct PhaseFactor {
     pub strategy: Strategy,
-    pub phase: &'static str,
+    pub phase: Phase,
     /// The phase in the one-thread production runs (median).
     pub measured_ns: u64,
     /// The phase in the uncalibrated model at one thread.
@@ -112,7 +113,7 @@ pub struct PhaseFactor {
 
 impl CostModel {
     /// The factor of `phase` of `strategy` (1 when uncalibrated).
-    pub fn factor(&self, strategy: Strategy, phase: &str) -> f64 {
+    pub fn factor(&self, strategy: Strategy, phase: Phase) -> f64 {
         self.calibration
             .iter()
             .find(|f| f.strategy == strategy && f.phase == phase)
@@ -432,7 +433,7 @@ fn machine_costs() -> (u64, u64, u64) {
     })
 }
 
-fn phase(metrics: &Metrics, name: &str) -> u64 {
+fn phase(metrics: &Metrics, name: Phase) -> u64 {
     metrics
         .phases
         .iter()
@@ -444,7 +445,7 @@ fn phase(metrics: &Metrics, name: &str) -> u64 {
 /// Runs `f` `passes` times and returns the per-pass medians of the phases named.
 fn phases_median<const P: usize>(
     passes: usize,
-    names: [&str; P],
+    names: [Phase; P],
     mut f: impl FnMut(&mut Metrics) -> Result<u64, EngineError>,
 ) -> Result<([u64; P], u64), EngineError> {
     let mut samples: Vec<Vec<u64>> = vec![Vec::new(); P];
@@ -453,7 +454,7 @@ fn phases_median<const P: usize>(
         let mut m = Metrics::default();
         totals.push(f(&mut m)?);
         for (i, name) in names.iter().enumerate() {
-            samples[i].push(phase(&m, name));
+            samples[i].push(phase(&m, *name));
         }
     }
     let mut out = [0u64; P];
@@ -489,12 +490,12 @@ where
         Ok(ns(start))
     })?;
     model.block_stm_task_ns = per(total, 2 * n);
-    let ([execute], _) = phases_median(passes, ["execute"], |m| {
+    let ([execute], _) = phases_median(passes, [Phase::Execute], |m| {
         strategies::sv::execute(&null, 1, m)?;
         Ok(0)
     })?;
     model.sv_round1_task_ns = per(execute, n);
-    let ([execute, commit], _) = phases_median(passes, ["execute", "commit"], |m| {
+    let ([execute, commit], _) = phases_median(passes, [Phase::Execute, Phase::Commit], |m| {
         strategies::dag::execute(&null, 1, m)?;
         Ok(0)
     })?;
@@ -502,13 +503,13 @@ where
     model.dag_commit_task_ns = per(commit, n);
 
     let replay = ReplayTxns::new(records);
-    let ([validate], _) = phases_median(passes, ["validate"], |m| {
+    let ([validate], _) = phases_median(passes, [Phase::Validate], |m| {
         strategies::sv::execute(&replay, 1, m)?;
         Ok(0)
     })?;
     model.sv_phase2_ns = validate;
     let mut deps = Vec::new();
-    let ([graph, repair], _) = phases_median(passes, ["graph", "repair"], |m| {
+    let ([graph, repair], _) = phases_median(passes, [Phase::Graph, Phase::Repair], |m| {
         deps = dag_dependencies(records, m)?;
         Ok(0)
     })?;

@@ -52,6 +52,7 @@ use super::record::{BlockRecord, CostModel};
 use super::replay::{ReplayTxns, TxnCost};
 use stmlab::core::metrics::Metrics;
 use stmlab::core::mvmemory::lockfree::LockFreeMvMemory;
+use stmlab::core::phase::Phase;
 use stmlab::core::scheduler::Task;
 use stmlab::core::txn::{Key, TxnExecutor, TxnIndex};
 use stmlab::error::EngineError;
@@ -78,7 +79,7 @@ pub struct Prediction {
     /// `dag`: re-executions of the repair pass.
     pub predicted_repairs: u64,
     /// Virtual time per phase, in order (nanoseconds).
-    pub phases: Vec<(&'static str, u64)>,
+    pub phases: Vec<(Phase, u64)>,
 }
 
 #[derive(Default)]
@@ -89,7 +90,7 @@ struct Outcome {
     aborts: u64,
     suspensions: u64,
     repairs: u64,
-    phases: Vec<(&'static str, u64)>,
+    phases: Vec<(Phase, u64)>,
 }
 
 /// The key bounds the simulator needs (those of `TxnExecutor::Key`, plus `'static`).
@@ -120,7 +121,7 @@ pub fn simulate_uncalibrated<K: SimKey>(
 struct Scale(f64);
 
 impl Scale {
-    fn of(m: &CostModel, strategy: Strategy, phase: &str, calibrated: bool) -> Self {
+    fn of(m: &CostModel, strategy: Strategy, phase: Phase, calibrated: bool) -> Self {
         Scale(if calibrated {
             m.factor(strategy, phase)
         } else {
@@ -178,7 +179,7 @@ fn simulate_with<K: SimKey>(
         Strategy::Sequential => Outcome {
             wall_ns: rec.model.sequential_ns,
             executions: n as u64,
-            phases: vec![("execute", rec.model.sequential_ns)],
+            phases: vec![(Phase::Execute, rec.model.sequential_ns)],
             ..Outcome::default()
         },
         Strategy::Sv => simulate_sv(rec, threads, calibrated)?,
@@ -252,7 +253,11 @@ fn simulate_sv<K: SimKey>(
     let n = rec.txns.len();
     let m = &rec.model;
     let scale = |phase| Scale::of(m, Strategy::Sv, phase, calibrated);
-    let (f_exec, f_val, f_asm) = (scale("execute"), scale("validate"), scale("assemble"));
+    let (f_exec, f_val, f_asm) = (
+        scale(Phase::Execute),
+        scale(Phase::Validate),
+        scale(Phase::Assemble),
+    );
     let replay = ReplayTxns::new(&rec.txns);
     let run = Sv::<ReplayTxns<'_, K>>::default();
     let round1: Vec<_> = (0..n).map(|j| run.execute_once(&replay, j)).collect();
@@ -285,9 +290,9 @@ fn simulate_sv<K: SimKey>(
         validations: metrics.validations,
         aborts: metrics.aborts,
         phases: vec![
-            ("execute", phase1),
-            ("validate", t - phase1),
-            ("assemble", assemble),
+            (Phase::Execute, phase1),
+            (Phase::Validate, t - phase1),
+            (Phase::Assemble, assemble),
         ],
         ..Outcome::default()
     })
@@ -308,11 +313,11 @@ fn simulate_dag<K: SimKey>(
     let m = &rec.model;
     let scale = |phase| Scale::of(m, Strategy::Dag, phase, calibrated);
     let (f_exec, f_graph, f_commit, f_repair, f_asm) = (
-        scale("execute"),
-        scale("graph"),
-        scale("commit"),
-        scale("repair"),
-        scale("assemble"),
+        scale(Phase::Execute),
+        scale(Phase::Graph),
+        scale(Phase::Commit),
+        scale(Phase::Repair),
+        scale(Phase::Assemble),
     );
     // As production: more workers than transactions would only wait.
     let threads = threads.min(n.max(1));
@@ -446,11 +451,11 @@ fn simulate_dag<K: SimKey>(
     }
     let assemble = f_asm.ns(m.assemble_ns);
     out.phases = vec![
-        ("execute", round1_end),
-        ("graph", graph_end - round1_end),
-        ("commit", end - graph_end),
-        ("repair", t - end),
-        ("assemble", assemble),
+        (Phase::Execute, round1_end),
+        (Phase::Graph, graph_end - round1_end),
+        (Phase::Commit, end - graph_end),
+        (Phase::Repair, t - end),
+        (Phase::Assemble, assemble),
     ];
     out.wall_ns = t + assemble;
     Ok(out)
@@ -480,7 +485,7 @@ fn simulate_block_stm<K: SimKey>(
     let n = rec.txns.len();
     let m = &rec.model;
     let scale = |phase| Scale::of(m, Strategy::BlockStm, phase, calibrated);
-    let (f_task, f_asm) = (scale("execute+validate"), scale("assemble"));
+    let (f_task, f_asm) = (scale(Phase::ExecuteValidate), scale(Phase::Assemble));
     let poll = m.poll_ns.max(MIN_POLL_NS);
     let replay = ReplayTxns::new(&rec.txns);
     let mut run = BlockStm::<ReplayTxns<'_, K>, LockFreeMvMemory<K, bool>>::new(n);
@@ -566,7 +571,7 @@ fn simulate_block_stm<K: SimKey>(
         validations: metrics.validations,
         aborts: metrics.aborts,
         suspensions: metrics.suspensions,
-        phases: vec![("execute+validate", end), ("assemble", assemble)],
+        phases: vec![(Phase::ExecuteValidate, end), (Phase::Assemble, assemble)],
         ..Outcome::default()
     })
 }

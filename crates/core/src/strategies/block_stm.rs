@@ -20,6 +20,7 @@ use crossbeam_utils::CachePadded;
 use crate::error::EngineError;
 use crate::metrics::Metrics;
 use crate::mvmemory::MvMemory;
+use crate::phase::Phase;
 use crate::pool::run_workers;
 use crate::read_set::{ReadSet, RecordingView};
 use crate::scheduler::{Scheduler, Task};
@@ -372,7 +373,7 @@ where
         let (results, memory) = self.finish_unreleased(metrics)?;
         let start = Instant::now();
         memory.release(threads);
-        metrics.phase("free memory", start.elapsed());
+        metrics.phase(Phase::FreeMemory, start.elapsed());
         Ok(results)
     }
 
@@ -421,7 +422,7 @@ where
                 })
             })
             .collect::<Result<Vec<_>, EngineError>>()?;
-        metrics.phase("collect", start.elapsed());
+        metrics.phase(Phase::Collect, start.elapsed());
         Ok((results, memory))
     }
 }
@@ -460,11 +461,11 @@ where
 {
     let start = Instant::now();
     let run = BlockStm::<T, M>::new(txns.num_txns());
-    metrics.phase("setup", start.elapsed());
+    metrics.phase(Phase::Setup, start.elapsed());
     let start = Instant::now();
     for outcome in run_workers(threads, |_| run.work(txns))? {
         outcome?;
     }
-    metrics.phase("execute+validate", start.elapsed());
+    metrics.phase(Phase::ExecuteValidate, start.elapsed());
     Ok(run)
 }

@@ -71,6 +71,7 @@ use crate::error::EngineError;
 use crate::metrics::Metrics;
 use crate::mvmemory::locked::LockedMvMemory;
 use crate::mvmemory::MvMemory;
+use crate::phase::Phase;
 use crate::pool::{map_indices, run_workers};
 use crate::read_set::{ReadSet, RecordingView};
 use crate::txn::{Execution, Incarnation, ReadResult, TxnExecutor, TxnIndex, TxnResult, Version};
@@ -252,7 +253,7 @@ pub fn execute_with_report<T: TxnExecutor>(
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     metrics.executions += n as u64;
-    metrics.phase("execute", start.elapsed());
+    metrics.phase(Phase::Execute, start.elapsed());
 
     // 2. The dependency graph.
     let start = Instant::now();
@@ -260,7 +261,7 @@ pub fn execute_with_report<T: TxnExecutor>(
     let mut run = Dag::new(round1, deps)?;
     metrics.dependency_edges = run.graph.edges() as u64;
     metrics.longest_chain = run.graph.longest_chain() as u64;
-    metrics.phase("graph", start.elapsed());
+    metrics.phase(Phase::Graph, start.elapsed());
 
     // 3. The commit loop.
     let start = Instant::now();
@@ -273,7 +274,7 @@ pub fn execute_with_report<T: TxnExecutor>(
     }
     let mut finals = run.finals(reexecuted);
     metrics.max_released = released.iter().copied().max().unwrap_or(0) as u64;
-    metrics.phase("commit", start.elapsed());
+    metrics.phase(Phase::Commit, start.elapsed());
 
     // 4. The repair pass, in block order.
     let start = Instant::now();
@@ -288,7 +289,7 @@ pub fn execute_with_report<T: TxnExecutor>(
             repaired.push(j);
         }
     }
-    metrics.phase("repair", start.elapsed());
+    metrics.phase(Phase::Repair, start.elapsed());
 
     let results = finals
         .into_iter()

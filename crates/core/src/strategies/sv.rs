@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use crate::error::EngineError;
 use crate::metrics::Metrics;
+use crate::phase::Phase;
 use crate::pool::map_indices;
 use crate::read_set::{ReadSet, RecordingView};
 use crate::txn::{Execution, ReadResult, TxnExecutor, TxnIndex, TxnResult, Version};
@@ -112,7 +113,7 @@ pub fn execute<T: TxnExecutor>(
     let attempts = map_indices(threads, n, |idx| run.execute_once(txns, idx))?;
     metrics.executions += n as u64;
     metrics.rounds = 1;
-    metrics.phase("execute", start.elapsed());
+    metrics.phase(Phase::Execute, start.elapsed());
 
     // Phase 2: validate and commit in block order.
     let start = Instant::now();
@@ -120,6 +121,6 @@ pub fn execute<T: TxnExecutor>(
     for (j, attempt) in attempts.into_iter().enumerate() {
         results.push(run.commit_in_order(txns, j, attempt, metrics)?.0);
     }
-    metrics.phase("validate", start.elapsed());
+    metrics.phase(Phase::Validate, start.elapsed());
     Ok(results)
 }

@@ -114,7 +114,7 @@ impl<'a, P: DatabaseRef> SequentialRun<'a, P> {
     pub fn finish(mut self, metrics: &mut Metrics) -> Result<BlockOutput, EngineError> {
         self.run_until(self.block.txs.len())?;
         metrics.executions += self.outputs.len() as u64;
-        metrics.phase("execute", self.elapsed);
+        metrics.phase(crate::core::phase::Phase::Execute, self.elapsed);
         let start = Instant::now();
         let block = self.block;
         let output = BlockOutput {
@@ -124,7 +124,7 @@ impl<'a, P: DatabaseRef> SequentialRun<'a, P> {
                 .changes(self.pre, block.env.beneficiary, block.spec)
                 .map_err(|e| EngineError::PreState(e.to_string()))?,
         };
-        metrics.phase("assemble", start.elapsed());
+        metrics.phase(crate::core::phase::Phase::Assemble, start.elapsed());
         Ok(output)
     }
 }
