@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::inputs::Input;
 use super::memory;
 use stmlab::evm::header::{check_header, HeaderCheck};
+use stmlab::evm::state::NoError;
 use stmlab::{execute_block, Executor, Options, Strategy};
 
 /// One (block, strategy, threads) point.
@@ -97,7 +98,7 @@ pub fn compare(
 ) -> Result<(Vec<Row>, Vec<Mismatch>), String> {
     let mut rows = Vec::new();
     let mut mismatches = Vec::new();
-    let err = |e: stmlab::EngineError| format!("{}: {e}", input.label);
+    let err = |e: stmlab::ExecuteError<NoError>| format!("{}: {e}", input.label);
     // The reference output, and the header check on it (outside any timing).
     let reference =
         execute_block(&input.block, &input.state, Strategy::Sequential, 1).map_err(err)?;
@@ -108,7 +109,7 @@ pub fn compare(
     for &t in threads {
         // One executor per thread count, kept over every repeat, as a node keeps one: its
         // threads start here, untimed (`Executor::startup`).
-        let executor = Executor::with_options(t, options).map_err(err)?;
+        let executor = Executor::with_options(t, options).map_err(|e| err(e.into()))?;
         let mut seq_times = Vec::with_capacity(repeat);
         let mut times = vec![Vec::with_capacity(repeat); strategies.len()];
         let mut last = vec![None; strategies.len()];

@@ -28,6 +28,7 @@ use super::machine::{tree_dirty, Machine};
 use super::sweep::SweepArgs;
 use super::{memory, BUNDLED_BLOCKS};
 use stmlab::evm::mainnet::find_block_dirs;
+use stmlab::evm::state::NoError;
 use stmlab::{Options, Strategy};
 
 /// Where the result goes unless `--out` says otherwise.
@@ -731,7 +732,7 @@ fn print_from(path: &Path) -> Result<bool, String> {
 /// Medians of revm's bare loop (`evm::sequential::bare_revm`) and of our sequential
 /// reference on `input`, timed interleaved `repeat` times (the order alternating).
 fn bare_and_sequential(input: &Input, repeat: usize) -> Result<(u64, u64), String> {
-    let err = |e: stmlab::EngineError| format!("{}: {e}", input.label);
+    let err = |e: stmlab::ExecuteError<NoError>| format!("{}: {e}", input.label);
     let (mut bare, mut seq) = (Vec::new(), Vec::new());
     for rep in 0..repeat.max(1) {
         for first in [rep % 2 == 0, rep % 2 == 1] {

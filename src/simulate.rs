@@ -16,6 +16,7 @@ use super::machine::tree_dirty;
 use super::machine::Machine;
 use super::parse_threads;
 use crate::chart::{draw_scaling, ScalingChart};
+use stmlab::evm::state::NoError;
 use stmlab::{execute_block, execute_block_with, Options, Strategy};
 use stmlab_sim::record::{CostModel, RecordOptions};
 use stmlab_sim::record_block;
@@ -441,7 +442,7 @@ fn measure(
     threads: &[usize],
     repeat: usize,
 ) -> Result<(SeqTimes, Vec<Measured>), String> {
-    let err = |e: stmlab::EngineError| format!("{}: {e}", input.label);
+    let err = |e: stmlab::ExecuteError<NoError>| format!("{}: {e}", input.label);
     let mut seq = Vec::new();
     let points: Vec<(Strategy, usize)> = threads
         .iter()

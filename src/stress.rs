@@ -28,7 +28,7 @@ use super::inputs::{self, Input};
 use super::machine::Machine;
 use super::parse_threads;
 use stmlab::evm::output::BlockOutput;
-use stmlab::{perturb, EngineError, Executor, Options, Strategy};
+use stmlab::{perturb, EngineError, Executor, Invariant, Options, Strategy};
 
 #[derive(Args, Debug)]
 pub struct StressArgs {
@@ -134,7 +134,7 @@ impl Runner {
                                 .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
                                 .unwrap_or_else(|| "a panic".into())
                         };
-                        Err(EngineError::Invariant(format!("the run panicked: {what}")))
+                        Err(EngineError::Invariant(Invariant::RunPanicked { what }))
                     });
                     if out_tx.send(outcome).is_err() {
                         return;

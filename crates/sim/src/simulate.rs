@@ -44,6 +44,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
+use std::convert::Infallible;
 use std::fmt::Debug;
 
 use serde::Serialize;
@@ -56,7 +57,7 @@ use stmlab::core::mvmemory::MvMemory;
 use stmlab::core::read_set::{ReadSet, RecordingView};
 use stmlab::core::scheduler::{Scheduler, Task};
 use stmlab::core::txn::{Execution, Incarnation, Key, ReadResult, TxnExecutor, TxnIndex, Version};
-use stmlab::error::EngineError;
+use stmlab::error::{EngineError, Invariant};
 use stmlab::Strategy;
 
 /// What the simulator predicts for one (block, strategy, thread count).
@@ -142,9 +143,7 @@ fn simulate_with<K: SimKey>(
     }
     let n = rec.txns.len();
     if n > 0 && strategy != Strategy::Sequential && rec.dag_deps.len() != n {
-        return Err(EngineError::Invariant(
-            "the block was recorded without the strategies' costs".into(),
-        ));
+        return Err(Invariant::RecordedWithoutCosts.into());
     }
     let out = match strategy {
         Strategy::Sequential => Outcome {
@@ -207,11 +206,14 @@ fn list_schedule(m: &CostModel, t0: u64, threads: usize, costs: impl Iterator<It
         .unwrap_or(t0)
 }
 
+/// An execution of a replayed transaction (which cannot fail).
+type SimExecution<K> = Execution<K, bool, bool, Infallible>;
+
 /// The pre-block-state view of a first round.
 fn first_round<K: SimKey>(
     replay: &ReplayTxns<'_, K>,
     n: usize,
-) -> Vec<(ReadSet<K>, Execution<K, bool, bool>)> {
+) -> Vec<(ReadSet<K>, SimExecution<K>)> {
     (0..n)
         .map(|j| {
             let mut reads = ReadSet::default();
@@ -224,10 +226,8 @@ fn first_round<K: SimKey>(
         .collect()
 }
 
-fn wrong_at_end(strategy: &str, j: TxnIndex) -> EngineError {
-    EngineError::Invariant(format!(
-        "{strategy} simulation: transaction {j} ended with an execution that is not the sequential one"
-    ))
+fn wrong_at_end(strategy: &'static str, j: TxnIndex) -> EngineError {
+    Invariant::SimulatedNotSequential { strategy, txn: j }.into()
 }
 
 fn simulate_sv<K: SimKey>(
@@ -379,8 +379,7 @@ fn simulate_dag<K: SimKey>(
         threads,
         (0..n).map(|_| chunk),
     );
-    let graph =
-        DepGraph::new(rec.dag_deps.clone()).map_err(|e| EngineError::Invariant(e.to_string()))?;
+    let graph = DepGraph::new(rec.dag_deps.clone()).map_err(Invariant::from)?;
 
     // 3. The commit loop.
     let store = LockedMvMemory::<K, bool>::new(n);
@@ -412,9 +411,7 @@ fn simulate_dag<K: SimKey>(
                     continue;
                 }
                 // `ready` counts exactly what `next` can hand out: it never waits here.
-                let j = graph.next().ok_or_else(|| {
-                    EngineError::Invariant("dag simulation: no ready transaction".into())
-                })?;
+                let j = graph.next().ok_or(Invariant::SimulatedNoReadyTransaction)?;
                 ready -= 1;
                 let c = &rec.txns[j].cost;
                 let (cost, version, writes) = if graph.is_independent(j) {
@@ -463,9 +460,7 @@ fn simulate_dag<K: SimKey>(
         }
     }
     if !graph.is_done() {
-        return Err(EngineError::Invariant(
-            "dag simulation: the commit loop ended before every transaction committed".into(),
-        ));
+        return Err(Invariant::SimulatedCommitLoopUnfinished.into());
     }
 
     // 4. The repair pass, in block order.
@@ -510,7 +505,7 @@ enum Pending<K> {
     Execute {
         version: Version,
         reads: ReadSet<K>,
-        outcome: Execution<K, bool, bool>,
+        outcome: SimExecution<K>,
     },
     Validate {
         version: Version,
@@ -561,9 +556,7 @@ fn simulate_block_stm<K: SimKey>(
                         if running == 0 {
                             idle_polls += 1;
                             if idle_polls > stuck_after && !scheduler.done() {
-                                return Err(EngineError::Invariant(
-                                    "block-stm simulation: no task and not done".into(),
-                                ));
+                                return Err(Invariant::SimulatedStuck.into());
                             }
                         }
                         heap.push(Reverse((t + poll, w)));
@@ -593,11 +586,7 @@ fn simulate_block_stm<K: SimKey>(
                             Some(Task::Execute(version))
                         }
                     }
-                    Execution::Failed { reason } => {
-                        return Err(EngineError::Invariant(format!(
-                            "transaction {j} could not run: {reason}"
-                        )))
-                    }
+                    Execution::Failed { error } => match error {},
                 }
             }
             Pending::Validate { version, valid } => {
@@ -646,11 +635,12 @@ fn simulate_block_stm<K: SimKey>(
             Task::Validate(version) => {
                 out.validations += 1;
                 let j = version.txn_idx;
-                let reads = last_reads[j].as_ref().ok_or_else(|| {
-                    EngineError::Invariant(format!(
-                        "validation of {version:?} before any execution"
-                    ))
-                })?;
+                let reads = last_reads[j]
+                    .as_ref()
+                    .ok_or(Invariant::ValidatedBeforeExecuted {
+                        txn: j,
+                        incarnation: version.incarnation,
+                    })?;
                 let valid = memory.validate(j, reads);
                 let cost = f_task.ns(rec.txns[j].cost.mv_validate_ns + m.block_stm_task_ns);
                 (Pending::Validate { version, valid }, cost)
@@ -660,9 +650,7 @@ fn simulate_block_stm<K: SimKey>(
         heap.push(Reverse((t + cost, w)));
     }
     if !scheduler.done() {
-        return Err(EngineError::Invariant(
-            "block-stm simulation: every worker left before the block was done".into(),
-        ));
+        return Err(Invariant::SimulatedUnfinished.into());
     }
     if let Some(j) = correct.iter().position(|c| !c) {
         return Err(wrong_at_end("block-stm", j));

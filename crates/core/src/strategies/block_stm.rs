@@ -17,14 +17,14 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use crate::error::EngineError;
+use crate::error::{BlockError, Invariant};
 use crate::metrics::Metrics;
 use crate::mvmemory::MvMemory;
 use crate::pool::run_workers;
 use crate::read_set::{ReadSet, RecordingView};
 use crate::scheduler::{Scheduler, Task};
 use crate::sync::Mutex;
-use crate::txn::{Execution, TxnExecutor, TxnResult, Version};
+use crate::txn::{BlockResults, Execution, TxnExecutor, TxnResult, Version};
 
 /// The last execution of one transaction: what validation re-checks and what the block's
 /// output is assembled from.
@@ -68,7 +68,7 @@ struct Worker<'a, T: TxnExecutor, M> {
 }
 
 impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
-    fn execute(&self, version: Version) -> Result<Option<Task>, EngineError> {
+    fn execute(&self, version: Version) -> Result<Option<Task>, BlockError<T::Error>> {
         let idx = version.txn_idx;
         if version.incarnation == 0 {
             if let Some(dep) = self.txns.dependency_hint(idx).filter(|&d| d < idx) {
@@ -96,11 +96,7 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                     }
                     // The dependency finished meanwhile: execute again at once.
                 }
-                Execution::Failed { reason } => {
-                    return Err(EngineError::Invariant(format!(
-                        "transaction {idx} could not run: {reason}"
-                    )))
-                }
+                Execution::Failed { error } => return Err(BlockError::Txn { txn: idx, error }),
                 Execution::Done { writes, output } => {
                     let wrote_new_key = self.memory.record(version, &writes);
                     // Published before `finish_execution` marks the version executed (the
@@ -111,19 +107,20 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                         writes,
                         output,
                     }));
-                    return self.scheduler.finish_execution(version, wrote_new_key);
+                    return Ok(self.scheduler.finish_execution(version, wrote_new_key)?);
                 }
             }
         }
     }
 
-    fn validate(&self, version: Version) -> Result<Option<Task>, EngineError> {
+    fn validate(&self, version: Version) -> Result<Option<Task>, BlockError<T::Error>> {
         let idx = version.txn_idx;
-        let record = crate::sync::lock(&self.records[idx])
-            .clone()
-            .ok_or_else(|| {
-                EngineError::Invariant(format!("validation of {version:?} before any execution"))
-            })?;
+        let record = crate::sync::lock(&self.records[idx]).clone().ok_or(
+            Invariant::ValidatedBeforeExecuted {
+                txn: idx,
+                incarnation: version.incarnation,
+            },
+        )?;
         self.counters.validations.fetch_add(1, Ordering::Relaxed);
         let valid = self.memory.validate(idx, &record.reads);
         let aborted = !valid && self.scheduler.try_validation_abort(version);
@@ -131,10 +128,10 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
             self.counters.aborts.fetch_add(1, Ordering::Relaxed);
             self.memory.mark_estimates(idx);
         }
-        self.scheduler.finish_validation(version, aborted)
+        Ok(self.scheduler.finish_validation(version, aborted)?)
     }
 
-    fn run(&self, failed: &AtomicBool) -> Result<(), EngineError> {
+    fn run(&self, failed: &AtomicBool) -> Result<(), BlockError<T::Error>> {
         let mut task = None;
         // Acquire pairs with the Release store of a failing worker, so that a worker
         // which sees the flag stops (the error itself travels through `join`).
@@ -143,9 +140,7 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                 // The stress watchdog saw no progress: say where the scheduler stands.
                 crate::perturb::note_state(|| self.scheduler.describe());
                 failed.store(true, Ordering::Release);
-                return Err(EngineError::Invariant(
-                    "stopped by the stress watchdog".into(),
-                ));
+                return Err(Invariant::StressCancelled.into());
             }
             let result = match task {
                 Some(Task::Execute(version)) => self.execute(version),
@@ -211,7 +206,7 @@ where
     }
 
     /// One worker's loop, until the block is done (or some worker failed).
-    pub fn work(&self, txns: &T) -> Result<(), EngineError> {
+    pub fn work(&self, txns: &T) -> Result<(), BlockError<T::Error>> {
         // A worker that unwinds (a panicking transaction or state source) must stop the
         // others too: they would wait for a `done` that never comes.
         let _stop_others = FailOnPanic {
@@ -234,7 +229,7 @@ where
         self,
         metrics: &mut Metrics,
         threads: usize,
-    ) -> Result<Vec<TxnResult<T::Key, T::Value, T::Output>>, EngineError> {
+    ) -> Result<BlockResults<T>, BlockError<T::Error>> {
         let (results, memory) = self.finish_unreleased(metrics)?;
         let start = Instant::now();
         memory.release(threads);
@@ -248,11 +243,9 @@ where
     pub fn finish_unreleased(
         self,
         metrics: &mut Metrics,
-    ) -> Result<(Vec<TxnResult<T::Key, T::Value, T::Output>>, M), EngineError> {
+    ) -> Result<(BlockResults<T>, M), BlockError<T::Error>> {
         if !self.scheduler.done() {
-            return Err(EngineError::Invariant(
-                "block-stm finished before the scheduler was done".into(),
-            ));
+            return Err(Invariant::FinishedBeforeDone.into());
         }
         let counters = &self.counters;
         metrics.executions += counters.executions.load(Ordering::Relaxed);
@@ -275,18 +268,15 @@ where
                     .into_inner()
                     .into_inner()
                     .unwrap_or_else(|e| e.into_inner())
-                    .ok_or_else(|| {
-                        EngineError::Invariant(format!("transaction {i} never executed"))
-                    })?;
-                let record = Arc::try_unwrap(record).map_err(|_| {
-                    EngineError::Invariant(format!("record of transaction {i} still shared"))
-                })?;
+                    .ok_or(Invariant::NeverExecuted { txn: i })?;
+                let record =
+                    Arc::try_unwrap(record).map_err(|_| Invariant::RecordStillShared { txn: i })?;
                 Ok(TxnResult {
                     writes: record.writes,
                     output: record.output,
                 })
             })
-            .collect::<Result<Vec<_>, EngineError>>()?;
+            .collect::<Result<Vec<_>, Invariant>>()?;
         metrics.phase("collect", start.elapsed());
         Ok((results, memory))
     }
@@ -297,7 +287,7 @@ pub fn execute<T, M>(
     txns: &T,
     threads: usize,
     metrics: &mut Metrics,
-) -> Result<Vec<TxnResult<T::Key, T::Value, T::Output>>, EngineError>
+) -> Result<BlockResults<T>, BlockError<T::Error>>
 where
     T: TxnExecutor,
     M: MvMemory<T::Key, T::Value>,
@@ -310,7 +300,7 @@ pub fn execute_unreleased<T, M>(
     txns: &T,
     threads: usize,
     metrics: &mut Metrics,
-) -> Result<(Vec<TxnResult<T::Key, T::Value, T::Output>>, M), EngineError>
+) -> Result<(BlockResults<T>, M), BlockError<T::Error>>
 where
     T: TxnExecutor,
     M: MvMemory<T::Key, T::Value>,
@@ -319,7 +309,11 @@ where
 }
 
 /// Sets the block up and runs every worker's loop to its end.
-fn run<T, M>(txns: &T, threads: usize, metrics: &mut Metrics) -> Result<BlockStm<T, M>, EngineError>
+fn run<T, M>(
+    txns: &T,
+    threads: usize,
+    metrics: &mut Metrics,
+) -> Result<BlockStm<T, M>, BlockError<T::Error>>
 where
     T: TxnExecutor,
     M: MvMemory<T::Key, T::Value>,

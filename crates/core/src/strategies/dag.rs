@@ -67,7 +67,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::dep_graph::DepGraph;
-use crate::error::EngineError;
+use crate::error::{BlockError, Invariant};
 use crate::metrics::Metrics;
 use crate::mvmemory::locked::LockedMvMemory;
 use crate::mvmemory::MvMemory;
@@ -78,6 +78,7 @@ use crate::txn::{Execution, Incarnation, ReadResult, TxnExecutor, TxnIndex, TxnR
 type Key<T> = <T as TxnExecutor>::Key;
 type Value<T> = <T as TxnExecutor>::Value;
 type Output<T> = <T as TxnExecutor>::Output;
+type Error<T> = BlockError<<T as TxnExecutor>::Error>;
 type Store<T> = LockedMvMemory<Key<T>, Value<T>>;
 /// The committed result of every transaction, in block order.
 pub type Results<T> = Vec<TxnResult<Key<T>, Value<T>, Output<T>>>;
@@ -110,7 +111,7 @@ pub fn execute<T: TxnExecutor>(
     txns: &T,
     threads: usize,
     metrics: &mut Metrics,
-) -> Result<Results<T>, EngineError> {
+) -> Result<Results<T>, Error<T>> {
     execute_with_report(txns, threads, metrics).map(|(results, _)| results)
 }
 
@@ -119,7 +120,7 @@ pub fn execute_with_report<T: TxnExecutor>(
     txns: &T,
     threads: usize,
     metrics: &mut Metrics,
-) -> Result<(Results<T>, DagReport), EngineError> {
+) -> Result<(Results<T>, DagReport), Error<T>> {
     crate::pool::check_threads(threads)?;
     let n = txns.num_txns();
     // More workers than transactions would only wait.
@@ -134,7 +135,7 @@ pub fn execute_with_report<T: TxnExecutor>(
     // 2. The dependency graph.
     let start = Instant::now();
     let deps = discover_dependencies::<T>(&round1, threads)?;
-    let graph = DepGraph::new(deps).map_err(|e| EngineError::Invariant(e.to_string()))?;
+    let graph = DepGraph::new(deps).map_err(Invariant::from)?;
     metrics.dependency_edges = graph.edges() as u64;
     metrics.longest_chain = graph.longest_chain() as u64;
     metrics.phase("graph", start.elapsed());
@@ -194,8 +195,8 @@ pub fn execute_with_report<T: TxnExecutor>(
 fn finished<T: TxnExecutor>(
     txn_idx: TxnIndex,
     reads: ReadSet<Key<T>>,
-    execution: Execution<Key<T>, Value<T>, Output<T>>,
-) -> Result<Run<T>, EngineError> {
+    execution: Execution<Key<T>, Value<T>, Output<T>, <T as TxnExecutor>::Error>,
+) -> Result<Run<T>, Error<T>> {
     let (writes, output) = execution.into_done(txn_idx)?;
     Ok(Run {
         reads,
@@ -205,7 +206,7 @@ fn finished<T: TxnExecutor>(
 }
 
 /// Executes every transaction once against the pre-block state, in parallel.
-fn round_one<T: TxnExecutor>(txns: &T, threads: usize) -> Result<Vec<Run<T>>, EngineError> {
+fn round_one<T: TxnExecutor>(txns: &T, threads: usize) -> Result<Vec<Run<T>>, Error<T>> {
     let runs = map_indices(threads, txns.num_txns(), |idx| {
         let mut reads = ReadSet::default();
         let execution = {
@@ -231,7 +232,7 @@ fn nearest_below(writers: &[TxnIndex], txn_idx: TxnIndex) -> Option<TxnIndex> {
 fn discover_dependencies<T: TxnExecutor>(
     round1: &[Run<T>],
     threads: usize,
-) -> Result<Vec<Vec<TxnIndex>>, EngineError> {
+) -> Result<Vec<Vec<TxnIndex>>, Error<T>> {
     let n = round1.len();
     // Writer index: key -> the transactions that wrote it in round 1, ascending (pushed in
     // block order).
@@ -304,7 +305,7 @@ fn execute_against_store<T: TxnExecutor>(
     txns: &T,
     store: &Store<T>,
     txn_idx: TxnIndex,
-) -> Result<Run<T>, EngineError> {
+) -> Result<Run<T>, Error<T>> {
     let mut reads = ReadSet::default();
     let execution = {
         let mut view = RecordingView::new(|key: &Key<T>| store.read(key, txn_idx), &mut reads);
@@ -338,7 +339,7 @@ fn commit_loop<T: TxnExecutor>(
     graph: &DepGraph,
     store: &Store<T>,
     round1: &[Run<T>],
-) -> Result<(Reexecuted<T>, Vec<u32>), EngineError> {
+) -> Result<(Reexecuted<T>, Vec<u32>), Error<T>> {
     let per_worker = run_workers(threads, |_| {
         let _guard = AbandonOnPanic(graph);
         let mut reexecuted = Vec::new();
@@ -374,9 +375,7 @@ fn commit_loop<T: TxnExecutor>(
         }
     }
     if !graph.is_done() {
-        return Err(EngineError::Invariant(
-            "the commit loop ended before every transaction committed".into(),
-        ));
+        return Err(Invariant::CommitLoopUnfinished.into());
     }
     Ok((all_reexecuted, all_released))
 }
@@ -384,8 +383,10 @@ fn commit_loop<T: TxnExecutor>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::EngineError;
     use crate::txn::StateView;
     use proptest::prelude::*;
+    use std::convert::Infallible;
 
     /// A mock transaction over `u64` keys and values (every key is 0 before the block).
     #[derive(Clone, Debug, Default)]
@@ -426,6 +427,7 @@ mod tests {
         type Key = u64;
         type Value = u64;
         type Output = MockOutput;
+        type Error = Infallible;
 
         fn num_txns(&self) -> usize {
             self.0.len()
@@ -435,7 +437,7 @@ mod tests {
             &self,
             txn_idx: TxnIndex,
             view: &mut S,
-        ) -> Execution<u64, u64, MockOutput> {
+        ) -> Execution<u64, u64, MockOutput, Infallible> {
             let tx = &self.0[txn_idx];
             let mut values = Vec::new();
             let mut from_base = true;
@@ -679,7 +681,12 @@ mod tests {
             let mut metrics = Metrics::default();
             let got = execute(&txns, threads, &mut metrics);
             assert!(
-                matches!(got, Err(EngineError::Invariant(_))),
+                matches!(
+                    got,
+                    Err(BlockError::Engine(EngineError::Invariant(
+                        Invariant::WorkerPanicked
+                    )))
+                ),
                 "{threads} threads"
             );
         }

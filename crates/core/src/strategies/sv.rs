@@ -14,17 +14,22 @@
 
 use std::time::Instant;
 
-use crate::error::EngineError;
+use crate::error::BlockError;
 use crate::metrics::Metrics;
 use crate::pool::map_indices;
 use crate::read_set::{ReadSet, RecordingView};
-use crate::txn::{Execution, ReadResult, TxnExecutor, TxnIndex, TxnResult, Version};
+use crate::txn::{BlockResults, Execution, ReadResult, TxnExecutor, TxnIndex, TxnResult, Version};
 use crate::FastHash;
 
 type Committed<K, V> = scc::HashMap<K, (Version, V), FastHash>;
 type Attempt<T> = (
     ReadSet<<T as TxnExecutor>::Key>,
-    Execution<<T as TxnExecutor>::Key, <T as TxnExecutor>::Value, <T as TxnExecutor>::Output>,
+    Execution<
+        <T as TxnExecutor>::Key,
+        <T as TxnExecutor>::Value,
+        <T as TxnExecutor>::Output,
+        <T as TxnExecutor>::Error,
+    >,
 );
 
 fn execute_against<T: TxnExecutor>(
@@ -52,7 +57,7 @@ pub fn execute<T: TxnExecutor>(
     txns: &T,
     threads: usize,
     metrics: &mut Metrics,
-) -> Result<Vec<TxnResult<T::Key, T::Value, T::Output>>, EngineError> {
+) -> Result<BlockResults<T>, BlockError<T::Error>> {
     let n = txns.num_txns();
     let committed: Committed<T::Key, T::Value> = scc::HashMap::with_hasher(FastHash::default());
 
@@ -68,6 +73,11 @@ pub fn execute<T: TxnExecutor>(
     let mut results = Vec::with_capacity(n);
     for (j, attempt) in attempts.into_iter().enumerate() {
         let (reads, execution) = attempt;
+        // A transaction that could not run stops the block: its error is the caller's,
+        // and running it again would only hide it.
+        if let Execution::Failed { error } = execution {
+            return Err(BlockError::Txn { txn: j, error });
+        }
         metrics.validations += 1;
         let valid = matches!(execution, Execution::Done { .. })
             && reads.is_valid(|key| Ok(committed.read_sync(key, |_, (v, _)| *v)));
