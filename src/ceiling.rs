@@ -15,7 +15,7 @@ use stmlab::core::metrics::median;
 use stmlab::evm::block::Block;
 use stmlab::evm::code_copies::ThreadCodeCopies;
 use stmlab::evm::state::InMemoryState;
-use stmlab::{execute_block, EngineError, Strategy};
+use stmlab::{execute_block, EngineError, Invariant, Strategy};
 
 /// `block` cut into `parts` contiguous shares of its transactions.
 pub fn split(block: &Block, parts: usize) -> Vec<Block> {
@@ -66,7 +66,7 @@ pub fn ceiling(
                     .collect();
                 runs.into_iter().try_for_each(|r| {
                     r.join()
-                        .map_err(|_| EngineError::Invariant("a ceiling thread panicked".into()))?
+                        .map_err(|_| EngineError::Invariant(Invariant::WorkerPanicked))?
                         .map(drop)
                 })
             });

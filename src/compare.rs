@@ -9,6 +9,7 @@ use super::measure::{interleaved, Order, Spread};
 use super::memory;
 use stmlab::core::metrics::median;
 use stmlab::evm::header::{check_header, HeaderCheck};
+use stmlab::evm::state::NoError;
 use stmlab::{execute_block, Executor, Options, Strategy};
 
 /// One (block, strategy, threads) point.
@@ -93,7 +94,7 @@ pub fn compare(
 ) -> Result<(Vec<Row>, Vec<Mismatch>), String> {
     let mut rows = Vec::new();
     let mut mismatches = Vec::new();
-    let err = |e: stmlab::EngineError| format!("{}: {e}", input.label);
+    let err = |e: stmlab::ExecuteError<NoError>| format!("{}: {e}", input.label);
     // The reference output, and the header check on it (outside any timing).
     let reference =
         execute_block(&input.block, &input.state, Strategy::Sequential, 1).map_err(err)?;
@@ -104,7 +105,7 @@ pub fn compare(
     for &t in threads {
         // One executor per thread count, kept over every repeat, as a node keeps one: its
         // threads start here, untimed (`Executor::startup`).
-        let executor = Executor::with_options(t, options).map_err(err)?;
+        let executor = Executor::with_options(t, options).map_err(|e| err(e.into()))?;
         let mut last = vec![None; strategies.len()];
         let mut peaks: Vec<Option<u64>> = vec![None; strategies.len()];
         let mut identical = vec![true; strategies.len()];

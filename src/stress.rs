@@ -27,7 +27,7 @@ use serde::Serialize;
 use super::inputs::{self, parse_threads, Input};
 use super::machine::Machine;
 use stmlab::evm::output::BlockOutput;
-use stmlab::{perturb, EngineError, Executor, Options, Strategy};
+use stmlab::{perturb, EngineError, Executor, Invariant, Options, Strategy};
 
 #[derive(Args, Debug)]
 pub struct StressArgs {
@@ -133,7 +133,7 @@ impl Runner {
                                 .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
                                 .unwrap_or_else(|| "a panic".into())
                         };
-                        Err(EngineError::Invariant(format!("the run panicked: {what}")))
+                        Err(EngineError::Invariant(Invariant::RunPanicked { what }))
                     });
                     if out_tx.send(outcome).is_err() {
                         return;

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use stmlab::{execute_block, execute_block_with, EngineError, Options, Strategy};
+use stmlab::{execute_block, execute_block_with, EngineError, ExecuteError, Options, Strategy};
 use stmlab_workloads as workloads;
 
 const RAW: Options = Options { adaptive: false };
@@ -16,7 +16,7 @@ fn zero_threads_is_an_error_for_every_strategy() {
     let (block, state) = workloads::from_spec("transfers:txs=10").unwrap();
     for &strategy in Strategy::ALL {
         match execute_block(&block, &state, strategy, 0) {
-            Err(EngineError::ZeroThreads) => {}
+            Err(ExecuteError::Engine(EngineError::ZeroThreads)) => {}
             Err(other) => panic!("{strategy}: expected ZeroThreads, got {other}"),
             Ok(_) => panic!("{strategy}: ran on zero threads"),
         }
@@ -70,7 +70,7 @@ fn too_many_threads_is_an_error_before_any_thread_starts() {
     for &strategy in Strategy::ALL {
         for asked in [limit + 1, 100_000, usize::MAX] {
             match execute_block_with(&block, &state, strategy, asked, RAW) {
-                Err(EngineError::TooManyThreads { asked: a, limit: l }) => {
+                Err(ExecuteError::Engine(EngineError::TooManyThreads { asked: a, limit: l })) => {
                     assert_eq!((a, l), (asked, limit), "{strategy}")
                 }
                 Err(other) => panic!("{strategy}: expected TooManyThreads, got {other}"),
@@ -341,7 +341,8 @@ impl DatabaseRef for FailingState {
 }
 
 /// A failing state source is an error of the whole block for every strategy, never a
-/// transaction "rejected" with the error as its reason.
+/// transaction "rejected" with the error as its reason: the source's own error, typed.
+/// (`tests/state_errors.rs` checks that nothing runs again after it.)
 #[test]
 fn failing_pre_state_is_an_engine_error() {
     let (block, inner) = workloads::from_spec("transfers:txs=40,accounts=400").unwrap();
@@ -350,7 +351,11 @@ fn failing_pre_state_is_an_engine_error() {
     for &strategy in Strategy::ALL {
         for threads in [1, 2, 4, 8] {
             match execute_block_with(&block, &state, strategy, threads, RAW) {
-                Err(EngineError::PreState(msg)) => assert!(msg.contains("disk on fire"), "{msg}"),
+                Err(
+                    e @ ExecuteError::State {
+                        error: DiskError, ..
+                    },
+                ) => assert!(e.to_string().contains("disk on fire"), "{e}"),
                 other => panic!(
                     "{strategy} at {threads}: {:?}",
                     other.map(|r| r.output.txs.len())

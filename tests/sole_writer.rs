@@ -5,6 +5,7 @@
 //! execution.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 
 use proptest::prelude::*;
 use stmlab::core::metrics::Metrics;
@@ -102,7 +103,7 @@ impl Block {
         &self,
         i: TxnIndex,
         mut read: impl FnMut(&K) -> Result<u64, TxnIndex>,
-    ) -> Execution<K, u64, u64> {
+    ) -> Execution<K, u64, u64, Infallible> {
         let txn = &self.txns[i];
         let mut acc = mix(i as u64, 3);
         for key in &txn.reads {
@@ -153,12 +154,17 @@ impl TxnExecutor for Block {
     type Key = K;
     type Value = u64;
     type Output = u64;
+    type Error = Infallible;
 
     fn num_txns(&self) -> usize {
         self.txns.len()
     }
 
-    fn execute<S: StateView<K, u64>>(&self, i: TxnIndex, view: &mut S) -> Execution<K, u64, u64> {
+    fn execute<S: StateView<K, u64>>(
+        &self,
+        i: TxnIndex,
+        view: &mut S,
+    ) -> Execution<K, u64, u64, Infallible> {
         self.run(i, |k| match view.read(k) {
             ReadResult::Written { value, .. } => Ok(value),
             ReadResult::Base => Ok(base(k)),

@@ -94,6 +94,7 @@ fn a_hot_key_block_matches_sequential() {
 #[cfg(feature = "perturb")]
 #[test]
 fn a_cancelled_run_stops_and_notes_the_scheduler_state() {
+    use std::convert::Infallible;
     use stmlab::core::txn::{Execution, ReadResult, StateView, TxnExecutor, TxnIndex};
     /// Transaction 1 never ends on its own: it reads its key again and again.
     struct Endless;
@@ -101,6 +102,7 @@ fn a_cancelled_run_stops_and_notes_the_scheduler_state() {
         type Key = u64;
         type Value = u64;
         type Output = ();
+        type Error = Infallible;
         fn num_txns(&self) -> usize {
             3
         }
@@ -108,7 +110,7 @@ fn a_cancelled_run_stops_and_notes_the_scheduler_state() {
             &self,
             i: TxnIndex,
             view: &mut S,
-        ) -> Execution<u64, u64, ()> {
+        ) -> Execution<u64, u64, (), Infallible> {
             loop {
                 let _ = matches!(view.read(&7), ReadResult::Base);
                 if i != 1 {

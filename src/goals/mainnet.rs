@@ -106,7 +106,8 @@ fn block_ratio(
 /// reference on `input`, timed interleaved `repeat` times (`measure::interleaved`, the
 /// order alternating).
 fn bare_and_sequential(input: &Input, repeat: usize) -> Result<(u64, u64), String> {
-    let err = |e: stmlab::EngineError| format!("{}: {e}", input.label);
+    let err =
+        |e: stmlab::ExecuteError<stmlab::evm::state::NoError>| format!("{}: {e}", input.label);
     // Slot 0 the bare loop, slot 1 the sequential reference.
     let mut samples = interleaved(
         2,

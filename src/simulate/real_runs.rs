@@ -88,7 +88,8 @@ fn measure(
     threads: &[usize],
     repeat: usize,
 ) -> Result<(Spread, Vec<Measured>), String> {
-    let err = |e: stmlab::EngineError| format!("{}: {e}", input.label);
+    let err =
+        |e: stmlab::ExecuteError<stmlab::evm::state::NoError>| format!("{}: {e}", input.label);
     let points: Vec<(Strategy, usize)> = threads
         .iter()
         .flat_map(|&t| strategies.iter().map(move |&s| (s, t)))

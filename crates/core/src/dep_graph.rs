@@ -57,6 +57,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use crate::error::Invariant;
 use crate::sync::{lock, AtomicBool, AtomicUsize, Condvar, Mutex, Ordering};
 use crate::txn::TxnIndex;
 
@@ -99,11 +100,14 @@ pub struct BadEdge {
 
 impl std::fmt::Display for BadEdge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "dependency edge {} -> {} does not go from a lower to a higher transaction",
-            self.from, self.to
-        )
+        std::fmt::Display::fmt(&Invariant::from(self.clone()), f)
+    }
+}
+
+/// A bad edge handed to the graph by a strategy is the strategy's bug.
+impl From<BadEdge> for Invariant {
+    fn from(BadEdge { from, to }: BadEdge) -> Self {
+        Invariant::BadDependencyEdge { from, to }
     }
 }
 

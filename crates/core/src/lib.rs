@@ -10,6 +10,12 @@
 //! `read_set`, `pool` (the worker threads), `mvmemory`, `scheduler`, `dep_graph`,
 //! `strategies` (each strategy's driver loop), `mock`.
 //!
+//! Errors (`error`) are typed: a transaction machine names its own error type
+//! ([`txn::TxnExecutor::Error`]); a strategy returns [`BlockError`]: `Txn` with that
+//! error, as it is, for a transaction that could not run (no strategy retries one), or
+//! `Engine` with an [`EngineError`], whose `Invariant` variant is an [`Invariant`] naming
+//! the check that failed.
+//!
 //! ## Vocabulary
 //! - A *key* is a location of state: an account (balance, nonce, code), a storage slot,
 //!   or a transaction's fee to the beneficiary (the engine crate, `stmlab::evm::location`).
@@ -61,7 +67,7 @@ pub mod strategies;
 mod sync;
 pub mod txn;
 
-pub use error::EngineError;
+pub use error::{BlockError, EngineError, Invariant};
 
 /// The hasher of every hash map on the hot path: foldhash (fast, not DoS-resistant; keys
 /// come from the block being executed, whose author pays gas for every key).

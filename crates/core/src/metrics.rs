@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::error::Invariant;
 use crate::phase::Phase;
 
 /// Counters and phase times of one block execution. Fields a strategy has no use for stay 0.
@@ -32,8 +33,8 @@ pub struct Metrics {
     /// (a dependency the graph missed).
     pub repairs: u64,
     /// Set when the executor gave up on the parallel path (an engine invariant broke) and
-    /// ran the block sequentially instead; holds the reason.
-    pub fell_back: Option<String>,
+    /// ran the block sequentially instead; holds what broke (serialized as its message).
+    pub fell_back: Option<Invariant>,
     /// Set when the engine, in adaptive mode, ran the block sequentially instead of with
     /// the strategy asked for, because nothing was to be gained (`crate::adaptive`: too
     /// few transactions, one sender's chain, cheap ones by the header or a timed probe);

@@ -12,6 +12,7 @@
 //! validation again and again.
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 
 use super::txn::{Execution, ReadResult, StateView, TxnExecutor, TxnIndex, TxnResult};
 
@@ -58,7 +59,7 @@ impl MockBlock {
         &self,
         txn_idx: TxnIndex,
         mut read: impl FnMut(u64) -> Result<u64, TxnIndex>,
-    ) -> Execution<u64, u64, u64> {
+    ) -> Execution<u64, u64, u64, Infallible> {
         let txn = &self.txns[txn_idx];
         let mut acc = mix(txn_idx as u64, 1);
         for &key in &txn.reads {
@@ -151,6 +152,7 @@ impl TxnExecutor for MockBlock {
     type Key = u64;
     type Value = u64;
     type Output = u64;
+    type Error = Infallible;
 
     fn num_txns(&self) -> usize {
         self.txns.len()
@@ -160,7 +162,7 @@ impl TxnExecutor for MockBlock {
         &self,
         txn_idx: TxnIndex,
         view: &mut S,
-    ) -> Execution<u64, u64, u64> {
+    ) -> Execution<u64, u64, u64, Infallible> {
         self.run(txn_idx, |k| match view.read(&k) {
             ReadResult::Written { value, .. } => Ok(value),
             ReadResult::Base => Ok(base_value(k)),

@@ -40,7 +40,7 @@
 
 use crossbeam_utils::CachePadded;
 
-use crate::error::EngineError;
+use crate::error::{EngineError, Invariant};
 use crate::perturb::{self, Site};
 use crate::sync::{lock, AtomicBool, AtomicUsize, Mutex, Ordering};
 use crate::txn::{Incarnation, TxnIndex, Version};
@@ -209,9 +209,11 @@ impl Scheduler {
         blocking: TxnIndex,
     ) -> Result<bool, EngineError> {
         if blocking >= txn_idx {
-            return Err(EngineError::Invariant(format!(
-                "transaction {txn_idx} waits on {blocking}, which is not earlier"
-            )));
+            return Err(Invariant::WaitsOnLater {
+                txn: txn_idx,
+                blocking,
+            }
+            .into());
         }
         perturb::at(Site::Dependency);
         {
@@ -221,10 +223,11 @@ impl Scheduler {
             }
             let mut state = lock(&self.status[txn_idx]);
             if state.status != Status::Executing {
-                return Err(EngineError::Invariant(format!(
-                    "transaction {txn_idx} suspended while {:?}",
-                    state.status
-                )));
+                return Err(Invariant::SuspendedWhileNotExecuting {
+                    txn: txn_idx,
+                    status: format!("{:?}", state.status),
+                }
+                .into());
             }
             state.status = Status::Aborting;
             drop(state);
@@ -238,10 +241,11 @@ impl Scheduler {
         perturb::at(Site::StatusChange);
         let mut state = lock(&self.status[txn_idx]);
         if state.status != Status::Aborting {
-            return Err(EngineError::Invariant(format!(
-                "transaction {txn_idx} made ready while {:?}",
-                state.status
-            )));
+            return Err(Invariant::ReadyWhileNotSuspended {
+                txn: txn_idx,
+                status: format!("{:?}", state.status),
+            }
+            .into());
         }
         state.incarnation += 1;
         state.status = Status::ReadyToExecute;
@@ -263,10 +267,13 @@ impl Scheduler {
         {
             let mut state = lock(&self.status[txn_idx]);
             if state.status != Status::Executing || state.incarnation != version.incarnation {
-                return Err(EngineError::Invariant(format!(
-                    "finish_execution of {version:?} while {:?}({})",
-                    state.status, state.incarnation
-                )));
+                return Err(Invariant::FinishedExecutionNotRunning {
+                    txn: txn_idx,
+                    incarnation: version.incarnation,
+                    status: format!("{:?}", state.status),
+                    current: state.incarnation,
+                }
+                .into());
             }
             state.status = Status::Executed;
         }
@@ -590,11 +597,26 @@ mod tests {
     #[test]
     fn impossible_calls_are_errors_not_panics() {
         let s = Scheduler::new(2);
-        assert!(s.finish_execution(v(0, 0), false).is_err());
-        assert!(s.add_dependency(0, 1).is_err());
+        assert!(matches!(
+            s.finish_execution(v(0, 0), false),
+            Err(EngineError::Invariant(
+                Invariant::FinishedExecutionNotRunning { txn: 0, .. }
+            ))
+        ));
+        assert_eq!(
+            s.add_dependency(0, 1),
+            Err(Invariant::WaitsOnLater {
+                txn: 0,
+                blocking: 1
+            }
+            .into())
+        );
         assert!(matches!(
             s.finish_validation(v(1, 0), true),
-            Err(EngineError::Invariant(_))
+            Err(EngineError::Invariant(Invariant::ReadyWhileNotSuspended {
+                txn: 1,
+                ..
+            }))
         ));
     }
 

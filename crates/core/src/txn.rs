@@ -7,7 +7,7 @@
 use std::fmt::Debug;
 use std::hash::Hash;
 
-use crate::error::EngineError;
+use crate::error::{BlockError, Invariant};
 
 /// Position of a transaction in its block.
 pub type TxnIndex = usize;
@@ -60,31 +60,37 @@ pub trait StateView<K, V> {
     fn read(&mut self, key: &K) -> ReadResult<V>;
 }
 
-/// What one execution of a transaction produced.
+/// The write set and output of an execution that ran to its end.
+pub type WritesAndOutput<K, V, O> = (Vec<(K, V)>, O);
+
+/// What one execution of a transaction produced (`E`: the machine's
+/// [`TxnExecutor::Error`]).
 #[derive(Clone, Debug)]
-pub enum Execution<K, V, O> {
+pub enum Execution<K, V, O, E> {
     /// The execution ran to its end (a transaction rejected by the VM also ends here, with
     /// no writes and an output that says so).
     Done { writes: Vec<(K, V)>, output: O },
     /// The execution read an ESTIMATE of transaction `on` and stopped.
     Blocked { on: TxnIndex },
-    /// The machine could not run the transaction at all (its state source failed, or it
-    /// was handed a value of the wrong kind): the block cannot be executed this way.
-    Failed { reason: String },
+    /// The machine could not run the transaction at all (for the EVM: its state source
+    /// failed): the block cannot be executed. Every strategy stops and returns `error` as
+    /// it is ([`BlockError::Txn`]); none retries.
+    Failed { error: E },
 }
 
-impl<K, V, O> Execution<K, V, O> {
+impl<K, V, O, E> Execution<K, V, O, E> {
     /// The writes and output of an execution that must have run to its end (no strategy
     /// but Block-STM ever hands out an ESTIMATE).
-    pub fn into_done(self, txn_idx: TxnIndex) -> Result<(Vec<(K, V)>, O), EngineError> {
+    pub fn into_done(self, txn_idx: TxnIndex) -> Result<WritesAndOutput<K, V, O>, BlockError<E>> {
         match self {
             Execution::Done { writes, output } => Ok((writes, output)),
-            Execution::Blocked { on } => Err(EngineError::Invariant(format!(
-                "transaction {txn_idx} blocked on an estimate of {on}, which this strategy never writes"
-            ))),
-            Execution::Failed { reason } => Err(EngineError::Invariant(format!(
-                "transaction {txn_idx} could not run: {reason}"
-            ))),
+            Execution::Blocked { on } => {
+                Err(Invariant::UnexpectedEstimate { txn: txn_idx, on }.into())
+            }
+            Execution::Failed { error } => Err(BlockError::Txn {
+                txn: txn_idx,
+                error,
+            }),
         }
     }
 }
@@ -112,6 +118,10 @@ pub trait TxnExecutor: Sync {
     type Key: Key;
     type Value: Clone + Debug + Send + Sync;
     type Output: Clone + Debug + Send + Sync;
+    /// Why a transaction could not run at all ([`Execution::Failed`]; for the EVM, the
+    /// state source's error), handed to the caller as it is. `std::convert::Infallible`
+    /// for a machine whose transactions always run (mock and replayed ones).
+    type Error: std::error::Error + Send + Sync + 'static;
 
     /// Number of transactions in the block.
     fn num_txns(&self) -> usize;
@@ -120,7 +130,7 @@ pub trait TxnExecutor: Sync {
         &self,
         txn_idx: TxnIndex,
         view: &mut S,
-    ) -> Execution<Self::Key, Self::Value, Self::Output>;
+    ) -> Execution<Self::Key, Self::Value, Self::Output, Self::Error>;
 
     /// An earlier transaction that `txn_idx` is known to depend on before anything runs
     /// (an EVM transaction's previous one from the same sender, whose nonce it needs), if
@@ -137,3 +147,7 @@ pub struct TxnResult<K, V, O> {
     pub writes: Vec<(K, V)>,
     pub output: O,
 }
+
+/// The committed result of every transaction of a block of `T`, in block order.
+pub type BlockResults<T> =
+    Vec<TxnResult<<T as TxnExecutor>::Key, <T as TxnExecutor>::Value, <T as TxnExecutor>::Output>>;

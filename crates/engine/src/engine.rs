@@ -13,10 +13,10 @@ use crate::core::mvmemory::lockfree::LockFreeMvMemory;
 use crate::core::mvmemory::MvMemory;
 use crate::core::pool::WorkerPool;
 use crate::core::txn::{TxnExecutor, TxnResult};
-use crate::error::EngineError;
+use crate::error::{EngineError, ExecuteError, Invariant};
 use crate::evm::assemble::{assemble_on, assemble_shards};
 use crate::evm::block::Block;
-use crate::evm::executor::{EvmTxOutput, EvmTxns};
+use crate::evm::executor::{EvmTxOutput, EvmTxnError, EvmTxns};
 use crate::evm::location::{EvmValue, Location};
 use crate::evm::output::BlockOutput;
 use crate::evm::sequential::{self, SequentialRun};
@@ -173,13 +173,14 @@ impl Executor {
     ///
     /// Every strategy returns exactly the output of sequential execution. If a parallel
     /// strategy reports a broken engine invariant, the block is executed sequentially
-    /// instead and `metrics.fell_back` says why.
+    /// instead and `metrics.fell_back` says what broke. If `pre` fails to answer a read,
+    /// its error is returned at once ([`ExecuteError::State`]): no fallback, no second run.
     pub fn execute<P>(
         &self,
         block: &Block,
         pre: &P,
         strategy: Strategy,
-    ) -> Result<Executed, EngineError>
+    ) -> Result<Executed, ExecuteError<P::Error>>
     where
         P: DatabaseRef + Sync,
     {
@@ -194,13 +195,14 @@ impl Executor {
 ///
 /// Every strategy returns exactly the output of sequential execution. If a parallel
 /// strategy reports a broken engine invariant, the block is executed sequentially instead
-/// and `metrics.fell_back` says why.
+/// and `metrics.fell_back` says what broke. If `pre` fails to answer a read, its error is
+/// returned at once ([`ExecuteError::State`]): no fallback, no second run.
 pub fn execute_block<P>(
     block: &Block,
     pre: &P,
     strategy: Strategy,
     threads: usize,
-) -> Result<Executed, EngineError>
+) -> Result<Executed, ExecuteError<P::Error>>
 where
     P: DatabaseRef + Sync,
 {
@@ -214,7 +216,7 @@ pub fn execute_block_with<P>(
     strategy: Strategy,
     threads: usize,
     options: Options,
-) -> Result<Executed, EngineError>
+) -> Result<Executed, ExecuteError<P::Error>>
 where
     P: DatabaseRef + Sync,
 {
@@ -235,7 +237,7 @@ fn run_block<P>(
     strategy: Strategy,
     threads: usize,
     options: Options,
-) -> Result<Executed, EngineError>
+) -> Result<Executed, ExecuteError<P::Error>>
 where
     P: DatabaseRef + Sync,
 {
@@ -269,16 +271,28 @@ where
 
 /// `execute_block` over any executor of the block's EVM transactions (tests wrap
 /// `EvmTxns` to inject faults).
+///
+/// Only a broken engine invariant falls back to sequential execution: the parallel path
+/// has a bug, the sequential one is the reference. A failing pre-block state is the
+/// caller's error and returns at once (running the block again would read it again). A
+/// worker that panics (a panicking transaction or state source among them) is an
+/// invariant too (`Invariant::WorkerPanicked`): a panic carries no typed error, and the
+/// engine cannot tell one of its own from the source's.
 fn execute_txns<P, T>(
     block: &Block,
     pre: &P,
     strategy: Strategy,
     threads: usize,
     txns: &T,
-) -> Result<Executed, EngineError>
+) -> Result<Executed, ExecuteError<P::Error>>
 where
     P: DatabaseRef + Sync,
-    T: TxnExecutor<Key = Location, Value = EvmValue, Output = EvmTxOutput>,
+    T: TxnExecutor<
+        Key = Location,
+        Value = EvmValue,
+        Output = EvmTxOutput,
+        Error = EvmTxnError<P::Error>,
+    >,
 {
     let mut metrics = Metrics::default();
     let m = &mut metrics;
@@ -288,11 +302,14 @@ where
             return Ok(Executed { output, metrics });
         }
         Strategy::Sv => strategies::sv::execute(txns, threads, m)
+            .map_err(ExecuteError::from)
             .and_then(|results| assemble_results(block, pre, results, threads, m)),
         Strategy::Dag => strategies::dag::execute(txns, threads, m)
+            .map_err(ExecuteError::from)
             .and_then(|results| assemble_results(block, pre, results, threads, m)),
         Strategy::BlockStm => {
             strategies::block_stm::execute_unreleased::<_, LockFreeMvMemory<_, _>>(txns, threads, m)
+                .map_err(ExecuteError::from)
                 .and_then(|(results, memory)| {
                     assemble_freeing(block, pre, results, memory, threads, m)
                 })
@@ -300,7 +317,9 @@ where
     };
     match assembled {
         Ok(output) => Ok(Executed { output, metrics }),
-        Err(EngineError::Invariant(reason)) => fall_back(block, pre, reason),
+        Err(ExecuteError::Engine(EngineError::Invariant(invariant))) => {
+            fall_back(block, pre, invariant)
+        }
         Err(other) => Err(other),
     }
 }
@@ -312,7 +331,7 @@ fn assemble_results<P: DatabaseRef + Sync>(
     results: EvmResults,
     threads: usize,
     metrics: &mut Metrics,
-) -> Result<BlockOutput, EngineError> {
+) -> Result<BlockOutput, ExecuteError<P::Error>> {
     let start = Instant::now();
     let (writes, outputs) = unzip_results(results);
     let output = assemble_on(block, pre, &writes, outputs, threads);
@@ -337,7 +356,7 @@ fn assemble_freeing<P: DatabaseRef + Sync>(
     memory: LockFreeMvMemory<Location, EvmValue>,
     threads: usize,
     metrics: &mut Metrics,
-) -> Result<BlockOutput, EngineError> {
+) -> Result<BlockOutput, ExecuteError<P::Error>> {
     let (writes, outputs) = unzip_results(results);
     if threads < 2 || assemble_shards(&writes, threads) > 1 {
         // Freed first (on the workers, for a block big enough: `MvMemory::release`): the
@@ -370,17 +389,17 @@ fn assemble_freeing<P: DatabaseRef + Sync>(
     metrics.phase(crate::core::phase::Phase::Assemble, start.elapsed());
     parts
         .swap_remove(0)
-        .unwrap_or_else(|| Err(EngineError::Invariant("assembly never ran".into())))
+        .unwrap_or_else(|| Err(Invariant::AssemblyNeverRan.into()))
 }
 
 fn fall_back<P: DatabaseRef>(
     block: &Block,
     pre: &P,
-    reason: String,
-) -> Result<Executed, EngineError> {
-    tracing::warn!(block = %block.label, %reason, "falling back to sequential execution");
+    invariant: Invariant,
+) -> Result<Executed, ExecuteError<P::Error>> {
+    tracing::warn!(block = %block.label, reason = %invariant, "falling back to sequential execution");
     let mut metrics = Metrics {
-        fell_back: Some(reason),
+        fell_back: Some(invariant),
         ..Metrics::default()
     };
     let output = sequential::execute(block, pre, &mut metrics)?;
@@ -406,6 +425,7 @@ mod tests {
         type Key = T::Key;
         type Value = T::Value;
         type Output = T::Output;
+        type Error = T::Error;
         fn num_txns(&self) -> usize {
             self.inner.num_txns()
         }
@@ -413,7 +433,7 @@ mod tests {
             &self,
             txn_idx: TxnIndex,
             view: &mut S,
-        ) -> Execution<T::Key, T::Value, T::Output> {
+        ) -> Execution<T::Key, T::Value, T::Output, T::Error> {
             if txn_idx == self.bad {
                 return Execution::Blocked { on: txn_idx };
             }
@@ -438,10 +458,18 @@ mod tests {
         for &strategy in Strategy::ALL.iter().filter(|s| **s != Strategy::Sequential) {
             for threads in [1, 2, 4] {
                 let run = execute_txns(&block, &state, strategy, threads, &faulty).unwrap();
-                let reason = run.metrics.fell_back.as_deref();
-                assert!(
-                    reason.is_some_and(|r| r.contains("57")),
-                    "{strategy} at {threads} threads did not fall back: {reason:?}"
+                // Block-STM's scheduler refuses the wait; the others never wait.
+                let broke = match strategy {
+                    Strategy::BlockStm => Invariant::WaitsOnLater {
+                        txn: 57,
+                        blocking: 57,
+                    },
+                    _ => Invariant::UnexpectedEstimate { txn: 57, on: 57 },
+                };
+                assert_eq!(
+                    run.metrics.fell_back,
+                    Some(broke),
+                    "{strategy} at {threads} threads"
                 );
                 assert_eq!(run.output.first_difference(&expected), None, "{strategy}");
             }

@@ -61,9 +61,12 @@
 //! ## The library
 //! `engine::Executor` is what a node keeps: worker threads started once
 //! (`core::pool`, kept threads that run one block's jobs after another), on which
-//! every block runs; `engine::execute_block` is the one-call convenience over it. A broken
-//! engine invariant is a typed error, on which the engine falls back to sequential
-//! execution.
+//! every block runs; `engine::execute_block` is the one-call convenience over it. The
+//! errors are typed ([`error`]): a pre-block state that fails to answer a read reaches
+//! the caller as its own error value (`ExecuteError::State`, of the state's `P::Error`),
+//! at once, with no fallback and no second run; a broken engine invariant is an
+//! [`Invariant`] naming the check that failed, on which the engine falls back to
+//! sequential execution and says so in `metrics.fell_back`.
 //!
 //! `unsafe` is in three small places, each with its safety argument where it stands:
 //! `core::mvmemory::version_list` (the lock-free version lists), `core::pool::kept`
@@ -78,12 +81,13 @@
 
 pub mod adaptive;
 pub mod engine;
+pub mod error;
 pub mod evm;
 
 /// The concurrent core (the `stmlab-core` crate), re-exported so an embedder needs this
 /// crate only.
 pub use stmlab_core as core;
-pub use stmlab_core::{error, perturb, strategies};
+pub use stmlab_core::{perturb, strategies};
 
 pub use engine::{execute_block, execute_block_with, Executed, Executor, Options, Strategy};
-pub use error::EngineError;
+pub use error::{EngineError, ExecuteError, Invariant};

@@ -10,7 +10,7 @@ use std::time::Instant;
 use revm::DatabaseRef;
 use stmlab::core::metrics::median;
 use stmlab::core::phase::Phase;
-use stmlab::error::EngineError;
+use stmlab::error::{ExecuteError, Invariant};
 use stmlab::evm::assemble::assemble;
 use stmlab::evm::block::Block;
 use stmlab::evm::executor::EvmTxns;
@@ -28,7 +28,7 @@ pub fn record_block<P>(
     block: &Block,
     pre: &P,
     opts: &RecordOptions,
-) -> Result<BlockRecord<Location>, EngineError>
+) -> Result<BlockRecord<Location>, ExecuteError<P::Error>>
 where
     P: DatabaseRef + Sync,
 {
@@ -69,7 +69,7 @@ fn calibrate_phases<P>(
     block: &Block,
     pre: &P,
     passes: usize,
-) -> Result<Vec<PhaseFactor>, EngineError>
+) -> Result<Vec<PhaseFactor>, ExecuteError<P::Error>>
 where
     P: DatabaseRef + Sync,
 {
@@ -79,9 +79,7 @@ where
         for &s in &strategies {
             let run = execute_block_with(block, pre, s, 1, Options { adaptive: false })?;
             if run.metrics.fell_back.is_some() {
-                return Err(EngineError::Invariant(format!(
-                    "{s} fell back to sequential while calibrating"
-                )));
+                return Err(Invariant::FellBackWhileCalibrating { strategy: s.name() }.into());
             }
             for (phase, d) in &run.metrics.phases {
                 samples

@@ -32,7 +32,7 @@ use stmlab::core::phase::Phase;
 use stmlab::core::read_set::{ReadSet, RecordingView};
 use stmlab::core::scheduler::Scheduler;
 use stmlab::core::txn::{Key, ReadResult, TxnExecutor, TxnIndex, TxnResult, Version};
-use stmlab::error::EngineError;
+use stmlab::error::{BlockError, EngineError, Invariant};
 use stmlab::strategies;
 use stmlab::Strategy;
 
@@ -204,7 +204,7 @@ pub(crate) fn ns(start: Instant) -> u64 {
 /// transaction). Each pass runs the three views one after the other, and keeps what each
 /// execution returned alive until the end of its view's pass, as the strategies keep their
 /// records until the block ends.
-pub fn record_txns<T>(txns: &T, opts: &RecordOptions) -> Result<Recorded<T>, EngineError>
+pub fn record_txns<T>(txns: &T, opts: &RecordOptions) -> Result<Recorded<T>, BlockError<T::Error>>
 where
     T: TxnExecutor,
     T::Key: 'static,
@@ -531,7 +531,7 @@ where
         let d = deps.clone();
         let index = ns(start);
         let start = Instant::now();
-        let g = DepGraph::new(d).map_err(|e| EngineError::Invariant(e.to_string()))?;
+        let g = DepGraph::new(d).map_err(Invariant::from)?;
         serial.push(index + ns(start));
         drop(black_box(g));
     }
@@ -570,7 +570,7 @@ pub fn record_generic<T>(
     label: &str,
     txns: &T,
     opts: &RecordOptions,
-) -> Result<BlockRecord<T::Key>, EngineError>
+) -> Result<BlockRecord<T::Key>, BlockError<T::Error>>
 where
     T: TxnExecutor,
     T::Key: 'static,
@@ -581,5 +581,5 @@ where
         sequential_ns: records.iter().map(|r| r.cost.exec_ns).sum(),
         ..CostModel::default()
     };
-    finish_record(label.to_string(), records, model, opts)
+    Ok(finish_record(label.to_string(), records, model, opts)?)
 }

@@ -23,6 +23,7 @@
 //! Whatever a wrong execution writes, it is eventually invalidated: its readers read a
 //! version that is superseded before the block ends.
 
+use std::convert::Infallible;
 use std::fmt::Debug;
 use std::sync::Mutex;
 
@@ -127,7 +128,7 @@ where
         &self,
         txn_idx: TxnIndex,
         view: &mut S,
-    ) -> (Execution<K, bool, bool>, Trace) {
+    ) -> (Execution<K, bool, bool, Infallible>, Trace) {
         let rec = &self.txns[txn_idx];
         for (pos, (key, origin)) in rec.reads.iter().enumerate() {
             let correct = match view.read(key) {
@@ -168,7 +169,7 @@ where
         rec: &TxnRecord<K>,
         pos: usize,
         view: &mut S,
-    ) -> (Execution<K, bool, bool>, Trace) {
+    ) -> (Execution<K, bool, bool, Infallible>, Trace) {
         let rest = rec.base_reads.get(pos + 1..).unwrap_or(&[]);
         let planned = pos + 1 + rest.len();
         for (q, key) in rest.iter().enumerate() {
@@ -204,6 +205,7 @@ where
     type Key = K;
     type Value = bool;
     type Output = bool;
+    type Error = Infallible;
 
     fn num_txns(&self) -> usize {
         self.txns.len()
@@ -213,7 +215,7 @@ where
         &self,
         txn_idx: TxnIndex,
         view: &mut S,
-    ) -> Execution<K, bool, bool> {
+    ) -> Execution<K, bool, bool, Infallible> {
         let (execution, trace) = self.execute_traced(txn_idx, view);
         *self.last[txn_idx].lock().unwrap_or_else(|e| e.into_inner()) = trace;
         execution
@@ -232,12 +234,17 @@ impl TxnExecutor for NullTxns {
     type Key = u64;
     type Value = ();
     type Output = ();
+    type Error = Infallible;
 
     fn num_txns(&self) -> usize {
         self.0
     }
 
-    fn execute<S: StateView<u64, ()>>(&self, _: TxnIndex, _: &mut S) -> Execution<u64, (), ()> {
+    fn execute<S: StateView<u64, ()>>(
+        &self,
+        _: TxnIndex,
+        _: &mut S,
+    ) -> Execution<u64, (), (), Infallible> {
         Execution::Done {
             writes: Vec::new(),
             output: (),

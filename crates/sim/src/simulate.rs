@@ -55,7 +55,7 @@ use stmlab::core::mvmemory::lockfree::LockFreeMvMemory;
 use stmlab::core::phase::Phase;
 use stmlab::core::scheduler::Task;
 use stmlab::core::txn::{Key, TxnExecutor, TxnIndex};
-use stmlab::error::EngineError;
+use stmlab::error::{EngineError, Invariant};
 use stmlab::strategies::block_stm::{BlockStm, Pending, PendingKind, Step};
 use stmlab::strategies::dag::{CommitWork, Dag};
 use stmlab::strategies::sv::Sv;
@@ -171,9 +171,7 @@ fn simulate_with<K: SimKey>(
     }
     let n = rec.txns.len();
     if n > 0 && strategy != Strategy::Sequential && rec.dag_deps.len() != n {
-        return Err(EngineError::Invariant(
-            "the block was recorded without the strategies' costs".into(),
-        ));
+        return Err(Invariant::RecordedWithoutCosts.into());
     }
     let out = match strategy {
         Strategy::Sequential => Outcome {
@@ -236,10 +234,8 @@ fn list_schedule(m: &CostModel, t0: u64, threads: usize, costs: impl Iterator<It
         .unwrap_or(t0)
 }
 
-fn wrong_at_end(strategy: &str, j: TxnIndex) -> EngineError {
-    EngineError::Invariant(format!(
-        "{strategy} simulation: transaction {j} ended with an execution that is not the sequential one"
-    ))
+fn wrong_at_end(strategy: &'static str, j: TxnIndex) -> EngineError {
+    Invariant::SimulatedNotSequential { strategy, txn: j }.into()
 }
 
 /// `sv` on `threads` virtual workers: the production steps (`Sv::execute_once`,
@@ -377,9 +373,7 @@ fn simulate_dag<K: SimKey>(
                     continue;
                 }
                 // `ready` counts exactly what `next` can hand out: it never waits here.
-                let j = graph.next().ok_or_else(|| {
-                    EngineError::Invariant("dag simulation: no ready transaction".into())
-                })?;
+                let j = graph.next().ok_or(Invariant::SimulatedNoReadyTransaction)?;
                 ready -= 1;
                 let work = run.begin_commit(&replay, j)?;
                 let c = &rec.txns[j].cost;
@@ -428,9 +422,7 @@ fn simulate_dag<K: SimKey>(
         }
     }
     if !graph.is_done() {
-        return Err(EngineError::Invariant(
-            "dag simulation: the commit loop ended before every transaction committed".into(),
-        ));
+        return Err(Invariant::SimulatedCommitLoopUnfinished.into());
     }
 
     // 4. The repair pass, in block order.
@@ -547,9 +539,7 @@ fn simulate_block_stm<K: SimKey>(
                     if in_flight == 0 {
                         idle_polls += 1;
                         if idle_polls > stuck_after {
-                            return Err(EngineError::Invariant(
-                                "block-stm simulation: no task and not done".into(),
-                            ));
+                            return Err(Invariant::SimulatedStuck.into());
                         }
                     }
                     heap.push(Reverse((t + poll, w)));

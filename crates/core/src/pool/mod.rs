@@ -14,7 +14,7 @@ mod kept;
 use std::cell::RefCell;
 use std::sync::{Arc, Mutex};
 
-use crate::error::EngineError;
+use crate::error::{EngineError, Invariant};
 use kept::KeptPool;
 
 thread_local! {
@@ -89,7 +89,7 @@ pub fn wake_installed() {
 }
 
 fn panicked() -> EngineError {
-    EngineError::Invariant("a worker thread panicked".into())
+    EngineError::Invariant(Invariant::WorkerPanicked)
 }
 
 /// `run_workers` on the installed pool; `None` when there is none or it cannot take the
@@ -202,7 +202,11 @@ pub fn map_indices<R: Send>(
     slots
         .into_iter()
         .enumerate()
-        .map(|(i, r)| r.ok_or_else(|| EngineError::Invariant(format!("index {i} never ran"))))
+        .map(|(i, r)| {
+            r.ok_or(EngineError::Invariant(Invariant::IndexNeverRan {
+                index: i,
+            }))
+        })
         .collect()
 }
 
@@ -254,7 +258,10 @@ mod tests {
                     id
                 });
                 assert!(
-                    matches!(result, Err(EngineError::Invariant(_))),
+                    matches!(
+                        result,
+                        Err(EngineError::Invariant(Invariant::WorkerPanicked))
+                    ),
                     "{result:?}"
                 );
             }
@@ -283,7 +290,10 @@ mod tests {
                     id
                 });
                 assert!(
-                    matches!(result, Err(EngineError::Invariant(_))),
+                    matches!(
+                        result,
+                        Err(EngineError::Invariant(Invariant::WorkerPanicked))
+                    ),
                     "{result:?}"
                 );
             }
@@ -297,7 +307,10 @@ mod tests {
             id
         });
         assert!(
-            matches!(result, Err(EngineError::Invariant(_))),
+            matches!(
+                result,
+                Err(EngineError::Invariant(Invariant::WorkerPanicked))
+            ),
             "{result:?}"
         );
     }

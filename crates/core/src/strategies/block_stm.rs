@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use crossbeam_utils::CachePadded;
 
-use crate::error::EngineError;
+use crate::error::{BlockError, Invariant};
 use crate::metrics::Metrics;
 use crate::mvmemory::MvMemory;
 use crate::phase::Phase;
@@ -25,7 +25,7 @@ use crate::pool::run_workers;
 use crate::read_set::{ReadSet, RecordingView};
 use crate::scheduler::{Scheduler, Task};
 use crate::sync::Mutex;
-use crate::txn::{Execution, TxnExecutor, TxnResult, Version};
+use crate::txn::{BlockResults, Execution, TxnExecutor, TxnResult, Version};
 
 /// The last execution of one transaction: what validation re-checks and what the block's
 /// output is assembled from.
@@ -101,7 +101,7 @@ enum PendingWork<T: TxnExecutor> {
     /// The transaction ran; its outcome and read set.
     Executed {
         reads: ReadSet<T::Key>,
-        execution: Execution<T::Key, T::Value, T::Output>,
+        execution: Execution<T::Key, T::Value, T::Output, T::Error>,
     },
     /// A first incarnation suspended on the transaction's dependency hint before it ran
     /// (already registered with the scheduler).
@@ -146,7 +146,7 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
     /// then the execution (through the multi-version memory) or the validation (of the
     /// recorded read set). Publishes nothing, except a first incarnation's suspension on
     /// its dependency hint, which has no reading half.
-    fn begin(&self, carried: Option<Task>) -> Result<Step<T>, EngineError> {
+    fn begin(&self, carried: Option<Task>) -> Result<Step<T>, BlockError<T::Error>> {
         let task = match carried {
             Some(task) => task,
             None => {
@@ -166,7 +166,7 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
         Ok(Step::Working(Pending { version, work }))
     }
 
-    fn begin_execution(&self, version: Version) -> Result<PendingWork<T>, EngineError> {
+    fn begin_execution(&self, version: Version) -> Result<PendingWork<T>, BlockError<T::Error>> {
         let idx = version.txn_idx;
         if version.incarnation == 0 && self.dependency_hints {
             if let Some(dep) = self.txns.dependency_hint(idx).filter(|&d| d < idx) {
@@ -188,13 +188,14 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
         Ok(PendingWork::Executed { reads, execution })
     }
 
-    fn begin_validation(&self, version: Version) -> Result<PendingWork<T>, EngineError> {
+    fn begin_validation(&self, version: Version) -> Result<PendingWork<T>, BlockError<T::Error>> {
         let idx = version.txn_idx;
-        let record = crate::sync::lock(&self.records[idx])
-            .clone()
-            .ok_or_else(|| {
-                EngineError::Invariant(format!("validation of {version:?} before any execution"))
-            })?;
+        let record = crate::sync::lock(&self.records[idx]).clone().ok_or(
+            Invariant::ValidatedBeforeExecuted {
+                txn: idx,
+                incarnation: version.incarnation,
+            },
+        )?;
         self.counters.validations.fetch_add(1, Ordering::Relaxed);
         let valid = self.memory.validate(idx, &record.reads);
         Ok(PendingWork::Validated { valid })
@@ -202,7 +203,7 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
 
     /// The publishing half: records an execution's writes and tells the scheduler, or
     /// aborts a failed validation's incarnation; returns the follow-up task, if any.
-    fn complete(&self, pending: Pending<T>) -> Result<Option<Task>, EngineError> {
+    fn complete(&self, pending: Pending<T>) -> Result<Option<Task>, BlockError<T::Error>> {
         let Pending { version, work } = pending;
         let idx = version.txn_idx;
         match work {
@@ -217,9 +218,7 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                         Ok(Some(Task::Execute(version)))
                     }
                 }
-                Execution::Failed { reason } => Err(EngineError::Invariant(format!(
-                    "transaction {idx} could not run: {reason}"
-                ))),
+                Execution::Failed { error } => Err(BlockError::Txn { txn: idx, error }),
                 Execution::Done { writes, output } => {
                     let wrote_new_key = self.memory.record(version, &writes);
                     // Published before `finish_execution` marks the version executed (the
@@ -230,7 +229,7 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                         writes,
                         output,
                     }));
-                    self.scheduler.finish_execution(version, wrote_new_key)
+                    Ok(self.scheduler.finish_execution(version, wrote_new_key)?)
                 }
             },
             PendingWork::Validated { valid } => {
@@ -239,13 +238,13 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                     self.counters.aborts.fetch_add(1, Ordering::Relaxed);
                     self.memory.mark_estimates(idx);
                 }
-                self.scheduler.finish_validation(version, aborted)
+                Ok(self.scheduler.finish_validation(version, aborted)?)
             }
         }
     }
 
     /// The thread driver: both halves of every task back to back, until the block is done.
-    fn run(&self, failed: &AtomicBool) -> Result<(), EngineError> {
+    fn run(&self, failed: &AtomicBool) -> Result<(), BlockError<T::Error>> {
         let mut carried = None;
         // Acquire pairs with the Release store of a failing worker, so that a worker
         // which sees the flag stops (the error itself travels through `join`).
@@ -254,9 +253,7 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                 // The stress watchdog saw no progress: say where the scheduler stands.
                 crate::perturb::note_state(|| self.scheduler.describe());
                 failed.store(true, Ordering::Release);
-                return Err(EngineError::Invariant(
-                    "stopped by the stress watchdog".into(),
-                ));
+                return Err(Invariant::StressCancelled.into());
             }
             let step = self.begin(carried.take()).and_then(|step| match step {
                 Step::Working(pending) => self.complete(pending).map(Some),
@@ -342,18 +339,22 @@ where
     /// the reading half of the carried task, or of the scheduler's next one.
     ///
     /// [`work`]: BlockStm::work
-    pub fn begin(&self, txns: &T, carried: Option<Task>) -> Result<Step<T>, EngineError> {
+    pub fn begin(&self, txns: &T, carried: Option<Task>) -> Result<Step<T>, BlockError<T::Error>> {
         self.worker(txns).begin(carried)
     }
 
     /// The publishing half of a task [`begin`](BlockStm::begin) returned; the follow-up
     /// task, if any, is the worker's to carry into its next `begin`.
-    pub fn complete(&self, txns: &T, pending: Pending<T>) -> Result<Option<Task>, EngineError> {
+    pub fn complete(
+        &self,
+        txns: &T,
+        pending: Pending<T>,
+    ) -> Result<Option<Task>, BlockError<T::Error>> {
         self.worker(txns).complete(pending)
     }
 
     /// One worker's loop, until the block is done (or some worker failed).
-    pub fn work(&self, txns: &T) -> Result<(), EngineError> {
+    pub fn work(&self, txns: &T) -> Result<(), BlockError<T::Error>> {
         // A worker that unwinds (a panicking transaction or state source) must stop the
         // others too: they would wait for a `done` that never comes.
         let _stop_others = FailOnPanic {
@@ -369,7 +370,7 @@ where
         self,
         metrics: &mut Metrics,
         threads: usize,
-    ) -> Result<Vec<TxnResult<T::Key, T::Value, T::Output>>, EngineError> {
+    ) -> Result<BlockResults<T>, BlockError<T::Error>> {
         let (results, memory) = self.finish_unreleased(metrics)?;
         let start = Instant::now();
         memory.release(threads);
@@ -383,11 +384,9 @@ where
     pub fn finish_unreleased(
         self,
         metrics: &mut Metrics,
-    ) -> Result<(Vec<TxnResult<T::Key, T::Value, T::Output>>, M), EngineError> {
+    ) -> Result<(BlockResults<T>, M), BlockError<T::Error>> {
         if !self.scheduler.done() {
-            return Err(EngineError::Invariant(
-                "block-stm finished before the scheduler was done".into(),
-            ));
+            return Err(Invariant::FinishedBeforeDone.into());
         }
         let counters = &self.counters;
         metrics.executions += counters.executions.load(Ordering::Relaxed);
@@ -410,18 +409,15 @@ where
                     .into_inner()
                     .into_inner()
                     .unwrap_or_else(|e| e.into_inner())
-                    .ok_or_else(|| {
-                        EngineError::Invariant(format!("transaction {i} never executed"))
-                    })?;
-                let record = Arc::try_unwrap(record).map_err(|_| {
-                    EngineError::Invariant(format!("record of transaction {i} still shared"))
-                })?;
+                    .ok_or(Invariant::NeverExecuted { txn: i })?;
+                let record =
+                    Arc::try_unwrap(record).map_err(|_| Invariant::RecordStillShared { txn: i })?;
                 Ok(TxnResult {
                     writes: record.writes,
                     output: record.output,
                 })
             })
-            .collect::<Result<Vec<_>, EngineError>>()?;
+            .collect::<Result<Vec<_>, Invariant>>()?;
         metrics.phase(Phase::Collect, start.elapsed());
         Ok((results, memory))
     }
@@ -432,7 +428,7 @@ pub fn execute<T, M>(
     txns: &T,
     threads: usize,
     metrics: &mut Metrics,
-) -> Result<Vec<TxnResult<T::Key, T::Value, T::Output>>, EngineError>
+) -> Result<BlockResults<T>, BlockError<T::Error>>
 where
     T: TxnExecutor,
     M: MvMemory<T::Key, T::Value>,
@@ -445,7 +441,7 @@ pub fn execute_unreleased<T, M>(
     txns: &T,
     threads: usize,
     metrics: &mut Metrics,
-) -> Result<(Vec<TxnResult<T::Key, T::Value, T::Output>>, M), EngineError>
+) -> Result<(BlockResults<T>, M), BlockError<T::Error>>
 where
     T: TxnExecutor,
     M: MvMemory<T::Key, T::Value>,
@@ -454,7 +450,11 @@ where
 }
 
 /// Sets the block up and runs every worker's loop to its end.
-fn run<T, M>(txns: &T, threads: usize, metrics: &mut Metrics) -> Result<BlockStm<T, M>, EngineError>
+fn run<T, M>(
+    txns: &T,
+    threads: usize,
+    metrics: &mut Metrics,
+) -> Result<BlockStm<T, M>, BlockError<T::Error>>
 where
     T: TxnExecutor,
     M: MvMemory<T::Key, T::Value>,

@@ -67,7 +67,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::dep_graph::DepGraph;
-use crate::error::EngineError;
+use crate::error::{BlockError, Invariant};
 use crate::metrics::Metrics;
 use crate::mvmemory::locked::LockedMvMemory;
 use crate::mvmemory::MvMemory;
@@ -79,6 +79,7 @@ use crate::txn::{Execution, Incarnation, ReadResult, TxnExecutor, TxnIndex, TxnR
 type Key<T> = <T as TxnExecutor>::Key;
 type Value<T> = <T as TxnExecutor>::Value;
 type Output<T> = <T as TxnExecutor>::Output;
+type Error<T> = BlockError<<T as TxnExecutor>::Error>;
 type Store<T> = LockedMvMemory<Key<T>, Value<T>>;
 /// The committed result of every transaction, in block order.
 pub type Results<T> = Vec<TxnResult<Key<T>, Value<T>, Output<T>>>;
@@ -127,11 +128,11 @@ impl<T: TxnExecutor> CommitWork<T> {
 
 impl<T: TxnExecutor> Dag<T> {
     /// A run over round 1's executions and the dependencies found from them.
-    pub fn new(round1: Vec<Run<T>>, deps: Vec<Vec<TxnIndex>>) -> Result<Self, EngineError> {
+    pub fn new(round1: Vec<Run<T>>, deps: Vec<Vec<TxnIndex>>) -> Result<Self, Invariant> {
         let n = round1.len();
         Ok(Self {
             round1,
-            graph: DepGraph::new(deps).map_err(|e| EngineError::Invariant(e.to_string()))?,
+            graph: DepGraph::new(deps).map_err(Invariant::from)?,
             store: Store::<T>::new(n),
         })
     }
@@ -141,7 +142,7 @@ impl<T: TxnExecutor> Dag<T> {
     }
 
     /// Round 1's execution of `txn_idx`: against the pre-block state alone.
-    pub fn execute_round_one(txns: &T, txn_idx: TxnIndex) -> Result<Run<T>, EngineError> {
+    pub fn execute_round_one(txns: &T, txn_idx: TxnIndex) -> Result<Run<T>, Error<T>> {
         let mut reads = ReadSet::default();
         let execution = {
             let mut view = RecordingView::new(|_: &Key<T>| ReadResult::Base, &mut reads);
@@ -152,7 +153,7 @@ impl<T: TxnExecutor> Dag<T> {
 
     /// The first half of committing ready transaction `j` (every dependency committed):
     /// a dependent one executes again against the committed store.
-    pub fn begin_commit(&self, txns: &T, j: TxnIndex) -> Result<CommitWork<T>, EngineError> {
+    pub fn begin_commit(&self, txns: &T, j: TxnIndex) -> Result<CommitWork<T>, Error<T>> {
         if self.graph.is_independent(j) {
             Ok(CommitWork(None))
         } else {
@@ -197,7 +198,7 @@ impl<T: TxnExecutor> Dag<T> {
     /// The repair pass's step for `j`, once `0..j` are final: validates its execution
     /// against the store and, if stale, executes it again and replaces its writes there.
     /// True when it executed again.
-    pub fn repair(&self, txns: &T, j: TxnIndex, fin: &mut Final<T>) -> Result<bool, EngineError> {
+    pub fn repair(&self, txns: &T, j: TxnIndex, fin: &mut Final<T>) -> Result<bool, Error<T>> {
         crate::perturb::at(crate::perturb::Site::DagRepair);
         crate::perturb::progress();
         if self.store.validate(j, &fin.run.reads) {
@@ -232,7 +233,7 @@ pub fn execute<T: TxnExecutor>(
     txns: &T,
     threads: usize,
     metrics: &mut Metrics,
-) -> Result<Results<T>, EngineError> {
+) -> Result<Results<T>, Error<T>> {
     execute_with_report(txns, threads, metrics).map(|(results, _)| results)
 }
 
@@ -241,7 +242,7 @@ pub fn execute_with_report<T: TxnExecutor>(
     txns: &T,
     threads: usize,
     metrics: &mut Metrics,
-) -> Result<(Results<T>, DagReport), EngineError> {
+) -> Result<(Results<T>, DagReport), Error<T>> {
     crate::pool::check_threads(threads)?;
     let n = txns.num_txns();
     // More workers than transactions would only wait.
@@ -310,8 +311,8 @@ pub fn execute_with_report<T: TxnExecutor>(
 fn finished<T: TxnExecutor>(
     txn_idx: TxnIndex,
     reads: ReadSet<Key<T>>,
-    execution: Execution<Key<T>, Value<T>, Output<T>>,
-) -> Result<Run<T>, EngineError> {
+    execution: Execution<Key<T>, Value<T>, Output<T>, <T as TxnExecutor>::Error>,
+) -> Result<Run<T>, Error<T>> {
     let (writes, output) = execution.into_done(txn_idx)?;
     Ok(Run {
         reads,
@@ -331,7 +332,7 @@ fn nearest_below(writers: &[TxnIndex], txn_idx: TxnIndex) -> Option<TxnIndex> {
 fn discover_dependencies<T: TxnExecutor>(
     round1: &[Run<T>],
     threads: usize,
-) -> Result<Vec<Vec<TxnIndex>>, EngineError> {
+) -> Result<Vec<Vec<TxnIndex>>, Error<T>> {
     let n = round1.len();
     // Writer index: key -> the transactions that wrote it in round 1, ascending (pushed in
     // block order).
@@ -404,7 +405,7 @@ fn execute_against_store<T: TxnExecutor>(
     txns: &T,
     store: &Store<T>,
     txn_idx: TxnIndex,
-) -> Result<Run<T>, EngineError> {
+) -> Result<Run<T>, Error<T>> {
     let mut reads = ReadSet::default();
     let execution = {
         let mut view = RecordingView::new(|key: &Key<T>| store.read(key, txn_idx), &mut reads);
@@ -438,7 +439,7 @@ fn commit_loop<T: TxnExecutor>(
     txns: &T,
     threads: usize,
     run: &Dag<T>,
-) -> Result<(Reexecuted<T>, Vec<u32>), EngineError> {
+) -> Result<(Reexecuted<T>, Vec<u32>), Error<T>> {
     let graph = &run.graph;
     let per_worker = run_workers(threads, |_| {
         let _guard = AbandonOnPanic(graph);
@@ -470,9 +471,7 @@ fn commit_loop<T: TxnExecutor>(
         }
     }
     if !graph.is_done() {
-        return Err(EngineError::Invariant(
-            "the commit loop ended before every transaction committed".into(),
-        ));
+        return Err(Invariant::CommitLoopUnfinished.into());
     }
     Ok((all_reexecuted, all_released))
 }
@@ -480,8 +479,10 @@ fn commit_loop<T: TxnExecutor>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::EngineError;
     use crate::txn::StateView;
     use proptest::prelude::*;
+    use std::convert::Infallible;
 
     /// A mock transaction over `u64` keys and values (every key is 0 before the block).
     #[derive(Clone, Debug, Default)]
@@ -522,6 +523,7 @@ mod tests {
         type Key = u64;
         type Value = u64;
         type Output = MockOutput;
+        type Error = Infallible;
 
         fn num_txns(&self) -> usize {
             self.0.len()
@@ -531,7 +533,7 @@ mod tests {
             &self,
             txn_idx: TxnIndex,
             view: &mut S,
-        ) -> Execution<u64, u64, MockOutput> {
+        ) -> Execution<u64, u64, MockOutput, Infallible> {
             let tx = &self.0[txn_idx];
             let mut values = Vec::new();
             let mut from_base = true;
@@ -775,7 +777,12 @@ mod tests {
             let mut metrics = Metrics::default();
             let got = execute(&txns, threads, &mut metrics);
             assert!(
-                matches!(got, Err(EngineError::Invariant(_))),
+                matches!(
+                    got,
+                    Err(BlockError::Engine(EngineError::Invariant(
+                        Invariant::WorkerPanicked
+                    )))
+                ),
                 "{threads} threads"
             );
         }

@@ -14,12 +14,12 @@
 
 use std::time::Instant;
 
-use crate::error::EngineError;
+use crate::error::BlockError;
 use crate::metrics::Metrics;
 use crate::phase::Phase;
 use crate::pool::map_indices;
 use crate::read_set::{ReadSet, RecordingView};
-use crate::txn::{Execution, ReadResult, TxnExecutor, TxnIndex, TxnResult, Version};
+use crate::txn::{BlockResults, Execution, ReadResult, TxnExecutor, TxnIndex, TxnResult, Version};
 use crate::FastHash;
 
 type Committed<K, V> = scc::HashMap<K, (Version, V), FastHash>;
@@ -27,7 +27,7 @@ type Committed<K, V> = scc::HashMap<K, (Version, V), FastHash>;
 /// One transaction's round-1 execution: its read set and outcome, not yet validated.
 pub struct Attempt<T: TxnExecutor> {
     reads: ReadSet<T::Key>,
-    execution: Execution<T::Key, T::Value, T::Output>,
+    execution: Execution<T::Key, T::Value, T::Output, T::Error>,
 }
 
 /// One `sv` run: the committed writes every execution reads through. Its two steps are
@@ -76,8 +76,13 @@ impl<T: TxnExecutor> Sv<T> {
         j: TxnIndex,
         attempt: Attempt<T>,
         metrics: &mut Metrics,
-    ) -> Result<(TxnResult<T::Key, T::Value, T::Output>, bool), EngineError> {
+    ) -> Result<(TxnResult<T::Key, T::Value, T::Output>, bool), BlockError<T::Error>> {
         let Attempt { reads, execution } = attempt;
+        // A transaction that could not run stops the block: its error is the caller's,
+        // and running it again would only hide it.
+        if let Execution::Failed { error } = execution {
+            return Err(BlockError::Txn { txn: j, error });
+        }
         metrics.validations += 1;
         let valid = matches!(execution, Execution::Done { .. })
             && reads.is_valid(|key| Ok(self.committed.read_sync(key, |_, (v, _)| *v)));
@@ -104,7 +109,7 @@ pub fn execute<T: TxnExecutor>(
     txns: &T,
     threads: usize,
     metrics: &mut Metrics,
-) -> Result<Vec<TxnResult<T::Key, T::Value, T::Output>>, EngineError> {
+) -> Result<BlockResults<T>, BlockError<T::Error>> {
     let n = txns.num_txns();
     let run = Sv::<T>::default();
 

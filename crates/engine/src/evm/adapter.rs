@@ -13,20 +13,22 @@ use revm::{Database, DatabaseRef};
 
 use super::location::{AccountValue, EvmValue, Location};
 use crate::core::txn::{ReadResult, StateView, TxnIndex};
+use crate::core::Invariant;
 
-/// Why a read through the adapter failed.
+/// Why a read through the adapter failed (`E`: the pre-block state's own error).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AdapterError {
+pub enum AdapterError<E> {
     /// The read hit an ESTIMATE of this transaction: the execution must wait for it.
     #[error("read an estimate of transaction {0}")]
     Blocked(TxnIndex),
     /// A view returned a value of the wrong kind for its key: an engine bug.
     #[error("engine invariant broken: {0}")]
-    Invariant(String),
+    Invariant(Invariant),
+    /// The pre-block state failed to answer: its error, as it is.
     #[error("pre-block state: {0}")]
-    PreState(String),
+    State(E),
 }
-impl DBErrorMarker for AdapterError {}
+impl<E: DBErrorMarker> DBErrorMarker for AdapterError<E> {}
 
 /// Reads of transaction `txn_idx` through a strategy's view.
 pub struct TxnDb<'a, S, P> {
@@ -78,7 +80,7 @@ where
         &self.accounts
     }
 
-    fn account(&mut self, address: Address) -> Result<&AccountValue, AdapterError> {
+    fn account(&mut self, address: Address) -> Result<&AccountValue, AdapterError<P::Error>> {
         // One hash of the address for the lookup and the insertion (the map is a field of
         // its own, so the view can be read while its entry is held).
         let entry = match self.accounts.entry(address) {
@@ -91,9 +93,10 @@ where
                 value: EvmValue::Account(value),
             } => (*value, Some(version.txn_idx)),
             ReadResult::Written { value, .. } => {
-                return Err(AdapterError::Invariant(format!(
-                    "account {address} holds {value:?}"
-                )))
+                return Err(AdapterError::Invariant(Invariant::WrongValue {
+                    key: format!("account {address}"),
+                    value: format!("{value:?}"),
+                }))
             }
             ReadResult::Base => (
                 AccountValue {
@@ -120,15 +123,13 @@ where
 fn pre_account<P: DatabaseRef>(
     pre: &P,
     address: Address,
-) -> Result<Option<AccountInfo>, AdapterError> {
-    let info = pre
-        .basic_ref(address)
-        .map_err(|e| AdapterError::PreState(e.to_string()))?;
+) -> Result<Option<AccountInfo>, AdapterError<P::Error>> {
+    let info = pre.basic_ref(address).map_err(AdapterError::State)?;
     info.map(|mut info| {
         if info.code.is_none() {
             info.code = Some(
                 pre.code_by_hash_ref(info.code_hash)
-                    .map_err(|e| AdapterError::PreState(e.to_string()))?,
+                    .map_err(AdapterError::State)?,
             );
         }
         Ok(info)
@@ -138,11 +139,11 @@ fn pre_account<P: DatabaseRef>(
 
 /// The fees of transactions `first..reader` (the beneficiary's credits since its last
 /// explicit write).
-fn fees_since<S: StateView<Location, EvmValue>>(
+fn fees_since<S: StateView<Location, EvmValue>, E>(
     view: &mut S,
     first: TxnIndex,
     reader: TxnIndex,
-) -> Result<U256, AdapterError> {
+) -> Result<U256, AdapterError<E>> {
     let mut sum = U256::ZERO;
     for i in first..reader {
         match view.read(&Location::Fee(i)) {
@@ -151,7 +152,10 @@ fn fees_since<S: StateView<Location, EvmValue>>(
                 ..
             } => sum = sum.saturating_add(fee),
             ReadResult::Written { value, .. } => {
-                return Err(AdapterError::Invariant(format!("fee {i} holds {value:?}")))
+                return Err(AdapterError::Invariant(Invariant::WrongValue {
+                    key: format!("fee {i}"),
+                    value: format!("{value:?}"),
+                }))
             }
             ReadResult::Base => {}
             ReadResult::Estimate(blocking) => return Err(AdapterError::Blocked(blocking)),
@@ -165,7 +169,7 @@ where
     S: StateView<Location, EvmValue>,
     P: DatabaseRef,
 {
-    type Error = AdapterError;
+    type Error = AdapterError<P::Error>;
 
     fn basic(&mut self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
         Ok(self.account(address)?.info.clone())
@@ -175,7 +179,7 @@ where
         // Accounts carry their code; revm asks only for code the pre-state left out.
         self.pre
             .code_by_hash_ref(code_hash)
-            .map_err(|e| AdapterError::PreState(e.to_string()))
+            .map_err(AdapterError::State)
     }
 
     fn storage(&mut self, address: Address, slot: U256) -> Result<U256, Self::Error> {
@@ -188,21 +192,22 @@ where
                 Some(epoch) if version.txn_idx < epoch => U256::ZERO,
                 _ => value,
             }),
-            ReadResult::Written { value, .. } => Err(AdapterError::Invariant(format!(
-                "slot {slot} of {address} holds {value:?}"
-            ))),
+            ReadResult::Written { value, .. } => {
+                Err(AdapterError::Invariant(Invariant::WrongValue {
+                    key: format!("slot {slot} of {address}"),
+                    value: format!("{value:?}"),
+                }))
+            }
             ReadResult::Base if epoch.is_some() => Ok(U256::ZERO),
             ReadResult::Base => self
                 .pre
                 .storage_ref(address, slot)
-                .map_err(|e| AdapterError::PreState(e.to_string())),
+                .map_err(AdapterError::State),
             ReadResult::Estimate(blocking) => Err(AdapterError::Blocked(blocking)),
         }
     }
 
     fn block_hash(&mut self, number: u64) -> Result<B256, Self::Error> {
-        self.pre
-            .block_hash_ref(number)
-            .map_err(|e| AdapterError::PreState(e.to_string()))
+        self.pre.block_hash_ref(number).map_err(AdapterError::State)
     }
 }

@@ -16,7 +16,7 @@ use super::output::{AccountChange, AccountSummary, BlockOutput, Receipt, StateCh
 use crate::core::pool::run_workers;
 use crate::core::txn::TxnIndex;
 use crate::core::FastHash;
-use crate::error::EngineError;
+use crate::error::{EngineError, ExecuteError, Invariant};
 
 /// The block's state at its end, built by applying write sets in block order. Accounts
 /// are held as `A`: owned (`Box<AccountValue>`, moved out of write sets that are then
@@ -94,9 +94,12 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
             }
             (Location::Fee(i), EvmValue::Fee(f)) => self.fees.push((*i, *f)),
             _ => {
-                return Err(EngineError::Invariant(format!(
-                    "transaction {txn_idx} wrote {value:?} to {key:?}"
-                )))
+                return Err(Invariant::WrongWrite {
+                    txn: txn_idx,
+                    key: format!("{key:?}"),
+                    value: format!("{value:?}"),
+                }
+                .into())
             }
         }
         Ok(())
@@ -288,7 +291,7 @@ pub fn assemble<P: DatabaseRef + Sync>(
     block: &Block,
     pre: &P,
     results: impl IntoIterator<Item = (Vec<(Location, EvmValue)>, EvmTxOutput)>,
-) -> Result<BlockOutput, EngineError> {
+) -> Result<BlockOutput, ExecuteError<P::Error>> {
     let (writes, outputs): (Vec<_>, Vec<_>) = results.into_iter().unzip();
     assemble_on(block, pre, &writes, outputs, 1)
 }
@@ -318,7 +321,7 @@ pub fn assemble_on<P: DatabaseRef + Sync>(
     writes: &[Vec<(Location, EvmValue)>],
     outputs: Vec<EvmTxOutput>,
     threads: usize,
-) -> Result<BlockOutput, EngineError> {
+) -> Result<BlockOutput, ExecuteError<P::Error>> {
     // A shard's worth of work must pay for the thread that runs it.
     let shards = assemble_shards(writes, threads);
     let beneficiary = block.env.beneficiary;
@@ -378,7 +381,7 @@ pub fn assemble_on<P: DatabaseRef + Sync>(
     })
 }
 
-/// A failure of the pre-block state source, as the engine reports it.
-fn pre_state(error: impl std::fmt::Display) -> EngineError {
-    EngineError::PreState(error.to_string())
+/// A failure of the pre-block state source while assembling, as the engine reports it.
+fn pre_state<E>(error: E) -> ExecuteError<E> {
+    ExecuteError::State { txn: None, error }
 }

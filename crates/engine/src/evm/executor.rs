@@ -20,7 +20,7 @@ use super::handler::{DeferredFeeHandler, SharedInstructions};
 use super::location::{AccountValue, EvmValue, Location};
 use super::writes::write_set;
 use crate::core::txn::{Execution, StateView, TxnExecutor, TxnIndex};
-use crate::core::FastHash;
+use crate::core::{FastHash, Invariant};
 
 /// What one transaction did, as far as its receipt goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -32,6 +32,20 @@ pub struct ExecSummary {
 
 /// A transaction's output: its execution summary, or why revm rejects it.
 pub type EvmTxOutput = Result<ExecSummary, String>;
+
+/// Why an EVM transaction could not run at all (`E`: the pre-block state's error): not
+/// the transaction's fault, and no receipt can say it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvmTxnError<E> {
+    /// The pre-block state failed to answer a read: its error, as it is. The engine
+    /// returns it to the caller (`ExecuteError::State`).
+    #[error("pre-block state: {0}")]
+    State(E),
+    /// The strategy's view returned a value of the wrong kind for its key: an engine bug,
+    /// on which the engine falls back to sequential execution.
+    #[error("engine invariant broken: {0}")]
+    Invariant(Invariant),
+}
 
 pub(crate) fn summarize(result: ExecutionResult) -> ExecSummary {
     ExecSummary {
@@ -123,6 +137,7 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
     type Key = Location;
     type Value = EvmValue;
     type Output = EvmTxOutput;
+    type Error = EvmTxnError<P::Error>;
 
     fn num_txns(&self) -> usize {
         self.block.txs.len()
@@ -136,7 +151,7 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         &self,
         txn_idx: TxnIndex,
         view: &mut S,
-    ) -> Execution<Location, EvmValue, EvmTxOutput> {
+    ) -> Execution<Location, EvmValue, EvmTxOutput, EvmTxnError<P::Error>> {
         let spec = self.block.spec;
         // The frame stack, local context and accounts map serve any block; the journal
         // (whose warmed precompiles follow the spec) is this block's, built anew when the
@@ -224,8 +239,11 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
             Err(EVMError::Database(AdapterError::Blocked(on))) => Execution::Blocked { on },
             // The state source failed, or the view broke an invariant: not the
             // transaction's fault, and no receipt can say it.
-            Err(EVMError::Database(error)) => Execution::Failed {
-                reason: error.to_string(),
+            Err(EVMError::Database(AdapterError::State(error))) => Execution::Failed {
+                error: EvmTxnError::State(error),
+            },
+            Err(EVMError::Database(AdapterError::Invariant(invariant))) => Execution::Failed {
+                error: EvmTxnError::Invariant(invariant),
             },
             // Invalid transactions: rejected, exactly as sequential revm rejects them.
             Err(error) => Execution::Done {

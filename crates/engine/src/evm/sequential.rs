@@ -22,13 +22,13 @@ use super::output::BlockOutput;
 use super::writes::write_set;
 use crate::core::metrics::Metrics;
 use crate::core::FastHash;
-use crate::error::EngineError;
+use crate::error::ExecuteError;
 
 pub fn execute<P: DatabaseRef>(
     block: &Block,
     pre: &P,
     metrics: &mut Metrics,
-) -> Result<BlockOutput, EngineError> {
+) -> Result<BlockOutput, ExecuteError<P::Error>> {
     SequentialRun::new(block, pre).finish(metrics)
 }
 
@@ -71,7 +71,7 @@ impl<'a, P: DatabaseRef> SequentialRun<'a, P> {
     }
 
     /// Executes the transactions up to (not including) `end`.
-    pub fn run_until(&mut self, end: usize) -> Result<(), EngineError> {
+    pub fn run_until(&mut self, end: usize) -> Result<(), ExecuteError<P::Error>> {
         let start = Instant::now();
         let end = end.min(self.block.txs.len());
         while self.outputs.len() < end {
@@ -100,7 +100,10 @@ impl<'a, P: DatabaseRef> SequentialRun<'a, P> {
                 }
                 // The state source failed: no receipt can say that.
                 Err(EVMError::Database(error)) => {
-                    return Err(EngineError::PreState(error.to_string()))
+                    return Err(ExecuteError::State {
+                        txn: Some(i),
+                        error,
+                    })
                 }
                 // Invalid transactions are rejected and the block goes on.
                 Err(error) => self.outputs.push(Err(error.to_string())),
@@ -111,7 +114,7 @@ impl<'a, P: DatabaseRef> SequentialRun<'a, P> {
     }
 
     /// Executes the rest of the block and assembles its output.
-    pub fn finish(mut self, metrics: &mut Metrics) -> Result<BlockOutput, EngineError> {
+    pub fn finish(mut self, metrics: &mut Metrics) -> Result<BlockOutput, ExecuteError<P::Error>> {
         self.run_until(self.block.txs.len())?;
         metrics.executions += self.outputs.len() as u64;
         metrics.phase(crate::core::phase::Phase::Execute, self.elapsed);
@@ -122,7 +125,7 @@ impl<'a, P: DatabaseRef> SequentialRun<'a, P> {
             state: self
                 .final_state
                 .changes(self.pre, block.env.beneficiary, block.spec)
-                .map_err(|e| EngineError::PreState(e.to_string()))?,
+                .map_err(|error| ExecuteError::State { txn: None, error })?,
         };
         metrics.phase(crate::core::phase::Phase::Assemble, start.elapsed());
         Ok(output)
@@ -133,17 +136,22 @@ impl<'a, P: DatabaseRef> SequentialRun<'a, P> {
 /// over the pre-block state, and build nothing else (no receipts, no state changes). Not
 /// a strategy: the goals table times it beside [`execute`] to show what the canonical
 /// output costs.
-pub fn bare_revm<P: DatabaseRef>(block: &Block, pre: &P) -> Result<usize, EngineError> {
+pub fn bare_revm<P: DatabaseRef>(block: &Block, pre: &P) -> Result<usize, ExecuteError<P::Error>> {
     use revm::ExecuteCommitEvm;
     let mut evm = MainnetContext::new(CacheDB::new(pre), block.spec)
         .with_block(block.env.clone())
         .with_cfg(cfg_env(block))
         .build_mainnet();
     let mut included = 0;
-    for tx in &block.txs {
+    for (i, tx) in block.txs.iter().enumerate() {
         match evm.transact_commit(tx.clone()) {
             Ok(_) => included += 1,
-            Err(EVMError::Database(error)) => return Err(EngineError::PreState(error.to_string())),
+            Err(EVMError::Database(error)) => {
+                return Err(ExecuteError::State {
+                    txn: Some(i),
+                    error,
+                })
+            }
             Err(_) => {}
         }
     }

@@ -27,6 +27,13 @@ pub struct InMemoryState {
 pub struct NoError(Infallible);
 impl DBErrorMarker for NoError {}
 
+impl NoError {
+    /// What holds a `NoError` cannot exist: any type, from one.
+    pub fn unreachable<T>(&self) -> T {
+        match self.0 {}
+    }
+}
+
 impl InMemoryState {
     /// Inserts an account; its code, if any, is registered under its hash.
     pub fn insert_account(&mut self, address: Address, mut info: AccountInfo) {

@@ -1,0 +1,95 @@
+//! The errors of a block execution: the core's ([`EngineError`], its [`Invariant`], a
+//! strategy's [`BlockError`]) and what `execute_block` returns, [`ExecuteError`], which
+//! carries the pre-block state's own error as it is.
+
+use std::fmt;
+
+pub use stmlab_core::error::{BlockError, EngineError, Invariant};
+
+use crate::core::txn::TxnIndex;
+use crate::evm::executor::EvmTxnError;
+use crate::evm::state::NoError;
+
+/// Why `execute_block` (or `Executor::execute`) returned no output. `E` is the pre-block
+/// state's own error type (`P::Error` of the `DatabaseRef` it was given).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExecuteError<E> {
+    /// The pre-block state failed to answer a read: its error, as it returned it. The
+    /// block stops there, with no fallback and no second run. `txn`: the transaction
+    /// whose execution made the read (`None`: a read made assembling the block's output);
+    /// a parallel strategy names the first it saw fail, which may be a speculative
+    /// execution sequential execution would not have made.
+    State { txn: Option<TxnIndex>, error: E },
+    /// The engine could not run the block: bad threads, or an engine invariant broken
+    /// on the sequential path itself (on a parallel path the engine falls back to
+    /// sequential execution instead).
+    Engine(EngineError),
+}
+
+impl<E> ExecuteError<E> {
+    /// The pre-block state's error, if that is what this is.
+    pub fn state_error(&self) -> Option<&E> {
+        match self {
+            ExecuteError::State { error, .. } => Some(error),
+            ExecuteError::Engine(_) => None,
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for ExecuteError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExecuteError::State {
+                txn: Some(txn),
+                error,
+            } => write!(f, "pre-block state (read by transaction {txn}): {error}"),
+            ExecuteError::State { txn: None, error } => write!(f, "pre-block state: {error}"),
+            ExecuteError::Engine(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl<E: std::error::Error> std::error::Error for ExecuteError<E> {}
+
+impl<E> From<EngineError> for ExecuteError<E> {
+    fn from(error: EngineError) -> Self {
+        ExecuteError::Engine(error)
+    }
+}
+
+impl<E> From<Invariant> for ExecuteError<E> {
+    fn from(invariant: Invariant) -> Self {
+        ExecuteError::Engine(EngineError::Invariant(invariant))
+    }
+}
+
+/// A strategy's error over EVM transactions: the state's error stays the caller's, an
+/// invariant broken in the adapter is the engine's.
+impl<E> From<BlockError<EvmTxnError<E>>> for ExecuteError<E> {
+    fn from(error: BlockError<EvmTxnError<E>>) -> Self {
+        match error {
+            BlockError::Txn {
+                txn,
+                error: EvmTxnError::State(error),
+            } => ExecuteError::State {
+                txn: Some(txn),
+                error,
+            },
+            BlockError::Txn {
+                error: EvmTxnError::Invariant(invariant),
+                ..
+            } => invariant.into(),
+            BlockError::Engine(e) => ExecuteError::Engine(e),
+        }
+    }
+}
+
+/// The in-memory state never fails: on it, `execute_block` has only the engine's errors.
+impl From<ExecuteError<NoError>> for EngineError {
+    fn from(error: ExecuteError<NoError>) -> Self {
+        match error {
+            ExecuteError::State { error, .. } => error.unreachable(),
+            ExecuteError::Engine(e) => e,
+        }
+    }
+}
