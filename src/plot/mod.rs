@@ -12,10 +12,11 @@
 //! - `mainnet-distribution.png`: the distribution of per-block speedups, per strategy,
 //!   one panel per thread count (`mainnet_distribution`).
 //!
+//! Beside them, the simulator's scaling chart (`scaling`, for `stmlab simulate --plots`).
 //! Below the figures: what is read of the file (`schema`, `mainnet`), panels of lines
 //! (`panel`), the legend row (`legend`), axes (`axes`), printed words and numbers
-//! (`text`), and the one plot style (`style`: font, colours, markers, the frame of a
-//! figure).
+//! (`text`), and the one plot style every figure and the scaling chart draw with
+//! (`style`: fonts, colours, markers, grid, legends, the frame of a figure).
 
 mod axes;
 mod contention;
