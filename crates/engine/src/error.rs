@@ -1,14 +1,14 @@
 //! The errors of a block execution: the core's ([`EngineError`], its [`Invariant`], a
 //! strategy's [`BlockError`]) and what `execute_block` returns, [`ExecuteError`], which
-//! carries the pre-block state's own error as it is.
+//! carries the pre-block state's own error as it is. (The conversions from the EVM
+//! side's errors live beside those types, in `evm::executor` and `evm::state`, so this
+//! module imports nothing above it.)
 
 use std::fmt;
 
 pub use stmlab_core::error::{BlockError, EngineError, Invariant};
 
 use crate::core::txn::TxnIndex;
-use crate::evm::executor::EvmTxnError;
-use crate::evm::state::NoError;
 
 /// Why `execute_block` (or `Executor::execute`) returned no output. `E` is the pre-block
 /// state's own error type (`P::Error` of the `DatabaseRef` it was given).
@@ -60,36 +60,5 @@ impl<E> From<EngineError> for ExecuteError<E> {
 impl<E> From<Invariant> for ExecuteError<E> {
     fn from(invariant: Invariant) -> Self {
         ExecuteError::Engine(EngineError::Invariant(invariant))
-    }
-}
-
-/// A strategy's error over EVM transactions: the state's error stays the caller's, an
-/// invariant broken in the adapter is the engine's.
-impl<E> From<BlockError<EvmTxnError<E>>> for ExecuteError<E> {
-    fn from(error: BlockError<EvmTxnError<E>>) -> Self {
-        match error {
-            BlockError::Txn {
-                txn,
-                error: EvmTxnError::State(error),
-            } => ExecuteError::State {
-                txn: Some(txn),
-                error,
-            },
-            BlockError::Txn {
-                error: EvmTxnError::Invariant(invariant),
-                ..
-            } => invariant.into(),
-            BlockError::Engine(e) => ExecuteError::Engine(e),
-        }
-    }
-}
-
-/// The in-memory state never fails: on it, `execute_block` has only the engine's errors.
-impl From<ExecuteError<NoError>> for EngineError {
-    fn from(error: ExecuteError<NoError>) -> Self {
-        match error {
-            ExecuteError::State { error, .. } => error.unreachable(),
-            ExecuteError::Engine(e) => e,
-        }
     }
 }

@@ -263,3 +263,25 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         execution
     }
 }
+
+/// A strategy's error over EVM transactions: the state's error stays the caller's, an
+/// invariant broken in the adapter is the engine's.
+impl<E> From<crate::error::BlockError<EvmTxnError<E>>> for crate::error::ExecuteError<E> {
+    fn from(error: crate::error::BlockError<EvmTxnError<E>>) -> Self {
+        use crate::error::{BlockError, ExecuteError};
+        match error {
+            BlockError::Txn {
+                txn,
+                error: EvmTxnError::State(error),
+            } => ExecuteError::State {
+                txn: Some(txn),
+                error,
+            },
+            BlockError::Txn {
+                error: EvmTxnError::Invariant(invariant),
+                ..
+            } => invariant.into(),
+            BlockError::Engine(e) => ExecuteError::Engine(e),
+        }
+    }
+}

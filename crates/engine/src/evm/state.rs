@@ -80,3 +80,14 @@ impl DatabaseRef for InMemoryState {
             .unwrap_or_else(|| keccak256(number.to_string().as_bytes())))
     }
 }
+
+/// The in-memory state never fails: on it, `execute_block` has only the engine's errors.
+impl From<crate::error::ExecuteError<NoError>> for crate::error::EngineError {
+    fn from(error: crate::error::ExecuteError<NoError>) -> Self {
+        use crate::error::ExecuteError;
+        match error {
+            ExecuteError::State { error, .. } => error.unreachable(),
+            ExecuteError::Engine(e) => e,
+        }
+    }
+}
