@@ -5,7 +5,7 @@ use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 
 use revm::primitives::hardfork::SpecId;
-use revm::primitives::{Address, U256};
+use revm::primitives::{Address, Bytes, KECCAK_EMPTY, U256};
 use revm::state::AccountInfo;
 use revm::DatabaseRef;
 
@@ -168,17 +168,25 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
         // Collected, then built into the map at once (sorted, then built in bulk): cheaper
         // than inserting one by one into a growing tree.
         let mut changes = Vec::new();
+        let spurious_dragon = spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
         for (address, value) in finals {
-            let before = summary(&pre.basic_ref(address)?, spec);
+            let pre_info = pre.basic_ref(address)?;
+            let before = summary(&pre_info, spec);
             let after = summary(&value.info, spec);
             let storage_wiped = value.storage_epoch.is_some();
-            if after != before || storage_wiped {
+            // An account that existed empty before the block and is gone at its end (a
+            // touch deletes it, EIP-161): the summaries agree (both `None`), but a node
+            // must delete it.
+            let deleted = spurious_dragon && pre_info.is_some() && after.is_none();
+            if after != before || storage_wiped || deleted {
+                let code = new_code(pre, value.info.as_ref(), before.as_ref(), after.as_ref())?;
                 changes.push((
                     address,
                     AccountChange {
                         info: after,
                         storage_wiped,
                         storage: BTreeMap::new(),
+                        code,
                     },
                 ));
             }
@@ -221,6 +229,28 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
     }
 }
 
+/// The code an account ends the block with, when its code hash changed to one with code
+/// (a contract created, an EIP-7702 delegation set): the account's own code as the
+/// execution left it, or, should it carry none, the pre-block state's code of that hash.
+fn new_code<P: DatabaseRef>(
+    pre: &P,
+    info: Option<&AccountInfo>,
+    before: Option<&AccountSummary>,
+    after: Option<&AccountSummary>,
+) -> Result<Option<Bytes>, P::Error> {
+    let (Some(info), Some(after)) = (info, after) else {
+        return Ok(None);
+    };
+    if after.code_hash == KECCAK_EMPTY || before.is_some_and(|b| b.code_hash == after.code_hash) {
+        return Ok(None);
+    }
+    let code = match &info.code {
+        Some(code) => code.original_bytes(),
+        None => pre.code_by_hash_ref(after.code_hash)?.original_bytes(),
+    };
+    Ok(Some(code))
+}
+
 /// Changed slots by account.
 type SlotChanges = BTreeMap<Address, BTreeMap<U256, U256>>;
 
@@ -255,6 +285,7 @@ fn add_slot_changes<E>(
                     info: info_of(&address)?,
                     storage_wiped: false,
                     storage,
+                    code: None,
                 });
             }
         }

@@ -1,15 +1,17 @@
 //! Checks a block's execution against its real header: gasUsed, logsBloom and (from
-//! Byzantium on) receiptsRoot.
+//! Byzantium on) receiptsRoot, the root of the receipts converted to alloy's
+//! (`convert::alloy_receipts`) and encoded by alloy.
 
-use std::borrow::Borrow;
 use std::fmt;
 
-use alloy_rlp::Encodable;
+use alloy_consensus::proofs::calculate_receipt_root;
+use alloy_consensus::ReceiptEnvelope;
 use revm::primitives::alloy_primitives::Bloom;
 use revm::primitives::hardfork::SpecId;
 use revm::primitives::{Log, B256};
 
 use super::block::Block;
+use super::convert::alloy_receipts;
 use super::output::{Receipt, TxOutcome};
 
 /// The result of comparing a block's execution with its header.
@@ -28,9 +30,22 @@ pub enum HeaderCheck {
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HeaderMismatch {
-    GasUsed { expected: u64, got: u64 },
-    LogsBloom { expected: Bloom, got: Bloom },
-    ReceiptsRoot { expected: B256, got: B256 },
+    GasUsed {
+        expected: u64,
+        got: u64,
+    },
+    LogsBloom {
+        expected: Bloom,
+        got: Bloom,
+    },
+    ReceiptsRoot {
+        expected: B256,
+        got: B256,
+    },
+    /// The receipts have no encoding, so no root (a transaction type alloy does not know).
+    Unencodable {
+        reason: String,
+    },
 }
 
 impl HeaderCheck {
@@ -51,7 +66,9 @@ impl HeaderMismatch {
         match self {
             HeaderMismatch::GasUsed { .. } => "gasUsed",
             HeaderMismatch::LogsBloom { .. } => "logsBloom",
-            HeaderMismatch::ReceiptsRoot { .. } => "receiptsRoot",
+            HeaderMismatch::ReceiptsRoot { .. } | HeaderMismatch::Unencodable { .. } => {
+                "receiptsRoot"
+            }
         }
     }
 }
@@ -68,6 +85,7 @@ impl fmt::Display for HeaderMismatch {
             HeaderMismatch::ReceiptsRoot { expected, got } => {
                 write!(f, "receiptsRoot: expected {expected}, got {got}")
             }
+            HeaderMismatch::Unencodable { reason } => write!(f, "receiptsRoot: {reason}"),
         }
     }
 }
@@ -119,12 +137,19 @@ pub fn check_header(block: &Block, txs: &[TxOutcome]) -> HeaderCheck {
     }
 
     if block.spec.is_enabled_in(SpecId::BYZANTIUM) {
-        let root = receipts_root(&receipts);
-        if root != header.receipts_root {
-            mismatches.push(HeaderMismatch::ReceiptsRoot {
-                expected: header.receipts_root,
-                got: root,
-            });
+        match alloy_receipts(block, txs) {
+            Ok(converted) => {
+                let root = receipts_root(&converted);
+                if root != header.receipts_root {
+                    mismatches.push(HeaderMismatch::ReceiptsRoot {
+                        expected: header.receipts_root,
+                        got: root,
+                    });
+                }
+            }
+            Err(error) => mismatches.push(HeaderMismatch::Unencodable {
+                reason: error.to_string(),
+            }),
         }
     }
 
@@ -149,51 +174,37 @@ pub fn block_bloom<'a>(receipts: impl IntoIterator<Item = &'a Receipt>) -> Bloom
     logs_bloom(receipts.into_iter().flat_map(|r| r.logs.iter()))
 }
 
-/// Appends the EIP-2718 encoding of a post-Byzantium receipt to `out`:
-/// `rlp([status, cumulativeGasUsed, logsBloom, logs])`, prefixed by the type byte when the
-/// type is not 0 (legacy).
-pub fn encode_receipt(receipt: &Receipt, out: &mut Vec<u8>) {
-    let bloom = logs_bloom(&receipt.logs);
-    let payload_length = receipt.success.length()
-        + receipt.cumulative_gas_used.length()
-        + bloom.length()
-        + alloy_rlp::list_length(&receipt.logs);
-    if receipt.tx_type != 0 {
-        out.push(receipt.tx_type);
-    }
-    alloy_rlp::Header {
-        list: true,
-        payload_length,
-    }
-    .encode(out);
-    receipt.success.encode(out);
-    receipt.cumulative_gas_used.encode(out);
-    bloom.encode(out);
-    alloy_rlp::encode_list(&receipt.logs, out);
-}
-
-/// The EIP-2718 encoding of a post-Byzantium receipt (see [`encode_receipt`]).
-pub fn receipt_encoding(receipt: &Receipt) -> Vec<u8> {
-    let mut out = Vec::new();
-    encode_receipt(receipt, &mut out);
-    out
-}
-
 /// The receipts root: the root of the ordered trie mapping `rlp(index)` to the EIP-2718
-/// encoding of each receipt (the empty trie root for no receipts).
-/// Accepts `&[Receipt]` as well as `&[&Receipt]`.
-pub fn receipts_root<R: Borrow<Receipt>>(receipts: &[R]) -> B256 {
-    alloy_trie::root::ordered_trie_root_with_encoder(receipts, |r, buf| {
-        encode_receipt(r.borrow(), buf)
-    })
+/// encoding of each receipt (alloy's `calculate_receipt_root`; the empty trie root for no
+/// receipts).
+pub fn receipts_root(receipts: &[ReceiptEnvelope]) -> B256 {
+    calculate_receipt_root(receipts)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::evm::block::HeaderFields;
+    use crate::evm::convert::alloy_receipt;
+    use alloy_eips::eip2718::Encodable2718;
+    use alloy_rlp::Encodable;
     use revm::context::BlockEnv;
     use revm::primitives::{address, b256, bytes, hex, keccak256, Address, LogData};
+
+    /// The root of our receipts, through their alloy form.
+    fn root_of(receipts: &[Receipt]) -> B256 {
+        let converted: Vec<_> = receipts
+            .iter()
+            .enumerate()
+            .map(|(i, r)| alloy_receipt(i, r).unwrap())
+            .collect();
+        receipts_root(&converted)
+    }
+
+    /// One receipt's EIP-2718 encoding, through its alloy form.
+    fn receipt_encoding(receipt: &Receipt) -> Vec<u8> {
+        alloy_receipt(0, receipt).unwrap().encoded_2718()
+    }
 
     fn receipt(tx_type: u8, success: bool, cumulative: u64, logs: Vec<Log>) -> Receipt {
         Receipt {
@@ -209,7 +220,7 @@ mod tests {
     fn empty_receipts_root_is_the_empty_trie() {
         let none: [Receipt; 0] = [];
         assert_eq!(
-            receipts_root(&none),
+            root_of(&none),
             b256!("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421")
         );
     }
@@ -243,7 +254,7 @@ mod tests {
         }
         .encode(&mut node);
         node.extend(node_payload);
-        assert_eq!(receipts_root(&[r]), keccak256(&node));
+        assert_eq!(root_of(&[r]), keccak256(&node));
     }
 
     #[test]
@@ -305,7 +316,7 @@ mod tests {
         let good = HeaderFields {
             gas_used: 50_000,
             logs_bloom: logs_bloom([&log]),
-            receipts_root: receipts_root(&receipts),
+            receipts_root: root_of(&receipts),
         };
         assert_eq!(
             check_header(&block(SpecId::CANCUN, None), &txs),
@@ -377,7 +388,7 @@ mod tests {
             b256_bloom("00000400000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000080000000000000000000000008000000000000000000000000000000000000000000000000020000000000000000000800000000004000000000000010000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000008400000000001002000000000000000000000000000000000002000000020000000020000000000000000000000000000000000000000040000000000000000000000000")
         );
         assert_eq!(
-            receipts_root(&[r]),
+            root_of(&[r]),
             b256!("baa842cfd552321a9c2450576126311e071680a1258032219c6490b663c1dab8")
         );
     }

@@ -4,6 +4,7 @@ pub mod adapter;
 pub mod assemble;
 pub mod block;
 pub mod code_copies;
+pub mod convert;
 pub mod executor;
 pub mod handler;
 pub mod header;

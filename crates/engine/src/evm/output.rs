@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use revm::primitives::{Address, Log, B256, U256};
+use revm::primitives::{Address, Bytes, Log, B256, U256};
 use serde::Serialize;
 
 /// The receipt of an included transaction.
@@ -36,7 +36,9 @@ pub struct AccountSummary {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct AccountChange {
     /// The account at the end of the block; `None` when it does not exist (never created,
-    /// destroyed, or empty from Spurious Dragon on).
+    /// destroyed, or empty from Spurious Dragon on). An account listed as `None` that
+    /// existed before the block (even empty: a touch deletes an empty account, EIP-161) is
+    /// one the block deleted.
     pub info: Option<AccountSummary>,
     /// The account's storage was wiped during the block (self-destruct or creation):
     /// every slot not listed in `storage` is zero.
@@ -44,6 +46,11 @@ pub struct AccountChange {
     /// Slots whose value at the end differs from the pre-block value (for a wiped
     /// account: every non-zero slot).
     pub storage: BTreeMap<U256, U256>,
+    /// The account's code, when the block gave it code it did not have before: a contract
+    /// the block created, or an EIP-7702 delegation it set (the designator is the code).
+    /// What a node must store beside `info.code_hash` to persist the block; `None` when
+    /// the code hash is unchanged (the node has that code already) or has no code.
+    pub code: Option<Bytes>,
 }
 
 /// The block's state changes: only accounts that changed appear.

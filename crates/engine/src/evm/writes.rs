@@ -36,7 +36,12 @@ pub fn write_set<'a>(
             continue;
         }
         let created = account.is_created();
-        let unchanged = !created && before.is_some_and(|b| b.info.as_ref() == Some(&account.info));
+        // A touched account that existed empty is deleted from Spurious Dragon on
+        // (EIP-161), though its value is unchanged: written, and assembly, which knows the
+        // block's fork, records the deletion.
+        let emptied = account.info.is_empty() && before.is_some_and(|b| b.info.is_some());
+        let unchanged =
+            !created && !emptied && before.is_some_and(|b| b.info.as_ref() == Some(&account.info));
         if !unchanged {
             writes.push((
                 Location::Account(*address),
