@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::Serialize;
 
-use super::inputs::{self, Input};
+use super::inputs::GroupArgs;
 use super::machine::{tree_dirty, Machine};
 use stmlab::evm::location::Location;
 use stmlab_sim::record::RecordOptions;
@@ -15,13 +15,8 @@ use stmlab_sim::{analyze_with, Analysis};
 
 #[derive(Args, Debug)]
 pub struct AnalyzeArgs {
-    /// A block folder, or a folder of block folders (repeatable; a folder of several
-    /// blocks also gets an aggregate line).
-    #[arg(long, required_unless_present = "workload")]
-    pub block: Vec<PathBuf>,
-    /// A workload spec, e.g. erc20:txs=5000,hot=0.1 (repeatable).
-    #[arg(long)]
-    pub workload: Vec<String>,
+    #[command(flatten)]
+    pub inputs: GroupArgs,
     /// Passes over each block when timing its transactions (costs are medians).
     #[arg(long, default_value_t = 5)]
     pub passes: usize,
@@ -41,44 +36,6 @@ pub fn location_kind(key: &Location) -> &'static str {
         Location::Storage(..) => "storage",
         Location::Fee(_) => "fee",
     }
-}
-
-/// The inputs of one `--block` or `--workload` argument, with the label of their
-/// aggregate when there are several.
-pub struct Group {
-    pub label: String,
-    /// A name for file names: the workload spec, or the folder's name.
-    pub name: String,
-    pub inputs: Vec<Input>,
-}
-
-/// Every `--block` folder and `--workload` spec, loaded, in the order given (blocks
-/// first).
-pub fn load_groups(blocks: &[PathBuf], workloads: &[String]) -> Result<Vec<Group>, String> {
-    if blocks.is_empty() && workloads.is_empty() {
-        return Err("give --block PATH or --workload SPEC".into());
-    }
-    let mut groups = Vec::new();
-    for path in blocks {
-        let inputs = inputs::from_blocks(path)?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| path.display().to_string());
-        groups.push(Group {
-            label: format!("aggregate: {} ({} blocks)", path.display(), inputs.len()),
-            name,
-            inputs,
-        });
-    }
-    for spec in workloads {
-        groups.push(Group {
-            label: spec.clone(),
-            name: spec.clone(),
-            inputs: vec![inputs::from_workload(spec)?],
-        });
-    }
-    Ok(groups)
 }
 
 /// The command line as typed, for result files.
@@ -170,7 +127,7 @@ pub fn run(args: &AnalyzeArgs) -> Result<bool, String> {
     if args.passes == 0 {
         return Err("--passes must be at least 1".into());
     }
-    let groups = load_groups(&args.block, &args.workload)?;
+    let groups = args.inputs.load()?;
     let opts = RecordOptions {
         passes: args.passes,
         strategy_costs: false,

@@ -1,8 +1,11 @@
 //! What a command runs on: block folders (the bundled mainnet blocks unless told
-//! otherwise) or a generated workload, loaded before timing, and the thread counts given
-//! on the command line.
+//! otherwise) or a generated workload, loaded before timing; the `--block`/`--workload`
+//! arguments that name them (one input for `run` and `exec`, groups of them for `analyze`
+//! and `simulate`); and the thread counts given on the command line.
 
 use std::path::{Path, PathBuf};
+
+use clap::Args;
 
 use stmlab::evm::block::Block;
 use stmlab::evm::mainnet::{find_block_dirs, load_block_dir};
@@ -38,6 +41,85 @@ pub fn from_workload(spec: &str) -> Result<Input, String> {
         block,
         state,
     })
+}
+
+/// `--block PATH` or `--workload SPEC`, exactly one (`stmlab run`, `stmlab exec`).
+#[derive(Args, Debug)]
+pub struct InputArgs {
+    /// A block folder, or a folder of block folders.
+    #[arg(
+        long,
+        conflicts_with = "workload",
+        required_unless_present = "workload"
+    )]
+    pub block: Option<PathBuf>,
+    /// A workload spec, e.g. transfers:txs=10000,accounts=100000 or erc20:txs=5000,hot=0.1.
+    #[arg(long)]
+    pub workload: Option<String>,
+}
+
+impl InputArgs {
+    /// Every block the `--block` folder holds, or the `--workload`.
+    pub fn load(&self) -> Result<Vec<Input>, String> {
+        match (&self.block, &self.workload) {
+            (Some(path), _) => from_blocks(path),
+            (None, Some(spec)) => Ok(vec![from_workload(spec)?]),
+            (None, None) => Err("give --block PATH or --workload SPEC".into()),
+        }
+    }
+}
+
+/// Repeatable `--block PATH` and `--workload SPEC`, at least one (`stmlab analyze`,
+/// `stmlab simulate`).
+#[derive(Args, Debug)]
+pub struct GroupArgs {
+    /// A block folder, or a folder of block folders (repeatable; a folder of several
+    /// blocks also gets aggregate lines: the blocks run one after the other).
+    #[arg(long, required_unless_present = "workload")]
+    pub block: Vec<PathBuf>,
+    /// A workload spec, e.g. erc20:txs=5000,hot=0.1 (repeatable).
+    #[arg(long)]
+    pub workload: Vec<String>,
+}
+
+/// The inputs of one `--block` or `--workload` argument, with the label of their
+/// aggregate when there are several.
+pub struct Group {
+    pub label: String,
+    /// A name for file names: the workload spec, or the folder's name.
+    pub name: String,
+    pub inputs: Vec<Input>,
+}
+
+impl GroupArgs {
+    /// Every `--block` folder and `--workload` spec, loaded, in the order given (blocks
+    /// first).
+    pub fn load(&self) -> Result<Vec<Group>, String> {
+        if self.block.is_empty() && self.workload.is_empty() {
+            return Err("give --block PATH or --workload SPEC".into());
+        }
+        let mut groups = Vec::new();
+        for path in &self.block {
+            let inputs = from_blocks(path)?;
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| path.display().to_string());
+            groups.push(Group {
+                label: format!("aggregate: {} ({} blocks)", path.display(), inputs.len()),
+                name,
+                inputs,
+            });
+        }
+        for spec in &self.workload {
+            groups.push(Group {
+                label: spec.clone(),
+                name: spec.clone(),
+                inputs: vec![from_workload(spec)?],
+            });
+        }
+        Ok(groups)
+    }
 }
 
 /// Where the bundled mainnet blocks are, relative to the project root.

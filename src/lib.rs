@@ -18,6 +18,7 @@ pub mod plot;
 pub mod run;
 pub mod simulate;
 pub mod stress;
+pub mod summary;
 pub mod sweep;
 pub mod table;
 

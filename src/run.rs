@@ -2,29 +2,22 @@
 //! (`compare`), printed as a table or JSON lines; and the default job of a bare
 //! `cargo run --release`, which also writes `results/latest.json`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clap::Args;
 use serde::Serialize;
 
 use crate::compare::{compare, Mismatch, Row};
-use crate::inputs::{self, parse_threads, Input};
+use crate::inputs::{self, parse_threads, Input, InputArgs};
 use crate::machine::Machine;
+use crate::summary::{summarize, Summary};
 use crate::table;
 use stmlab::Strategy;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// A block folder, or a folder of block folders.
-    #[arg(
-        long,
-        conflicts_with = "workload",
-        required_unless_present = "workload"
-    )]
-    pub block: Option<PathBuf>,
-    /// A workload spec, e.g. transfers:txs=10000,accounts=100000 or erc20:txs=5000,hot=0.1.
-    #[arg(long)]
-    pub workload: Option<String>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// One strategy, a comma-separated list, or all.
     #[arg(long, default_value = "all")]
     pub strategy: String,
@@ -43,13 +36,15 @@ pub struct RunArgs {
     pub raw: bool,
 }
 
-/// A result file: the machine, the command, the rows, and any mismatch.
+/// A result file: the machine, the command, the rows, any mismatch, and the summary of
+/// the rows.
 #[derive(Serialize)]
 pub struct ResultFile<'a> {
     pub machine: Machine,
     pub command: String,
     pub rows: &'a [Row],
     pub mismatches: &'a [Mismatch],
+    pub summary: &'a Summary,
 }
 
 /// `stmlab run`: `Ok(false)` when some strategy differed from sequential or a header
@@ -60,11 +55,7 @@ pub fn run(args: &RunArgs) -> Result<bool, String> {
     if args.repeat == 0 {
         return Err("--repeat must be at least 1".into());
     }
-    let inputs: Vec<Input> = match (&args.block, &args.workload) {
-        (Some(path), _) => inputs::from_blocks(path)?,
-        (None, Some(spec)) => vec![inputs::from_workload(spec)?],
-        (None, None) => return Err("give --block PATH or --workload SPEC".into()),
-    };
+    let inputs: Vec<Input> = args.input.load()?;
     let mut all_ok = true;
     let mut all_rows = Vec::new();
     for input in &inputs {
@@ -82,6 +73,11 @@ pub fn run(args: &RunArgs) -> Result<bool, String> {
     }
     if !args.json {
         table::print(&all_rows);
+        // A conclusion when there is more than one input to draw it over.
+        if inputs.len() > 1 {
+            let workloads: Vec<String> = args.input.workload.iter().cloned().collect();
+            table::print_summary(&summarize(&all_rows, &workloads));
+        }
     }
     Ok(all_ok)
 }
@@ -116,8 +112,8 @@ pub const DEFAULT_WORKLOADS: &[&str] = &[
 ];
 
 /// `cargo run --release` with no arguments: every strategy at 1 and 2 threads on the
-/// default workloads and the bundled mainnet blocks; prints a table and writes
-/// `results/latest.json`.
+/// default workloads and the bundled mainnet blocks; prints a table and its summary
+/// (`summary`), and writes both to `results/latest.json`.
 pub fn default_job() -> Result<bool, String> {
     let strategies = Strategy::ALL.to_vec();
     let threads = [1, 2];
@@ -151,12 +147,16 @@ pub fn default_job() -> Result<bool, String> {
     }
     bar.finish_and_clear();
     table::print(&rows);
+    let workloads: Vec<String> = DEFAULT_WORKLOADS.iter().map(|w| w.to_string()).collect();
+    let summary = summarize(&rows, &workloads);
+    table::print_summary(&summary);
     let ok = report(&rows, &mismatches, false);
     let file = ResultFile {
         machine: Machine::detect(),
         command: "cargo run --release".into(),
         rows: &rows,
         mismatches: &mismatches,
+        summary: &summary,
     };
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/latest.json");
     std::fs::create_dir_all(out.parent().expect("has a parent")).map_err(|e| e.to_string())?;

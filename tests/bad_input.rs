@@ -364,3 +364,50 @@ fn failing_pre_state_is_an_engine_error() {
         }
     }
 }
+
+/// `stmlab run` over a folder of blocks ends its table with the summary, one line per
+/// strategy and thread count; over one block it has none.
+#[test]
+fn cli_summary_after_several_blocks() {
+    let all = bundled("46147");
+    let folder = all.parent().unwrap().to_str().unwrap();
+    let out = stmlab(&[
+        "run",
+        "--block",
+        folder,
+        "--strategy",
+        "sv",
+        "--threads",
+        "1,2",
+        "--raw",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "status {:?}:\n{stdout}", out.status);
+    let summary = stdout
+        .split("\nsummary: ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no summary:\n{stdout}"));
+    let lines: Vec<&str> = summary.lines().collect();
+    assert!(lines[1].starts_with("strategy"), "{summary}");
+    let blocks = fs::read_dir(folder)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().join("block.json.gz").is_file())
+        .count();
+    for (line, threads) in lines[2..4].iter().zip(["1", "2"]) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(
+            words[..3],
+            ["sv", threads, &blocks.to_string()],
+            "{summary}"
+        );
+        assert_eq!(words.last(), Some(&"yes"), "{summary}");
+    }
+    assert!(
+        summary.contains("every output identical to sequential; every block header ok"),
+        "{summary}"
+    );
+
+    let one = stmlab(&["run", "--block", all.to_str().unwrap(), "--strategy", "sv"]);
+    assert!(one.status.success());
+    assert!(!String::from_utf8_lossy(&one.stdout).contains("summary:"));
+}

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::check::Curves;
 use super::rows::SimRow;
-use crate::analyze::Group;
+use crate::inputs::Group;
 use crate::machine::Machine;
 use crate::plot::scaling::{self, draw_scaling, ScalingChart};
 use stmlab::Strategy;

@@ -21,8 +21,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::analyze::{command_line, load_groups, location_kind, write_json, Group};
-use crate::inputs::parse_threads;
+use crate::analyze::{command_line, location_kind, write_json};
+use crate::inputs::{parse_threads, Group, GroupArgs};
 use crate::machine::{tree_dirty, Machine};
 use files::{CheckFile, SimulateFile, CHECK_NOTES, NOTES};
 use rows::{CheckRow, CheckSummary, InputInfo, SimRow};
@@ -32,13 +32,8 @@ use stmlab_sim::{analyze_with, record_block, Analysis};
 
 #[derive(Args, Debug)]
 pub struct SimulateArgs {
-    /// A block folder, or a folder of block folders (repeatable; a folder of several
-    /// blocks also gets aggregate lines: the blocks run one after the other).
-    #[arg(long, required_unless_present = "workload")]
-    pub block: Vec<PathBuf>,
-    /// A workload spec, e.g. erc20:txs=5000,hot=0.1 (repeatable).
-    #[arg(long)]
-    pub workload: Vec<String>,
+    #[command(flatten)]
+    pub inputs: GroupArgs,
     /// One strategy, a comma-separated list, or all.
     #[arg(long, default_value = "all")]
     pub strategy: String,
@@ -78,7 +73,7 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
     if args.passes == 0 || args.repeat == 0 {
         return Err("--passes and --repeat must be at least 1".into());
     }
-    let groups: Vec<Group> = load_groups(&args.block, &args.workload)?;
+    let groups: Vec<Group> = args.inputs.load()?;
     let opts = RecordOptions {
         passes: args.passes,
         strategy_costs: true,

@@ -3,7 +3,7 @@
 //! folder of blocks (the blocks run one after the other).
 
 use super::rows::SimRow;
-use crate::analyze::Group;
+use crate::inputs::Group;
 use stmlab::evm::location::Location;
 use stmlab::Strategy;
 use stmlab_sim::{simulate, Analysis, BlockRecord, Prediction};
