@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use alloy_consensus::Header;
+use alloy_eips::eip7840::BlobParams;
 use revm::context::BlockEnv;
 use revm::primitives::hardfork::SpecId;
 use revm::primitives::U256;
@@ -41,21 +42,29 @@ pub(super) fn parse_block(
         }
     };
 
-    let blob_excess_gas_and_price = match (header.excess_blob_gas, &blob_params) {
-        (excess, Some(params)) => {
-            // revm requires a blob gas price from Cancun on.
-            let excess = excess.unwrap_or(0);
-            Some(
-                blob_excess_gas_and_price(excess, params.update_fraction).ok_or_else(|| {
-                    field_error(
-                        path,
-                        "excessBlobGas",
-                        &format!("blob gas price for excess blob gas {excess} overflows"),
-                    )
-                })?,
-            )
+    // revm requires a blob gas price from Cancun on (excess blob gas 0 if the header has
+    // none); a header's excess blob gas under an earlier fork named in `spec.txt` is
+    // priced with Cancun's parameters, as the first fork that has them.
+    let blob_price = match (header.excess_blob_gas, &blob_params) {
+        (None, None) => None,
+        (excess, params) => Some((
+            excess.unwrap_or(0),
+            params
+                .as_ref()
+                .map_or(BlobParams::cancun().update_fraction, |p| p.update_fraction),
+        )),
+    };
+    let blob_excess_gas_and_price = match blob_price {
+        None => None,
+        Some((excess, fraction)) => {
+            Some(blob_excess_gas_and_price(excess, fraction).ok_or_else(|| {
+                field_error(
+                    path,
+                    "excessBlobGas",
+                    &format!("blob gas price for excess blob gas {excess} overflows"),
+                )
+            })?)
         }
-        (_, None) => None,
     };
     let env = BlockEnv {
         number: U256::from(number),
