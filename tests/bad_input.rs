@@ -225,6 +225,28 @@ fn cli_rejects_bad_block_folders() {
         &["pre_state.json"],
     );
 
+    // A real block with a bad field in a transaction: the message names the file and
+    // the field, below alloy's tagged transaction types.
+    let bad_tx = TempDir::new("bad-tx-field");
+    for file in [
+        "pre_state.json.gz",
+        "bytecodes.json.gz",
+        "block_hashes.json.gz",
+    ] {
+        fs::copy(bundled("46147").join(file), bad_tx.0.join(file)).unwrap();
+    }
+    let mut text = String::new();
+    let gz = fs::read(bundled("46147").join("block.json.gz")).unwrap();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut text).unwrap();
+    let mut block: serde_json::Value = serde_json::from_str(&text).unwrap();
+    block["transactions"][0]["gas"] = "0xzz".into();
+    fs::write(bad_tx.0.join("block.json"), block.to_string()).unwrap();
+    let path = bad_tx.0.join("block.json");
+    fails_with(
+        &["--block", bad_tx.0.to_str().unwrap()],
+        &[path.to_str().unwrap(), "transactions[0].gas", "\"0xzz\""],
+    );
+
     // A corrupt gzip file.
     let corrupt = TempDir::new("corrupt-gz");
     for file in ["block.json.gz", "bytecodes.json.gz", "block_hashes.json.gz"] {

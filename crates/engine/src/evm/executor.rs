@@ -55,10 +55,16 @@ pub(crate) fn summarize(result: ExecutionResult) -> ExecSummary {
     }
 }
 
-/// The configuration revm runs a block's transactions with.
+/// The configuration revm runs a block's transactions with: the spec, the chain id and the
+/// fork's limit on blobs per transaction (EIP-4844, EIP-7691, EIP-7594). The rest of the
+/// blob schedule is in the block environment's blob gas price, computed with the block's
+/// update fraction (`mainnet::mainnet_blob_params`); revm 43 reads the cfg's own update
+/// fraction nowhere in execution. Osaka's transaction gas cap (EIP-7825) is revm's default
+/// for the spec.
 pub fn cfg_env(block: &Block) -> CfgEnv {
     let mut cfg = CfgEnv::new_with_spec(block.spec);
     cfg.chain_id = block.chain_id;
+    cfg.max_blobs_per_tx = super::mainnet::max_blobs_per_tx(block.spec);
     cfg
 }
 

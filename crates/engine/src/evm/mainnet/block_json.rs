@@ -1,144 +1,142 @@
 //! `block.json`: the block environment, the header fields checked after execution, the
 //! chain id and the transactions.
+//!
+//! The file is alloy's RPC block, read in its parts so that every error keeps the path of
+//! its field: the consensus header the RPC block flattens in ([`alloy_consensus::Header`])
+//! and each transaction on its own (`tx.rs`). Only the mapping to revm's types is ours.
 
 use std::path::Path;
 
+use alloy_consensus::Header;
+use alloy_eips::eip7840::BlobParams;
 use revm::context::BlockEnv;
-use revm::context_interface::block::BlobExcessGasAndPrice;
-use revm::primitives::eip4844::{
-    BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN, BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE,
-};
 use revm::primitives::hardfork::SpecId;
 use revm::primitives::U256;
+use serde::de::IgnoredAny;
 use serde_json::Value;
 
-use super::fields::Obj;
-use super::hex::{address_value, b256_value, bloom_value, u256_value, u64_value};
+use super::blobs::{blob_excess_gas_and_price, fork_blob_params, mainnet_blob_params};
+use super::read::{field_error, from_value};
 use super::spec::mainnet_spec;
-use super::tx::parse_tx;
+use super::tx::{read_tx, tx_env};
 use super::{LoadError, MAINNET_CHAIN_ID};
 use crate::evm::block::{Block, HeaderFields};
 
+/// The key of the transactions in the RPC block.
+const TRANSACTIONS: &str = "transactions";
+
+/// The block of `block.json` (`json`, read from `path`); `spec_override` is the fork
+/// named in `spec.txt`, whose own blob parameters then apply.
 pub(super) fn parse_block(
     path: &Path,
-    json: &Value,
+    mut json: Value,
     spec_override: Option<SpecId>,
 ) -> Result<Block, LoadError> {
-    let obj = Obj::new(json, path, String::new())?;
-    let number = obj.req("number", u64_value)?;
-    let timestamp = obj.req("timestamp", u64_value)?;
-    let spec = spec_override.unwrap_or_else(|| mainnet_spec(number, timestamp));
+    let header: Header = from_value(&json, path, "")?;
+    let (number, timestamp) = (header.number, header.timestamp);
+    let (spec, blob_params) = match spec_override {
+        Some(spec) => (spec, fork_blob_params(spec)),
+        None => {
+            let spec = mainnet_spec(number, timestamp);
+            (spec, mainnet_blob_params(spec, timestamp))
+        }
+    };
 
-    let blob_excess_gas_and_price = match obj.opt("excessBlobGas", u64_value)? {
-        Some(excess) => Some(blob_excess_gas_and_price(excess, spec).ok_or_else(|| {
-            obj.err(
-                "excessBlobGas",
-                format!("blob gas price for excess blob gas {excess} overflows"),
-            )
-        })?),
-        // revm requires a blob gas price from Cancun on.
-        None if spec.is_enabled_in(SpecId::CANCUN) => blob_excess_gas_and_price(0, spec),
+    // revm requires a blob gas price from Cancun on (excess blob gas 0 if the header has
+    // none); a header's excess blob gas under an earlier fork named in `spec.txt` is
+    // priced with Cancun's parameters, as the first fork that has them.
+    let blob_price = match (header.excess_blob_gas, &blob_params) {
+        (None, None) => None,
+        (excess, params) => Some((
+            excess.unwrap_or(0),
+            params
+                .as_ref()
+                .map_or(BlobParams::cancun().update_fraction, |p| p.update_fraction),
+        )),
+    };
+    let blob_excess_gas_and_price = match blob_price {
         None => None,
+        Some((excess, fraction)) => {
+            Some(blob_excess_gas_and_price(excess, fraction).ok_or_else(|| {
+                field_error(
+                    path,
+                    "excessBlobGas",
+                    &format!("blob gas price for excess blob gas {excess} overflows"),
+                )
+            })?)
+        }
     };
     let env = BlockEnv {
         number: U256::from(number),
-        beneficiary: obj.req("miner", address_value)?,
+        beneficiary: header.beneficiary,
         timestamp: U256::from(timestamp),
-        gas_limit: obj.req("gasLimit", u64_value)?,
-        basefee: obj.opt("baseFeePerGas", u64_value)?.unwrap_or(0),
-        difficulty: obj.req("difficulty", u256_value)?,
-        prevrandao: obj.opt("mixHash", b256_value)?,
+        gas_limit: header.gas_limit,
+        basefee: header.base_fee_per_gas.unwrap_or(0),
+        difficulty: header.difficulty,
+        prevrandao: Some(header.mix_hash),
         blob_excess_gas_and_price,
         ..BlockEnv::default()
     };
-
-    let header = HeaderFields {
-        gas_used: obj.req("gasUsed", u64_value)?,
-        logs_bloom: obj.req("logsBloom", bloom_value)?,
-        receipts_root: obj.req("receiptsRoot", b256_value)?,
+    let fields = HeaderFields {
+        gas_used: header.gas_used,
+        logs_bloom: header.logs_bloom,
+        receipts_root: header.receipts_root,
     };
 
-    let mut chain_id: Option<u64> = None;
-    let tx_values = obj.array("transactions", true)?;
+    let tx_values = match json.get_mut(TRANSACTIONS).map(Value::take) {
+        Some(Value::Array(values)) => values,
+        // serde's description of what is there instead of an array.
+        Some(other) => {
+            return Err(from_value::<Vec<IgnoredAny>>(&other, path, TRANSACTIONS)
+                .err()
+                .unwrap_or_else(|| field_error(path, TRANSACTIONS, "expected an array")))
+        }
+        None => return Err(field_error(path, TRANSACTIONS, "missing")),
+    };
+    let mut chain_id: Option<(u64, usize)> = None;
     let mut txs = Vec::with_capacity(tx_values.len());
     for (i, value) in tx_values.iter().enumerate() {
-        let tx = Obj::new(value, path, format!("transactions[{i}]"))?;
-        if let Some(id) = tx.opt("chainId", u64_value)? {
+        let field = format!("{TRANSACTIONS}[{i}]");
+        let tx = read_tx(value, path, &field)?;
+        let env = tx_env(&tx);
+        if let Some(id) = env.chain_id {
             match chain_id {
-                None => chain_id = Some(id),
-                Some(first) if first != id => {
-                    return Err(tx.err(
-                        "chainId",
-                        format!(
-                            "chain id {id} differs from chain id {first} of an earlier transaction"
+                None => chain_id = Some((id, i)),
+                Some((first, j)) if first != id => {
+                    return Err(field_error(
+                        path,
+                        &format!("{field}.chainId"),
+                        &format!(
+                            "chain id {id} differs from chain id {first} of transactions[{j}]"
                         ),
                     ))
                 }
                 Some(_) => {}
             }
         }
-        txs.push(parse_tx(&tx)?);
+        txs.push(env);
     }
 
     Ok(Block {
         label: number.to_string(),
         env,
         spec,
-        chain_id: chain_id.unwrap_or(MAINNET_CHAIN_ID),
+        chain_id: chain_id.map_or(MAINNET_CHAIN_ID, |(id, _)| id),
         txs,
-        header: Some(header),
+        header: Some(fields),
     })
-}
-
-/// The blob gas price for an excess blob gas, with the update fraction of the spec
-/// (Cancun's 3338477 before Prague), or `None` if the price does not fit in 128 bits
-/// (revm's computation would overflow).
-pub fn blob_excess_gas_and_price(
-    excess_blob_gas: u64,
-    spec: SpecId,
-) -> Option<BlobExcessGasAndPrice> {
-    let fraction = if spec.is_enabled_in(SpecId::PRAGUE) {
-        BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE
-    } else {
-        BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN
-    };
-    blob_price_fits(excess_blob_gas, fraction)
-        .then(|| BlobExcessGasAndPrice::new(excess_blob_gas, fraction))
-}
-
-/// Whether revm's `fake_exponential(MIN_BLOB_GASPRICE = 1, excess, fraction)` runs without
-/// overflow: the same loop with checked arithmetic.
-fn blob_price_fits(excess_blob_gas: u64, fraction: u64) -> bool {
-    let (numerator, denominator) = (u128::from(excess_blob_gas), u128::from(fraction));
-    let mut i: u128 = 1;
-    let mut output: u128 = 0;
-    let mut accum = denominator;
-    while accum > 0 {
-        let Some(sum) = output.checked_add(accum) else {
-            return false;
-        };
-        output = sum;
-        let (Some(num), Some(den)) = (accum.checked_mul(numerator), denominator.checked_mul(i))
-        else {
-            return false;
-        };
-        accum = num / den;
-        i += 1;
-    }
-    true
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::*;
-    use super::*;
     use std::fs;
 
     #[test]
     fn disagreeing_chain_ids_are_an_error() {
         let dir = valid_dir("chainid");
         let mut block = block_json();
-        block["transactions"][2]["chainId"] = Value::String("0x5".into());
+        block["transactions"][2]["chainId"] = "0x5".into();
         fs::remove_file(dir.join("block.json.gz")).unwrap();
         write(&dir, "block.json", &block);
         let msg = load_err(&dir);
@@ -151,12 +149,9 @@ mod tests {
 
     #[test]
     fn huge_excess_blob_gas_is_an_error() {
-        assert!(blob_excess_gas_and_price(0x80000, SpecId::CANCUN).is_some());
-        assert!(blob_excess_gas_and_price(100_000_000, SpecId::CANCUN).is_some());
-        assert!(blob_excess_gas_and_price(u64::MAX, SpecId::CANCUN).is_none());
         let dir = valid_dir("blobgas");
         let mut block = block_json();
-        block["excessBlobGas"] = Value::String("0xffffffffffffffff".into());
+        block["excessBlobGas"] = "0xffffffffffffffff".into();
         fs::remove_file(dir.join("block.json.gz")).unwrap();
         write(&dir, "block.json", &block);
         let msg = load_err(&dir);

@@ -31,7 +31,7 @@ pub enum LoadError {
         reason: String,
     },
     /// `spec.txt` names no known hardfork.
-    #[error("{}: unknown hardfork name {name:?} (expected one of Frontier, Homestead, Tangerine, SpuriousDragon, Byzantium, Constantinople, Petersburg, Istanbul, Berlin, London, Paris/Merge, Shanghai, Cancun, Prague)", path.display())]
+    #[error("{}: unknown hardfork name {name:?} (expected one of Frontier, Homestead, Tangerine, SpuriousDragon, Byzantium, Constantinople, Petersburg, Istanbul, Berlin, London, Paris/Merge, Shanghai, Cancun, Prague, Osaka)", path.display())]
     UnknownSpec { path: PathBuf, name: String },
     /// The path is neither a block folder nor a folder of block folders.
     #[error("{}: no block folder here (no block.json or block.json.gz in it or in its subfolders)", path.display())]

@@ -25,8 +25,25 @@ pub(super) fn temp_dir(name: &str) -> PathBuf {
 
 pub(super) const CODE: &str = "0x6001600055";
 
+/// A block hash for `block_hashes.json`.
+pub(super) const SOME_B256: &str =
+    "0xabababababababababababababababababababababababababababababababab";
+
+/// A hash for the fields the loader reads but does not use (a block's parent, a
+/// transaction's own hash).
+const SOME_HASH: &str = "0x2222222222222222222222222222222222222222222222222222222222222222";
+
+/// A Cancun block (by its number and timestamp) of three transactions: legacy, EIP-1559
+/// and EIP-4844, with every field of the RPC format alloy requires.
 pub(super) fn block_json() -> Value {
     serde_json::json!({
+        "hash": SOME_HASH,
+        "parentHash": SOME_HASH,
+        "sha3Uncles": "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347",
+        "stateRoot": SOME_HASH,
+        "transactionsRoot": SOME_HASH,
+        "extraData": "0x",
+        "nonce": "0x0000000000000000",
         "number": "0x112a880",
         "timestamp": "0x65f1b057",
         "miner": "0x95222290dd7278aa3ddd389cc1e1d165cc4bafe5",
@@ -36,20 +53,30 @@ pub(super) fn block_json() -> Value {
         "difficulty": "0x0",
         "mixHash": "0x1111111111111111111111111111111111111111111111111111111111111111",
         "excessBlobGas": "0x80000",
+        "blobGasUsed": "0x20000",
         "logsBloom": format!("0x{}", "00".repeat(256)),
         "receiptsRoot": "0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421",
-        "transactions": [
+        "uncles": [],
+        "transactions": transactions(),
+    })
+}
+
+/// The transactions of [`block_json`] (a literal of its own: one `json!` for the whole
+/// block exceeds the macro recursion limit).
+fn transactions() -> Value {
+    serde_json::json!([
             {
                 "type": "0x0", "from": "0x00000000000000000000000000000000000000aa",
                 "to": "0x00000000000000000000000000000000000000bb", "gas": "0x5208",
                 "gasPrice": "0x10", "value": "0x1", "input": "0x", "nonce": "0x0",
-                "v": "0x25", "chainId": "0x1"
+                "v": "0x25", "r": "0x1", "s": "0x2", "chainId": "0x1", "hash": SOME_HASH
             },
             {
                 "type": "0x2", "from": "0x00000000000000000000000000000000000000aa",
                 "to": null, "gas": "0x10000", "maxFeePerGas": "0x20",
                 "maxPriorityFeePerGas": "0x2", "gasPrice": "0x9", "value": "0x0",
                 "input": "0x6000", "nonce": "0x1", "chainId": "0x1", "v": "0x1",
+                "yParity": "0x1", "r": "0x1", "s": "0x2", "hash": SOME_HASH,
                 "accessList": [{"address": "0x00000000000000000000000000000000000000cc",
                                 "storageKeys": ["0x0000000000000000000000000000000000000000000000000000000000000001"]}]
             },
@@ -58,11 +85,11 @@ pub(super) fn block_json() -> Value {
                 "to": "0x00000000000000000000000000000000000000bb", "gas": "0x5208",
                 "maxFeePerGas": "0x20", "maxPriorityFeePerGas": "0x2",
                 "maxFeePerBlobGas": "0x3", "value": "0x0", "input": "0x", "nonce": "0x2",
-                "chainId": "0x1", "accessList": [],
+                "chainId": "0x1", "accessList": [], "yParity": "0x0", "r": "0x1", "s": "0x2",
+                "hash": SOME_HASH,
                 "blobVersionedHashes": ["0x0100000000000000000000000000000000000000000000000000000000000001"]
             }
-        ]
-    })
+    ])
 }
 
 pub(super) fn pre_state_json() -> Value {

@@ -9,18 +9,20 @@
 //! the field.
 //!
 //! The parts: [`LoadError`] (`error.rs`); reading a file, plain or gzip-compressed
-//! (`files.rs`); the hardfork of a block (`spec.rs`); field access with error paths
-//! (`fields.rs`) and the hex value parsers (`hex.rs`); `block.json` (`block_json.rs`) and
-//! its transactions (`tx.rs`); the pre-block state files (`prestate.rs`).
+//! (`files.rs`); deserializing with field paths in errors (`read.rs`); the hardfork of a
+//! block (`spec.rs`) and its blob parameters (`blobs.rs`); `block.json` as alloy's RPC
+//! block (`block_json.rs`) and its transactions (`tx.rs`, with `tx_fields.rs` naming the
+//! field of one that does not read); the pre-block state files (`prestate.rs`).
 
+mod blobs;
 mod block_json;
 mod error;
-mod fields;
 mod files;
-mod hex;
 mod prestate;
+mod read;
 mod spec;
 mod tx;
+mod tx_fields;
 
 #[cfg(test)]
 mod fixtures;
@@ -28,9 +30,12 @@ mod fixtures;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-pub use block_json::blob_excess_gas_and_price;
+pub use blobs::{
+    blob_excess_gas_and_price, fork_blob_params, mainnet_blob_params, max_blobs_per_tx,
+    MAINNET_BPO1_TIMESTAMP, MAINNET_BPO2_TIMESTAMP,
+};
 pub use error::LoadError;
-pub use spec::{mainnet_spec, parse_spec_name};
+pub use spec::{mainnet_spec, parse_spec_name, MAINNET_OSAKA_TIMESTAMP};
 
 use super::block::Block;
 use super::state::InMemoryState;
@@ -95,8 +100,7 @@ pub fn find_block_dirs(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
 pub fn load_block_dir(dir: &Path) -> Result<(Block, InMemoryState), LoadError> {
     let (block_path, block_json) = read_json(dir, BLOCK_FILE)?;
     let spec_override = read_spec_override(dir)?;
-    let block = parse_block(&block_path, &block_json, spec_override)?;
-    drop(block_json);
+    let block = parse_block(&block_path, block_json, spec_override)?;
 
     let mut state = InMemoryState::default();
     let (path, json) = read_json(dir, BYTECODES_FILE)?;
@@ -113,7 +117,6 @@ pub fn load_block_dir(dir: &Path) -> Result<(Block, InMemoryState), LoadError> {
 #[cfg(test)]
 mod tests {
     use super::fixtures::*;
-    use super::hex::bytes_value;
     use super::*;
     use revm::context_interface::block::BlobExcessGasAndPrice;
     use revm::primitives::hardfork::SpecId;
@@ -161,7 +164,7 @@ mod tests {
         assert_eq!(info.nonce, 1);
         assert_eq!(
             info.code.as_ref().unwrap().original_bytes(),
-            bytes_value(&Value::String(CODE.into())).unwrap()
+            CODE.parse::<Bytes>().unwrap()
         );
         assert_eq!(state.storage[&bb][&U256::ZERO], U256::from(42));
         assert_eq!(state.storage[&bb][&U256::from(5)], U256::from(1));
@@ -172,39 +175,221 @@ mod tests {
     #[test]
     fn invalid_hex_field_is_named() {
         let dir = valid_dir("badhex");
-        let mut block = block_json();
-        block["transactions"][1]["gas"] = Value::String("0xzz".into());
         fs::remove_file(dir.join("block.json.gz")).unwrap();
-        write(&dir, "block.json", &block);
-        let msg = load_err(&dir);
+        let bad_block = |edit: &dyn Fn(&mut Value)| {
+            let mut block = block_json();
+            edit(&mut block);
+            write(&dir, "block.json", &block);
+            load_err(&dir)
+        };
+        let msg = bad_block(&|b| b["transactions"][1]["gas"] = "0xzz".into());
         assert!(
-            msg.ends_with("block.json: transactions[1].gas: invalid hex quantity \"0xzz\""),
+            msg.ends_with("block.json: transactions[1].gas: invalid value: string \"0xzz\", expected a 8 byte hex string"),
             "{msg}"
         );
-
-        let mut block = block_json();
-        block["miner"] = Value::String("0x1234".into());
-        write(&dir, "block.json", &block);
-        let msg = load_err(&dir);
+        let msg = bad_block(&|b| b["miner"] = "0x1234".into());
         assert!(
-            msg.contains("block.json: miner: expected 20 bytes"),
+            msg.contains("block.json: miner: invalid string length"),
             "{msg}"
         );
-
-        let mut block = block_json();
-        block.as_object_mut().unwrap().remove("gasUsed");
-        write(&dir, "block.json", &block);
-        let msg = load_err(&dir);
+        let msg = bad_block(&|b| {
+            b.as_object_mut().unwrap().remove("gasUsed");
+        });
         assert!(msg.ends_with("block.json: gasUsed: missing"), "{msg}");
+        let msg = bad_block(&|b| {
+            b.as_object_mut().unwrap().remove("transactions");
+        });
+        assert!(msg.ends_with("block.json: transactions: missing"), "{msg}");
+        let msg = bad_block(&|b| b["transactions"] = "0x12".into());
+        assert!(
+            msg.contains("block.json: transactions: invalid type: string \"0x12\""),
+            "{msg}"
+        );
 
+        // Fields inside a transaction, below alloy's tagged transaction enum.
+        let msg = bad_block(&|b| b["transactions"][0]["from"] = "0x12".into());
+        assert!(
+            msg.contains("block.json: transactions[0].from: invalid string length"),
+            "{msg}"
+        );
+        let msg = bad_block(&|b| {
+            b["transactions"][2]
+                .as_object_mut()
+                .unwrap()
+                .remove("maxFeePerBlobGas");
+        });
+        assert!(
+            msg.ends_with("block.json: transactions[2].maxFeePerBlobGas: missing"),
+            "{msg}"
+        );
+        let msg =
+            bad_block(&|b| b["transactions"][1]["accessList"][0]["storageKeys"][0] = "0x01".into());
+        assert!(
+            msg.contains("block.json: transactions[1].accessList[0].storageKeys[0]: "),
+            "{msg}"
+        );
+        let msg = bad_block(&|b| b["transactions"][2]["blobVersionedHashes"] = true.into());
+        assert!(
+            msg.contains("block.json: transactions[2].blobVersionedHashes: invalid type"),
+            "{msg}"
+        );
+        let msg = bad_block(&|b| b["transactions"][1]["type"] = "0x7".into());
+        assert!(
+            msg.ends_with("block.json: transactions[1].type: unsupported transaction type 7"),
+            "{msg}"
+        );
+        let msg = bad_block(&|b| b["transactions"][1]["r"] = "0xzz".into());
+        assert!(
+            msg.contains("block.json: transactions[1].r: invalid value"),
+            "{msg}"
+        );
+        let msg = bad_block(&|b| {
+            b["transactions"][0].as_object_mut().unwrap().remove("hash");
+        });
+        assert!(
+            msg.ends_with("block.json: transactions[0].hash: missing"),
+            "{msg}"
+        );
+
+        write(&dir, "block.json", &block_json());
         let mut pre = pre_state_json();
         pre["0x00000000000000000000000000000000000000aa"]["balance"] = Value::from(-1);
         write(&dir, "pre_state.json", &pre);
-        write(&dir, "block.json", &block_json());
         let msg = load_err(&dir);
         assert!(
             msg.contains("pre_state.json: 0x00000000000000000000000000000000000000aa.balance"),
             "{msg}"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn pre_state_errors_are_named() {
+        let dir = valid_dir("badstate");
+        let bb = "0x00000000000000000000000000000000000000bb";
+        let mut pre = pre_state_json();
+        pre[bb]["storage"]["0x0"] = "0xzz".into();
+        write(&dir, "pre_state.json", &pre);
+        let msg = load_err(&dir);
+        assert!(
+            msg.contains(&format!("pre_state.json: {bb}.storage.0x0: invalid value")),
+            "{msg}"
+        );
+        let mut pre = pre_state_json();
+        pre[bb]["code_hash"] = format!("0x{}", "33".repeat(32)).into();
+        write(&dir, "pre_state.json", &pre);
+        let msg = load_err(&dir);
+        assert!(
+            msg.contains(&format!(
+                "pre_state.json: {bb}.code_hash: no code with hash 0x3333"
+            )),
+            "{msg}"
+        );
+        let mut pre = pre_state_json();
+        pre["0x12"] = pre[bb].clone();
+        write(&dir, "pre_state.json", &pre);
+        let msg = load_err(&dir);
+        assert!(msg.contains("pre_state.json: 0x12: "), "{msg}");
+        write(&dir, "pre_state.json", &pre_state_json());
+
+        let mut codes = bytecodes_json();
+        let key = codes.as_object().unwrap().keys().next().unwrap().clone();
+        codes[&key] = "0x6002600055".into();
+        write(&dir, "bytecodes.json", &codes);
+        let msg = load_err(&dir);
+        assert!(
+            msg.contains(&format!("bytecodes.json: {key}: keccak256 of the code is")),
+            "{msg}"
+        );
+        write(&dir, "bytecodes.json", &bytecodes_json());
+
+        write(
+            &dir,
+            "block_hashes.json",
+            &serde_json::json!({"12x": SOME_B256}),
+        );
+        let msg = load_err(&dir);
+        assert!(msg.contains("block_hashes.json: 12x: "), "{msg}");
+        write(
+            &dir,
+            "block_hashes.json",
+            &serde_json::json!({"0x10": SOME_B256, "17": SOME_B256}),
+        );
+        let (_, state) = load_block_dir(&dir).unwrap();
+        assert_eq!(state.block_hashes.len(), 2);
+        assert!(state.block_hashes.contains_key(&16) && state.block_hashes.contains_key(&17));
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Osaka by name and by mainnet timestamp, and the blob parameters that come with it:
+    /// a named fork's own, and on mainnet those of BPO1 and BPO2 by timestamp.
+    #[test]
+    fn osaka_and_the_blob_parameter_only_forks() {
+        let dir = valid_dir("osaka");
+        fs::remove_file(dir.join("block.json.gz")).unwrap();
+        // Large enough for the update fractions to give different prices.
+        let excess = 0x200_0000;
+        let price = |fraction| BlobExcessGasAndPrice::new(excess, fraction).blob_gasprice;
+        let at = |timestamp: u64| {
+            let mut block = block_json();
+            block["timestamp"] = format!("{timestamp:#x}").into();
+            block["excessBlobGas"] = format!("{excess:#x}").into();
+            write(&dir, "block.json", &block);
+            let block = load_block_dir(&dir).unwrap().0;
+            (
+                block.spec,
+                block.env.blob_excess_gas_and_price.unwrap().blob_gasprice,
+            )
+        };
+        assert_eq!(at(1_764_798_550), (SpecId::PRAGUE, price(5_007_716)));
+        assert_eq!(
+            at(MAINNET_OSAKA_TIMESTAMP),
+            (SpecId::OSAKA, price(5_007_716))
+        );
+        assert_eq!(
+            at(MAINNET_BPO1_TIMESTAMP - 1),
+            (SpecId::OSAKA, price(5_007_716))
+        );
+        assert_eq!(
+            at(MAINNET_BPO1_TIMESTAMP),
+            (SpecId::OSAKA, price(8_346_193))
+        );
+        assert_eq!(
+            at(MAINNET_BPO2_TIMESTAMP - 1),
+            (SpecId::OSAKA, price(8_346_193))
+        );
+        assert_eq!(
+            at(MAINNET_BPO2_TIMESTAMP),
+            (SpecId::OSAKA, price(11_684_671))
+        );
+        let prices = [3_338_477, 5_007_716, 8_346_193, 11_684_671].map(price);
+        assert!(prices.windows(2).all(|w| w[0] > w[1]), "{prices:?}");
+
+        // A fork named in spec.txt brings its own schedule, whatever the timestamp.
+        fs::write(dir.join("spec.txt"), "Osaka\n").unwrap();
+        assert_eq!(at(1_000), (SpecId::OSAKA, price(5_007_716)));
+        assert_eq!(
+            at(MAINNET_BPO2_TIMESTAMP),
+            (SpecId::OSAKA, price(5_007_716))
+        );
+        fs::write(dir.join("spec.txt"), "Cancun\n").unwrap();
+        assert_eq!(
+            at(MAINNET_BPO2_TIMESTAMP),
+            (SpecId::CANCUN, price(3_338_477))
+        );
+
+        // revm's cfg gets the fork's limit of blobs per transaction.
+        fs::write(dir.join("spec.txt"), "Osaka\n").unwrap();
+        let (block, _) = load_block_dir(&dir).unwrap();
+        assert_eq!(
+            crate::evm::executor::cfg_env(&block).max_blobs_per_tx,
+            Some(6)
+        );
+        fs::write(dir.join("spec.txt"), "Prague\n").unwrap();
+        let (block, _) = load_block_dir(&dir).unwrap();
+        assert_eq!(
+            crate::evm::executor::cfg_env(&block).max_blobs_per_tx,
+            Some(9)
         );
         fs::remove_dir_all(&dir).unwrap();
     }

@@ -1,31 +1,56 @@
-//! The pre-block state: `bytecodes.json`, `pre_state.json` and `block_hashes.json`.
+//! The pre-block state: `bytecodes.json`, `pre_state.json` and `block_hashes.json`, read
+//! as serde structs over alloy-primitives types (hex quantities, hashes, addresses and
+//! data) and put into the in-memory state.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use alloy_primitives::{Address, Bytes, B256, U256, U64};
 use revm::bytecode::Bytecode;
-use revm::primitives::{keccak256, Bytes, KECCAK_EMPTY};
+use revm::primitives::{keccak256, KECCAK_EMPTY};
 use revm::state::AccountInfo;
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::fields::{shorten, Obj};
-use super::hex::{address_value, b256_value, bytes_value, key_value, u256_value, u64_value};
+use super::read::{field_error, from_value};
 use super::LoadError;
 use crate::evm::state::InMemoryState;
+
+/// `bytecodes.json`: runtime code by its keccak256 hash.
+type Bytecodes = BTreeMap<B256, Bytes>;
+
+/// `pre_state.json`: the accounts the block reads, by address.
+type PreState = BTreeMap<Address, PreAccount>;
+
+/// `block_hashes.json`: block hashes by number (decimal, or `0x` hex).
+type BlockHashes = BTreeMap<U64, B256>;
+
+/// An account of `pre_state.json`.
+#[derive(Deserialize)]
+struct PreAccount {
+    balance: U256,
+    nonce: U64,
+    /// Absent or `null` for an account without code.
+    #[serde(default)]
+    code_hash: Option<B256>,
+    /// The account's non-zero slots; absent or `null` for none.
+    #[serde(default)]
+    storage: Option<BTreeMap<U256, U256>>,
+}
 
 pub(super) fn parse_bytecodes(
     path: &Path,
     json: &Value,
     state: &mut InMemoryState,
 ) -> Result<(), LoadError> {
-    let obj = Obj::new(json, path, String::new())?;
-    for (key, value) in obj.map {
-        let hash = b256_value(&key_value(key)).map_err(|reason| obj.err(key, reason))?;
-        let code = bytes_value(value).map_err(|reason| obj.err(key, reason))?;
+    let codes: Bytecodes = from_value(json, path, "")?;
+    for (hash, code) in codes {
         let actual = keccak256(&code);
         if actual != hash {
-            return Err(obj.err(
-                key,
-                format!("keccak256 of the code is {actual}, not the key"),
+            return Err(field_error(
+                path,
+                &format!("{hash:#x}"),
+                &format!("keccak256 of the code is {actual}, not the key"),
             ));
         }
         state.bytecodes.insert(hash, bytecode(code));
@@ -47,41 +72,31 @@ pub(super) fn parse_pre_state(
     json: &Value,
     state: &mut InMemoryState,
 ) -> Result<(), LoadError> {
-    let obj = Obj::new(json, path, String::new())?;
-    state.accounts.reserve(obj.map.len());
-    for (key, value) in obj.map {
-        let address = address_value(&key_value(key)).map_err(|reason| obj.err(key, reason))?;
-        let account = Obj::new(value, path, key.clone())?;
-        let balance = account.req("balance", u256_value)?;
-        let nonce = account.req("nonce", u64_value)?;
-        let code_hash = account
-            .opt("code_hash", b256_value)?
-            .unwrap_or(KECCAK_EMPTY);
+    let accounts: PreState = from_value(json, path, "")?;
+    state.accounts.reserve(accounts.len());
+    for (address, account) in accounts {
+        let nonce = account.nonce.to::<u64>();
+        let code_hash = account.code_hash.unwrap_or(KECCAK_EMPTY);
         let code = if code_hash == KECCAK_EMPTY {
             Bytecode::default()
         } else {
             state.bytecodes.get(&code_hash).cloned().ok_or_else(|| {
-                account.err(
-                    "code_hash",
-                    format!("no code with hash {code_hash} in bytecodes.json"),
+                field_error(
+                    path,
+                    &format!("{address:#x}.code_hash"),
+                    &format!("no code with hash {code_hash} in bytecodes.json"),
                 )
             })?
         };
-        if let Some(storage) = account.opt_value("storage") {
-            let storage = Obj::new(storage, path, account.field("storage"))?;
+        if let Some(storage) = account.storage {
             let slots = state.storage.entry(address).or_default();
-            slots.reserve(storage.map.len());
-            for (slot_key, slot_value) in storage.map {
-                let slot = u256_value(&key_value(slot_key))
-                    .map_err(|reason| storage.err(slot_key, reason))?;
-                let value =
-                    u256_value(slot_value).map_err(|reason| storage.err(slot_key, reason))?;
-                slots.insert(slot, value);
-            }
+            slots.reserve(storage.len());
+            slots.extend(storage);
         }
-        state
-            .accounts
-            .insert(address, AccountInfo::new(balance, nonce, code_hash, code));
+        state.accounts.insert(
+            address,
+            AccountInfo::new(account.balance, nonce, code_hash, code),
+        );
     }
     Ok(())
 }
@@ -91,15 +106,9 @@ pub(super) fn parse_block_hashes(
     json: &Value,
     state: &mut InMemoryState,
 ) -> Result<(), LoadError> {
-    let obj = Obj::new(json, path, String::new())?;
-    for (key, value) in obj.map {
-        let number = match key.parse::<u64>() {
-            Ok(n) => n,
-            Err(_) => u64_value(&key_value(key))
-                .map_err(|_| obj.err(key, format!("invalid block number {:?}", shorten(key))))?,
-        };
-        let hash = b256_value(value).map_err(|reason| obj.err(key, reason))?;
-        state.block_hashes.insert(number, hash);
-    }
+    let hashes: BlockHashes = from_value(json, path, "")?;
+    state
+        .block_hashes
+        .extend(hashes.into_iter().map(|(number, hash)| (number.to(), hash)));
     Ok(())
 }

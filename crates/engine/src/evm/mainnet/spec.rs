@@ -8,9 +8,16 @@ use revm::primitives::hardfork::SpecId;
 
 use super::{LoadError, SPEC_FILE};
 
-/// The hardfork of a mainnet block by its number and timestamp.
+/// Mainnet activation of Osaka (Fusaka's execution layer).
+pub const MAINNET_OSAKA_TIMESTAMP: u64 = 1_764_798_551;
+
+/// The hardfork of a mainnet block by its number and timestamp. The blob-parameter-only
+/// forks after Osaka (BPO1, BPO2) change no EVM rule, so they are Osaka here; their blob
+/// parameters are `blobs::mainnet_blob_params`.
 pub fn mainnet_spec(number: u64, timestamp: u64) -> SpecId {
-    if timestamp >= 1_746_612_311 {
+    if timestamp >= MAINNET_OSAKA_TIMESTAMP {
+        SpecId::OSAKA
+    } else if timestamp >= 1_746_612_311 {
         SpecId::PRAGUE
     } else if timestamp >= 1_710_338_135 {
         SpecId::CANCUN
@@ -65,6 +72,7 @@ pub fn parse_spec_name(name: &str) -> Option<SpecId> {
         "shanghai" => SpecId::SHANGHAI,
         "cancun" => SpecId::CANCUN,
         "prague" => SpecId::PRAGUE,
+        "osaka" => SpecId::OSAKA,
         _ => return None,
     })
 }
@@ -107,6 +115,8 @@ mod tests {
             load_block_dir(&dir).unwrap().0.spec,
             SpecId::SPURIOUS_DRAGON
         );
+        fs::write(dir.join("spec.txt"), "Osaka\n").unwrap();
+        assert_eq!(load_block_dir(&dir).unwrap().0.spec, SpecId::OSAKA);
         fs::write(dir.join("spec.txt"), "Dencun\n").unwrap();
         let msg = load_err(&dir);
         assert!(
@@ -134,6 +144,8 @@ mod tests {
             ("Shanghai", SpecId::SHANGHAI),
             ("Cancun", SpecId::CANCUN),
             ("Prague", SpecId::PRAGUE),
+            ("Osaka", SpecId::OSAKA),
+            ("osaka", SpecId::OSAKA),
         ] {
             assert_eq!(parse_spec_name(name), Some(spec), "{name}");
         }
@@ -151,5 +163,11 @@ mod tests {
         assert_eq!(mainnet_spec(15_537_394, 1_663_224_179), SpecId::MERGE);
         assert_eq!(mainnet_spec(17_666_333, 1_688_549_363), SpecId::SHANGHAI);
         assert_eq!(mainnet_spec(19_929_064, 1_716_424_835), SpecId::CANCUN);
+        assert_eq!(mainnet_spec(22_500_000, 1_746_612_311), SpecId::PRAGUE);
+        assert_eq!(mainnet_spec(23_900_000, 1_764_798_550), SpecId::PRAGUE);
+        assert_eq!(mainnet_spec(23_900_001, 1_764_798_551), SpecId::OSAKA);
+        // The blob-parameter-only forks keep Osaka's rules.
+        assert_eq!(mainnet_spec(24_000_000, 1_765_290_071), SpecId::OSAKA);
+        assert_eq!(mainnet_spec(24_200_000, 1_767_747_671), SpecId::OSAKA);
     }
 }
