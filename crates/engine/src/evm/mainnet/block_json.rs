@@ -56,6 +56,7 @@ pub(super) fn parse_block(
         gas_used: obj.req("gasUsed", u64_value)?,
         logs_bloom: obj.req("logsBloom", bloom_value)?,
         receipts_root: obj.req("receiptsRoot", b256_value)?,
+        requests_hash: None, // read by `block_level`
     };
 
     let mut chain_id: Option<u64> = None;
@@ -87,6 +88,7 @@ pub(super) fn parse_block(
         chain_id: chain_id.unwrap_or(MAINNET_CHAIN_ID),
         txs,
         header: Some(header),
+        level: Default::default(), // read by `block_level`
     })
 }
 

@@ -14,6 +14,7 @@
 //! its transactions (`tx.rs`); the pre-block state files (`prestate.rs`).
 
 mod block_json;
+mod block_level;
 mod error;
 mod fields;
 mod files;
@@ -29,6 +30,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 pub use block_json::blob_excess_gas_and_price;
+pub use block_level::load_post_state;
 pub use error::LoadError;
 pub use spec::{mainnet_spec, parse_spec_name};
 
@@ -95,7 +97,8 @@ pub fn find_block_dirs(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
 pub fn load_block_dir(dir: &Path) -> Result<(Block, InMemoryState), LoadError> {
     let (block_path, block_json) = read_json(dir, BLOCK_FILE)?;
     let spec_override = read_spec_override(dir)?;
-    let block = parse_block(&block_path, &block_json, spec_override)?;
+    let mut block = parse_block(&block_path, &block_json, spec_override)?;
+    block_level::read_block_level(dir, &block_path, &block_json, &mut block)?;
     drop(block_json);
 
     let mut state = InMemoryState::default();
