@@ -118,3 +118,6 @@ pub fn post_block<P: DatabaseRef>(
 fn state_error<E>(error: E) -> ExecuteError<E> {
     ExecuteError::State { txn: None, error }
 }
+
+#[cfg(test)]
+mod tests;
