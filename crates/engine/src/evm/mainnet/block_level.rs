@@ -133,3 +133,112 @@ pub fn load_post_state(dir: &Path) -> Result<Option<InMemoryState>, LoadError> {
 fn has_file(dir: &Path, stem: &str) -> bool {
     dir.join(format!("{stem}.json")).is_file() || dir.join(format!("{stem}.json.gz")).is_file()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::super::load_block_dir;
+    use super::*;
+    use revm::primitives::B256;
+    use std::fs;
+
+    fn with_block(name: &str, edit: impl FnOnce(&mut Value)) -> std::path::PathBuf {
+        let dir = valid_dir(name);
+        let mut block = block_json();
+        edit(&mut block);
+        fs::remove_file(dir.join("block.json.gz")).unwrap();
+        write(&dir, "block.json", &block);
+        dir
+    }
+
+    #[test]
+    fn reads_the_block_level_fields_and_uncles() {
+        let dir = with_block("blocklevel", |b| {
+            b["parentHash"] = Value::String(format!("0x{}", "11".repeat(32)));
+            b["requestsHash"] = Value::String(format!("0x{}", "22".repeat(32)));
+            b["uncles"] = serde_json::json!([format!("0x{}", "33".repeat(32))]);
+            b["withdrawals"] = serde_json::json!([{
+                "index": "0x1", "validatorIndex": "0x2",
+                "address": "0x00000000000000000000000000000000000000aa", "amount": "0x3"
+            }]);
+        });
+        let (block, _) = load_block_dir(&dir).unwrap();
+        let level = &block.level;
+        assert_eq!(level.parent_hash, Some(B256::repeat_byte(0x11)));
+        assert_eq!(
+            block.header.unwrap().requests_hash,
+            Some(B256::repeat_byte(0x22))
+        );
+        assert_eq!(level.withdrawals[0].amount, 3);
+        assert_eq!(level.uncles.count, 1);
+        assert_eq!(level.uncles.headers, None);
+
+        write(
+            &dir,
+            "uncles.json",
+            &serde_json::json!([{"number": "0x5", "miner": "0x00000000000000000000000000000000000000bb"}]),
+        );
+        let (block, _) = load_block_dir(&dir).unwrap();
+        let headers = block.level.uncles.headers.unwrap();
+        assert_eq!(headers[0].number, 5);
+
+        write(&dir, "uncles.json", &serde_json::json!([{"number": "0x5"}]));
+        let msg = load_err(&dir);
+        assert!(msg.ends_with("uncles.json: [0].miner: missing"), "{msg}");
+        write(&dir, "uncles.json", &serde_json::json!([]));
+        let msg = load_err(&dir);
+        assert!(
+            msg.contains("0 uncle headers, but block.json names 1"),
+            "{msg}"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bad_withdrawal_is_named() {
+        let dir = with_block("badwithdrawal", |b| {
+            b["withdrawals"] = serde_json::json!([{"index": "0x1"}]);
+        });
+        let msg = load_err(&dir);
+        assert!(
+            msg.ends_with("block.json: withdrawals[0].validatorIndex: missing"),
+            "{msg}"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn loads_a_post_state() {
+        let dir = valid_dir("poststate");
+        assert!(load_post_state(&dir).unwrap().is_none());
+        write(
+            &dir,
+            "post_state.json",
+            &serde_json::json!({"0x00000000000000000000000000000000000000aa": {
+                "balance": "0x5", "nonce": 1,
+                "code_hash": format!("0x{}", "44".repeat(32)),
+                "storage": {"0x1": "0x2"}
+            }}),
+        );
+        let state = load_post_state(&dir).unwrap().unwrap();
+        let aa = revm::primitives::Address::with_last_byte(0xaa);
+        assert_eq!(state.accounts[&aa].code_hash, B256::repeat_byte(0x44));
+        assert_eq!(
+            state.storage[&aa][&revm::primitives::U256::from(1)],
+            revm::primitives::U256::from(2)
+        );
+        write(
+            &dir,
+            "post_state.json",
+            &serde_json::json!({"0x00000000000000000000000000000000000000aa": {"nonce": 1}}),
+        );
+        let err = load_post_state(&dir).unwrap_err().to_string();
+        assert!(
+            err.ends_with(
+                "post_state.json: 0x00000000000000000000000000000000000000aa.balance: missing"
+            ),
+            "{err}"
+        );
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
