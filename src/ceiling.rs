@@ -31,6 +31,7 @@ pub fn split(block: &Block, parts: usize) -> Vec<Block> {
             chain_id: block.chain_id,
             txs: txs.to_vec(),
             header: None,
+            level: Default::default(),
         })
         .collect()
 }

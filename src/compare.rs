@@ -98,7 +98,7 @@ pub fn compare(
     // The reference output, and the header check on it (outside any timing).
     let reference =
         execute_block(&input.block, &input.state, Strategy::Sequential, 1).map_err(err)?;
-    let header_ok = match check_header(&input.block, &reference.output.txs) {
+    let header_ok = match check_header(&input.block, &reference.output) {
         HeaderCheck::NoHeader => None,
         check => Some(check.is_match()),
     };

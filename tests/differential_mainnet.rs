@@ -36,7 +36,7 @@ fn mainnet_blocks_match_headers_and_sequential() {
         total_txs += block.txs.len();
 
         let expected = common::check_all_strategies(&block, &state, REPEATS);
-        let check = check_header(&block, &expected.txs);
+        let check = check_header(&block, &expected);
         assert!(check.is_match(), "{label}: header check: {check:?}");
         // Every transaction of a mined block is valid.
         for (i, tx) in expected.txs.iter().enumerate() {

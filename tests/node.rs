@@ -13,16 +13,20 @@ use std::path::Path;
 
 use alloy_consensus::ReceiptEnvelope;
 use alloy_eips::eip2718::{Decodable2718, Encodable2718};
+use alloy_eips::eip2935::HISTORY_STORAGE_ADDRESS;
+use alloy_eips::eip4788::{BEACON_ROOTS_ADDRESS, SYSTEM_ADDRESS};
+use alloy_eips::eip7002::WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS;
+use alloy_eips::eip7251::CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS;
 use revm::bytecode::Bytecode;
 use revm::context::result::EVMError;
 use revm::database::states::bundle_state::BundleRetention;
 use revm::database::states::StateChangeset;
 use revm::database::{BundleState, CacheDB, OriginalValuesKnown, State};
-use revm::handler::MainnetContext;
+use revm::handler::{MainnetContext, MainnetEvm, SystemCallEvm};
 use revm::primitives::hardfork::SpecId;
-use revm::primitives::{Address, B256, KECCAK_EMPTY, U256};
-use revm::state::AccountInfo;
-use revm::{DatabaseRef, ExecuteCommitEvm, MainBuilder};
+use revm::primitives::{Address, Bytes, B256, KECCAK_EMPTY, U256};
+use revm::state::{Account, AccountInfo};
+use revm::{DatabaseCommit, DatabaseRef, ExecuteCommitEvm, MainBuilder};
 
 use stmlab::evm::block::Block;
 use stmlab::evm::convert::{alloy_receipts, bundle_state, ConvertError, StateConvertError};
@@ -106,7 +110,8 @@ impl DatabaseRef for Store {
 
 /// Plain sequential revm over `pre`, every transaction committed, both to a revm `State`
 /// with bundle updates (its bundle, merged once at the end of the block) and to a
-/// `CacheDB` (the state it leaves).
+/// `CacheDB` (the state it leaves), with the block's steps around its transactions done
+/// with revm's own API (`block_steps`).
 fn revm_reference<'a>(
     block: &Block,
     pre: &'a InMemoryState,
@@ -123,6 +128,8 @@ fn revm_reference<'a>(
         .with_block(block.env.clone())
         .with_cfg(cfg_env(block))
         .build_mainnet();
+    block_steps(&mut evm, block, Steps::Before);
+    block_steps(&mut cache, block, Steps::Before);
     for tx in &block.txs {
         match evm.transact_commit(tx.clone()) {
             Ok(_) | Err(EVMError::Transaction(_)) => {}
@@ -130,9 +137,125 @@ fn revm_reference<'a>(
         }
         let _ = cache.transact_commit(tx.clone());
     }
+    block_steps(&mut evm, block, Steps::After);
+    block_steps(&mut cache, block, Steps::After);
     let mut state = evm.ctx.journaled_state.database;
     state.merge_transitions(BundleRetention::Reverts);
     (state.take_bundle(), cache.ctx.journaled_state.database)
+}
+
+/// Which of a block's steps around its transactions.
+#[derive(PartialEq)]
+enum Steps {
+    Before,
+    After,
+}
+
+/// The block's steps before or after its transactions, as a node does them on revm: the
+/// system calls through revm's `SystemCallEvm` (SYSTEM_ADDRESS and the beneficiary left
+/// out of what is committed unless changed), withdrawals and mining rewards as balance
+/// increments committed to the database. Uncles without headers pay only the
+/// beneficiary's share (the engine's output says their miners' rewards are missing).
+fn block_steps<DB>(evm: &mut MainnetEvm<MainnetContext<DB>>, block: &Block, steps: Steps)
+where
+    DB: revm::Database + DatabaseCommit,
+    DB::Error: std::fmt::Debug,
+{
+    let level = &block.level;
+    let mut calls: Vec<(Address, Bytes)> = Vec::new();
+    if steps == Steps::Before {
+        if let Some(root) = level.parent_beacon_block_root {
+            if block.spec.is_enabled_in(SpecId::CANCUN) {
+                calls.push((BEACON_ROOTS_ADDRESS, root.0.to_vec().into()));
+            }
+        }
+        if let Some(parent) = level.parent_hash {
+            if block.spec.is_enabled_in(SpecId::PRAGUE) {
+                calls.push((HISTORY_STORAGE_ADDRESS, parent.0.to_vec().into()));
+            }
+        }
+    } else {
+        let mut credits: Vec<(Address, U256)> = Vec::new();
+        if block.spec.is_enabled_in(SpecId::SHANGHAI) {
+            for w in &level.withdrawals {
+                credits.push((
+                    w.address,
+                    U256::from(w.amount) * U256::from(1_000_000_000u64),
+                ));
+            }
+        }
+        if !block.spec.is_enabled_in(SpecId::MERGE) && level != &Default::default() {
+            let ether = U256::from(10u64).pow(U256::from(18));
+            let reward = ether
+                * U256::from(if block.spec.is_enabled_in(SpecId::PETERSBURG) {
+                    2
+                } else if block.spec.is_enabled_in(SpecId::BYZANTIUM) {
+                    3
+                } else {
+                    5
+                });
+            let number = block.env.number.to::<u64>();
+            let uncles = level.uncles.count;
+            credits.push((
+                block.env.beneficiary,
+                reward + reward * U256::from(uncles) / U256::from(32),
+            ));
+            for uncle in level.uncles.headers.iter().flatten() {
+                let share = U256::from(8 + uncle.number - number) * reward / U256::from(8);
+                credits.push((uncle.miner, share));
+            }
+        }
+        for (address, amount) in credits {
+            let db = &mut evm.ctx.journaled_state.database;
+            let info = db.basic(address).unwrap().unwrap_or_default();
+            if amount.is_zero() && !info.is_empty() {
+                continue;
+            }
+            let mut account = Account::from(AccountInfo {
+                balance: info.balance + amount,
+                ..info
+            });
+            account.mark_touch();
+            db.commit([(address, account)].into_iter().collect());
+        }
+        if block.spec.is_enabled_in(SpecId::PRAGUE) {
+            calls.push((WITHDRAWAL_REQUEST_PREDEPLOY_ADDRESS, Bytes::new()));
+            calls.push((CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS, Bytes::new()));
+        }
+    }
+    for (contract, data) in calls {
+        let db = &mut evm.ctx.journaled_state.database;
+        if db
+            .basic(contract)
+            .unwrap()
+            .is_none_or(|i| i.is_empty_code_hash())
+        {
+            continue;
+        }
+        let mut result = evm
+            .system_call_with_caller(SYSTEM_ADDRESS, contract, data)
+            .unwrap_or_else(|e| panic!("{}: system call: {e:?}", block.label));
+        assert!(result.result.is_success(), "{}: {contract}", block.label);
+        for bystander in [SYSTEM_ADDRESS, block.env.beneficiary] {
+            let untouched = result.state.get(&bystander).is_some_and(|a| {
+                a.storage.values().all(|s| !s.is_changed())
+                    && evm
+                        .ctx
+                        .journaled_state
+                        .database
+                        .basic(bystander)
+                        .unwrap()
+                        .map_or(a.info.is_empty(), |b| {
+                            (b.balance, b.nonce, b.code_hash)
+                                == (a.info.balance, a.info.nonce, a.info.code_hash)
+                        })
+            });
+            if untouched && bystander != contract {
+                result.state.remove(&bystander);
+            }
+        }
+        evm.ctx.journaled_state.database.commit(result.state);
+    }
 }
 
 /// A plain state changeset in a comparable form: accounts (without their code, which is

@@ -29,6 +29,10 @@ pub enum EngineError {
     /// The operating system refused to start a worker thread.
     #[error("could not start a worker thread: {0}")]
     Threads(String),
+    /// The block itself is invalid (the EVM side's `InvalidBlock`, as its message): a rule
+    /// of the steps around its transactions is broken.
+    #[error("invalid block: {0}")]
+    InvalidBlock(String),
 }
 
 /// What broke, when the engine reaches a state its own logic rules out: one variant per

@@ -16,6 +16,7 @@ use crate::core::txn::{TxnExecutor, TxnResult};
 use crate::error::{EngineError, ExecuteError, Invariant};
 use crate::evm::assemble::{assemble_on, assemble_shards};
 use crate::evm::block::Block;
+use crate::evm::block_level::{self, Layered};
 use crate::evm::executor::{EvmTxOutput, EvmTxnError, EvmTxns};
 use crate::evm::location::{EvmValue, Location};
 use crate::evm::output::BlockOutput;
@@ -242,6 +243,29 @@ where
     P: DatabaseRef + Sync,
 {
     crate::core::pool::check_threads(threads)?;
+    // The block around its transactions: the pre-block system calls first, read by the
+    // transactions through a view that forwards every read when there are none; then
+    // the post-block steps, and all changes composed relative to `pre`.
+    let pre_block = block_level::pre_block(block, pre)?;
+    let view = Layered::new(pre, &pre_block);
+    let mut executed = run_transactions(block, &view, strategy, threads, options)?;
+    drop(view);
+    executed.output = block_level::post_block(block, pre, pre_block, executed.output)?;
+    Ok(executed)
+}
+
+/// The block's transactions on `pre` (the pre-block state with the pre-block system
+/// calls applied), with `strategy`, or sequentially when adaptive mode chooses so.
+fn run_transactions<P>(
+    block: &Block,
+    pre: &P,
+    strategy: Strategy,
+    threads: usize,
+    options: Options,
+) -> Result<Executed, ExecuteError<P::Error>>
+where
+    P: DatabaseRef + Sync,
+{
     if options.adaptive && strategy != Strategy::Sequential {
         let mut choice = sequential_choice(block, threads).map(|why| (why, None));
         // A real block's header has already told (`sequential_choice`); the probe is for
@@ -447,9 +471,8 @@ mod tests {
         let dir =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mainnet/13217637");
         let (block, state) = mainnet::load_block_dir(&dir).unwrap();
-        let expected = execute_block(&block, &state, Strategy::Sequential, 1)
-            .unwrap()
-            .output;
+        // `execute_txns` runs the transactions alone (no block reward): so does this.
+        let expected = sequential::execute(&block, &state, &mut Metrics::default()).unwrap();
         let txns = EvmTxns::new(&block, &state);
         let faulty = Faulty {
             inner: &txns,

@@ -24,6 +24,27 @@ pub enum ExecuteError<E> {
     /// on the sequential path itself (on a parallel path the engine falls back to
     /// sequential execution instead).
     Engine(EngineError),
+    /// The block breaks a rule of the steps around its transactions
+    /// (`evm::block_level`): no strategy can give it an output.
+    InvalidBlock(InvalidBlock),
+}
+
+/// How a block breaks a rule of the steps around its transactions.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidBlock {
+    /// A system call (EIP-4788, 2935, 7002 or 7251) reverted, halted or was refused.
+    #[error("system call to {contract} failed: {reason}")]
+    SystemCall {
+        contract: revm::primitives::Address,
+        reason: String,
+    },
+    /// A log of the deposit contract is not a well-formed DepositEvent (EIP-6110).
+    #[error("receipt {receipt}, log {log}: malformed deposit event: {reason}")]
+    DepositLog {
+        receipt: usize,
+        log: usize,
+        reason: &'static str,
+    },
 }
 
 impl<E> ExecuteError<E> {
@@ -31,7 +52,7 @@ impl<E> ExecuteError<E> {
     pub fn state_error(&self) -> Option<&E> {
         match self {
             ExecuteError::State { error, .. } => Some(error),
-            ExecuteError::Engine(_) => None,
+            ExecuteError::Engine(_) | ExecuteError::InvalidBlock(_) => None,
         }
     }
 }
@@ -45,6 +66,7 @@ impl<E: fmt::Display> fmt::Display for ExecuteError<E> {
             } => write!(f, "pre-block state (read by transaction {txn}): {error}"),
             ExecuteError::State { txn: None, error } => write!(f, "pre-block state: {error}"),
             ExecuteError::Engine(e) => fmt::Display::fmt(e, f),
+            ExecuteError::InvalidBlock(e) => write!(f, "invalid block: {e}"),
         }
     }
 }
@@ -60,5 +82,11 @@ impl<E> From<EngineError> for ExecuteError<E> {
 impl<E> From<Invariant> for ExecuteError<E> {
     fn from(invariant: Invariant) -> Self {
         ExecuteError::Engine(EngineError::Invariant(invariant))
+    }
+}
+
+impl<E> From<InvalidBlock> for ExecuteError<E> {
+    fn from(error: InvalidBlock) -> Self {
+        ExecuteError::InvalidBlock(error)
     }
 }

@@ -90,4 +90,4 @@ pub use stmlab_core as core;
 pub use stmlab_core::{perturb, strategies};
 
 pub use engine::{execute_block, execute_block_with, Executed, Executor, Options, Strategy};
-pub use error::{EngineError, ExecuteError, Invariant};
+pub use error::{EngineError, ExecuteError, InvalidBlock, Invariant};

@@ -91,6 +91,7 @@ pub fn block(label: String, txs: Vec<TxEnv>) -> Block {
         chain_id: 1,
         txs,
         header: None,
+        level: Default::default(),
     }
 }
 

@@ -366,6 +366,7 @@ pub fn assemble_on<P: DatabaseRef + Sync>(
         return Ok(BlockOutput {
             txs: receipts(block, outputs),
             state,
+            ..BlockOutput::default()
         });
     }
     let account_shard = |address: &Address| usize::from(address[19]) % shards;
@@ -409,6 +410,7 @@ pub fn assemble_on<P: DatabaseRef + Sync>(
     Ok(BlockOutput {
         txs: receipts(block, outputs),
         state: StateChanges { accounts },
+        ..BlockOutput::default()
     })
 }
 

@@ -1,7 +1,8 @@
 //! What a block is to stmlab: its environment, spec, chain id and ordered transactions,
 //! plus (for real blocks) the header fields the replay is checked against.
 
-use alloy_primitives::{Bloom, B256};
+use alloy_eips::eip4895::Withdrawal;
+use alloy_primitives::{Address, Bloom, B256};
 use revm::context::{BlockEnv, TxEnv};
 use revm::primitives::hardfork::SpecId;
 
@@ -17,6 +18,41 @@ pub struct Block {
     pub txs: Vec<TxEnv>,
     /// Present for blocks that came with a real header.
     pub header: Option<HeaderFields>,
+    /// What the block does around its transactions (system calls, withdrawals, mining
+    /// rewards); the default, for generated blocks, is none of it.
+    pub level: BlockLevel,
+}
+
+/// The block-level facts the steps around the transactions need
+/// (`evm::block_level`). `Default` means "none of these": no system call, no withdrawal,
+/// no uncle, so a generated block runs its transactions alone.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockLevel {
+    /// The parent block's hash: the EIP-2935 call's data (from Prague).
+    pub parent_hash: Option<B256>,
+    /// The parent beacon block root: the EIP-4788 call's data (from Cancun).
+    pub parent_beacon_block_root: Option<B256>,
+    /// The withdrawals credited after the transactions (EIP-4895, from Shanghai).
+    pub withdrawals: Vec<Withdrawal>,
+    /// The block's uncles, for the mining rewards before Paris.
+    pub uncles: Uncles,
+}
+
+/// A block's uncles: how many the block names (its `uncles` hashes) and, when known,
+/// their headers' reward-relevant fields (the RPC block format does not carry them).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Uncles {
+    /// How many uncles the block has.
+    pub count: usize,
+    /// Their headers, when given (`uncles.json`); `None` when unknown.
+    pub headers: Option<Vec<UncleHeader>>,
+}
+
+/// What the mining reward of an uncle depends on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UncleHeader {
+    pub number: u64,
+    pub miner: Address,
 }
 
 /// The header fields a replay must reproduce.
@@ -26,6 +62,8 @@ pub struct HeaderFields {
     pub logs_bloom: Bloom,
     /// Checked from Byzantium on; before it receipts carry an intermediate state root.
     pub receipts_root: B256,
+    /// The EIP-7685 requests hash (from Prague), when the header has one.
+    pub requests_hash: Option<B256>,
 }
 
 impl Block {

@@ -1,6 +1,8 @@
-//! Checks a block's execution against its real header: gasUsed, logsBloom and (from
+//! Checks a block's execution against its real header: gasUsed, logsBloom, (from
 //! Byzantium on) receiptsRoot, the root of the receipts converted to alloy's
-//! (`convert::alloy_receipts`) and encoded by alloy.
+//! (`convert::alloy_receipts`) and encoded by alloy, and (where the header has one)
+//! requestsHash, the EIP-7685 hash of the block's requests. A block whose uncle rewards
+//! could not be computed says so (`HeaderCheck::MatchRewardsIncomplete`).
 
 use std::fmt;
 
@@ -12,7 +14,7 @@ use revm::primitives::{Log, B256};
 
 use super::block::Block;
 use super::convert::alloy_receipts;
-use super::output::{Receipt, TxOutcome};
+use super::output::{BlockOutput, Receipt};
 
 /// The result of comparing a block's execution with its header.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +23,10 @@ pub enum HeaderCheck {
     NoHeader,
     /// Every checked field matches.
     Match,
+    /// Every checked field matches, but the block's state changes lack the rewards of
+    /// this many uncles' miners (their headers were not given): the fields checked here
+    /// do not depend on them, a state root would.
+    MatchRewardsIncomplete { uncles: usize },
     /// These fields differ (in the order gasUsed, logsBloom, receiptsRoot).
     Mismatch(Vec<HeaderMismatch>),
 }
@@ -42,6 +48,11 @@ pub enum HeaderMismatch {
         expected: B256,
         got: B256,
     },
+    /// `got`: `None` when the execution produced no requests (before Prague).
+    RequestsHash {
+        expected: B256,
+        got: Option<B256>,
+    },
     /// The receipts have no encoding, so no root (a transaction type alloy does not know).
     Unencodable {
         reason: String,
@@ -49,9 +60,18 @@ pub enum HeaderMismatch {
 }
 
 impl HeaderCheck {
-    /// The block had a header and every checked field matches.
+    /// The block had a header and every checked field matches (the uncle rewards may
+    /// still be incomplete: [`HeaderCheck::rewards_incomplete`]).
     pub fn is_match(&self) -> bool {
-        matches!(self, HeaderCheck::Match)
+        matches!(
+            self,
+            HeaderCheck::Match | HeaderCheck::MatchRewardsIncomplete { .. }
+        )
+    }
+
+    /// The fields match but the state changes lack some uncle miners' rewards.
+    pub fn rewards_incomplete(&self) -> bool {
+        matches!(self, HeaderCheck::MatchRewardsIncomplete { .. })
     }
 
     /// The block had a header and some field differs.
@@ -69,6 +89,7 @@ impl HeaderMismatch {
             HeaderMismatch::ReceiptsRoot { .. } | HeaderMismatch::Unencodable { .. } => {
                 "receiptsRoot"
             }
+            HeaderMismatch::RequestsHash { .. } => "requestsHash",
         }
     }
 }
@@ -86,6 +107,14 @@ impl fmt::Display for HeaderMismatch {
                 write!(f, "receiptsRoot: expected {expected}, got {got}")
             }
             HeaderMismatch::Unencodable { reason } => write!(f, "receiptsRoot: {reason}"),
+            HeaderMismatch::RequestsHash {
+                expected,
+                got: Some(got),
+            } => write!(f, "requestsHash: expected {expected}, got {got}"),
+            HeaderMismatch::RequestsHash {
+                expected,
+                got: None,
+            } => write!(f, "requestsHash: expected {expected}, got no requests"),
         }
     }
 }
@@ -95,6 +124,10 @@ impl fmt::Display for HeaderCheck {
         match self {
             HeaderCheck::NoHeader => f.write_str("no header"),
             HeaderCheck::Match => f.write_str("header matches"),
+            HeaderCheck::MatchRewardsIncomplete { uncles } => write!(
+                f,
+                "header matches; rewards incomplete: no uncles.json for {uncles} uncle(s)"
+            ),
             HeaderCheck::Mismatch(fields) => {
                 f.write_str("header mismatch: ")?;
                 for (i, m) in fields.iter().enumerate() {
@@ -109,11 +142,12 @@ impl fmt::Display for HeaderCheck {
     }
 }
 
-/// Compares the outcomes of a block's transactions with the block's header. Rejected
-/// transactions (`Err`) are not part of the block's receipts and are skipped.
-/// receiptsRoot is checked from Byzantium on (before, receipts carry an intermediate
-/// state root that the execution does not produce).
-pub fn check_header(block: &Block, txs: &[TxOutcome]) -> HeaderCheck {
+/// Compares a block's output with the block's header. Rejected transactions (`Err`) are
+/// not part of the block's receipts and are skipped. receiptsRoot is checked from
+/// Byzantium on (before, receipts carry an intermediate state root that the execution
+/// does not produce); requestsHash where the header has one.
+pub fn check_header(block: &Block, output: &BlockOutput) -> HeaderCheck {
+    let txs = &output.txs[..];
     let Some(header) = &block.header else {
         return HeaderCheck::NoHeader;
     };
@@ -153,10 +187,21 @@ pub fn check_header(block: &Block, txs: &[TxOutcome]) -> HeaderCheck {
         }
     }
 
-    if mismatches.is_empty() {
-        HeaderCheck::Match
-    } else {
+    if let Some(expected) = header.requests_hash {
+        let got = output.requests.as_ref().map(|r| r.requests_hash());
+        if got != Some(expected) {
+            mismatches.push(HeaderMismatch::RequestsHash { expected, got });
+        }
+    }
+
+    if !mismatches.is_empty() {
         HeaderCheck::Mismatch(mismatches)
+    } else if output.missing_uncle_rewards > 0 {
+        HeaderCheck::MatchRewardsIncomplete {
+            uncles: output.missing_uncle_rewards,
+        }
+    } else {
+        HeaderCheck::Match
     }
 }
 
@@ -186,6 +231,7 @@ mod tests {
     use super::*;
     use crate::evm::block::HeaderFields;
     use crate::evm::convert::alloy_receipt;
+    use crate::evm::output::TxOutcome;
     use alloy_eips::eip2718::Encodable2718;
     use alloy_rlp::Encodable;
     use revm::context::BlockEnv;
@@ -298,6 +344,7 @@ mod tests {
             chain_id: 1,
             txs: vec![],
             header,
+            level: Default::default(),
         }
     }
 
@@ -313,10 +360,15 @@ mod tests {
             Ok(receipt(2, false, 50_000, vec![])),
         ];
         let receipts: Vec<Receipt> = txs.iter().filter_map(|t| t.clone().ok()).collect();
+        let txs = BlockOutput {
+            txs,
+            ..BlockOutput::default()
+        };
         let good = HeaderFields {
             gas_used: 50_000,
             logs_bloom: logs_bloom([&log]),
             receipts_root: root_of(&receipts),
+            requests_hash: None,
         };
         assert_eq!(
             check_header(&block(SpecId::CANCUN, None), &txs),
@@ -328,6 +380,7 @@ mod tests {
             gas_used: 49_999,
             logs_bloom: Bloom::ZERO,
             receipts_root: B256::ZERO,
+            requests_hash: None,
         };
         let check = check_header(&block(SpecId::BYZANTIUM, Some(bad.clone())), &txs);
         let HeaderCheck::Mismatch(fields) = &check else {
@@ -361,8 +414,38 @@ mod tests {
             receipts_root: b256!(
                 "56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"
             ),
+            requests_hash: None,
         };
-        assert!(check_header(&block(SpecId::CANCUN, Some(empty)), &[]).is_match());
+        let none = BlockOutput::default();
+        assert!(check_header(&block(SpecId::CANCUN, Some(empty.clone())), &none).is_match());
+
+        // requestsHash, where the header has one: the empty requests' hash matches no
+        // requests; an execution without requests (before Prague) does not.
+        let with_hash = HeaderFields {
+            requests_hash: Some(alloy_eips::eip7685::EMPTY_REQUESTS_HASH),
+            ..empty.clone()
+        };
+        let requests = BlockOutput {
+            requests: Some(Default::default()),
+            ..BlockOutput::default()
+        };
+        let prague = block(SpecId::PRAGUE, Some(with_hash));
+        assert!(check_header(&prague, &requests).is_match());
+        let check = check_header(&prague, &none);
+        let HeaderCheck::Mismatch(fields) = &check else {
+            panic!("{check}")
+        };
+        assert_eq!(fields[0].field(), "requestsHash");
+
+        // Missing uncle rewards: the fields match, and the check says what is missing.
+        let incomplete = BlockOutput {
+            missing_uncle_rewards: 1,
+            ..BlockOutput::default()
+        };
+        let check = check_header(&block(SpecId::PETERSBURG, Some(empty)), &incomplete);
+        assert_eq!(check, HeaderCheck::MatchRewardsIncomplete { uncles: 1 });
+        assert!(check.is_match() && check.rewards_incomplete());
+        assert!(check.to_string().contains("rewards incomplete"), "{check}");
     }
 
     /// Mainnet block 15537393 (the last proof-of-work block) has one transaction: type 2,

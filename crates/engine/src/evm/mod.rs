@@ -3,6 +3,7 @@
 pub mod adapter;
 pub mod assemble;
 pub mod block;
+pub mod block_level;
 pub mod code_copies;
 pub mod convert;
 pub mod executor;
@@ -11,6 +12,7 @@ pub mod header;
 pub mod location;
 pub mod mainnet;
 pub mod output;
+pub mod post_state;
 pub mod sequential;
 pub mod shape;
 pub mod state;

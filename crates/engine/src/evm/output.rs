@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use alloy_eips::eip7685::Requests;
 use revm::primitives::{Address, Bytes, Log, B256, U256};
 use serde::Serialize;
 
@@ -60,10 +61,19 @@ pub struct StateChanges {
 }
 
 /// Everything a block's execution produces.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BlockOutput {
     pub txs: Vec<TxOutcome>,
+    /// The whole block's state changes: its transactions' and, for a block with
+    /// block-level facts, those of the steps around them (`evm::block_level`).
     pub state: StateChanges,
+    /// The block's EIP-7685 requests (from Prague, for a block with block-level facts;
+    /// `None` otherwise).
+    pub requests: Option<Requests>,
+    /// Uncles whose miner's reward `state` leaves out: the block names them, but their
+    /// headers were not given (no `uncles.json`). Non-zero means the state changes are
+    /// incomplete.
+    pub missing_uncle_rewards: usize,
 }
 
 impl BlockOutput {
@@ -89,6 +99,18 @@ impl BlockOutput {
             if got != want {
                 return Some(format!("transaction {i}: got {got:?}, expected {want:?}"));
             }
+        }
+        if self.requests != expected.requests {
+            return Some(format!(
+                "requests: got {:?}, expected {:?}",
+                self.requests, expected.requests
+            ));
+        }
+        if self.missing_uncle_rewards != expected.missing_uncle_rewards {
+            return Some(format!(
+                "missing uncle rewards: got {}, expected {}",
+                self.missing_uncle_rewards, expected.missing_uncle_rewards
+            ));
         }
         if self.state != expected.state {
             let got = &self.state.accounts;

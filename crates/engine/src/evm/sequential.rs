@@ -126,6 +126,7 @@ impl<'a, P: DatabaseRef> SequentialRun<'a, P> {
                 .final_state
                 .changes(self.pre, block.env.beneficiary, block.spec)
                 .map_err(|error| ExecuteError::State { txn: None, error })?,
+            ..BlockOutput::default()
         };
         metrics.phase(crate::core::phase::Phase::Assemble, start.elapsed());
         Ok(output)

@@ -88,6 +88,7 @@ impl From<crate::error::ExecuteError<NoError>> for crate::error::EngineError {
         match error {
             ExecuteError::State { error, .. } => error.unreachable(),
             ExecuteError::Engine(e) => e,
+            ExecuteError::InvalidBlock(e) => crate::error::EngineError::InvalidBlock(e.to_string()),
         }
     }
 }

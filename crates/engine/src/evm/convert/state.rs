@@ -118,6 +118,7 @@ mod tests {
             chain_id: 1,
             txs: vec![],
             header: None,
+            level: Default::default(),
         }
     }
 

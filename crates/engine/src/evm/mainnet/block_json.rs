@@ -81,6 +81,7 @@ pub(super) fn parse_block(
         gas_used: header.gas_used,
         logs_bloom: header.logs_bloom,
         receipts_root: header.receipts_root,
+        requests_hash: None, // read by `block_level`
     };
 
     let tx_values = match json.get_mut(TRANSACTIONS).map(Value::take) {
@@ -124,6 +125,7 @@ pub(super) fn parse_block(
         chain_id: chain_id.map_or(MAINNET_CHAIN_ID, |(id, _)| id),
         txs,
         header: Some(fields),
+        level: Default::default(), // read by `block_level`
     })
 }
 

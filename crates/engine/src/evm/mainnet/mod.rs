@@ -12,10 +12,12 @@
 //! (`files.rs`); deserializing with field paths in errors (`read.rs`); the hardfork of a
 //! block (`spec.rs`) and its blob parameters (`blobs.rs`); `block.json` as alloy's RPC
 //! block (`block_json.rs`) and its transactions (`tx.rs`, with `tx_fields.rs` naming the
-//! field of one that does not read); the pre-block state files (`prestate.rs`).
+//! field of one that does not read); the pre-block state files (`prestate.rs`); the
+//! block-level facts, `uncles.json` and `post_state.json` (`block_level.rs`).
 
 mod blobs;
 mod block_json;
+mod block_level;
 mod error;
 mod files;
 mod prestate;
@@ -34,6 +36,7 @@ pub use blobs::{
     blob_excess_gas_and_price, fork_blob_params, mainnet_blob_params, max_blobs_per_tx,
     MAINNET_BPO1_TIMESTAMP, MAINNET_BPO2_TIMESTAMP,
 };
+pub use block_level::load_post_state;
 pub use error::LoadError;
 pub use spec::{mainnet_spec, parse_spec_name, MAINNET_OSAKA_TIMESTAMP};
 
@@ -100,7 +103,12 @@ pub fn find_block_dirs(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
 pub fn load_block_dir(dir: &Path) -> Result<(Block, InMemoryState), LoadError> {
     let (block_path, block_json) = read_json(dir, BLOCK_FILE)?;
     let spec_override = read_spec_override(dir)?;
-    let block = parse_block(&block_path, block_json, spec_override)?;
+    let (level, requests_hash) = block_level::read_block_level(dir, &block_path, &block_json)?;
+    let mut block = parse_block(&block_path, block_json, spec_override)?;
+    block.level = level;
+    if let Some(header) = &mut block.header {
+        header.requests_hash = requests_hash;
+    }
 
     let mut state = InMemoryState::default();
     let (path, json) = read_json(dir, BYTECODES_FILE)?;

@@ -101,6 +101,30 @@ pub(super) fn parse_pre_state(
     Ok(())
 }
 
+/// `post_state.json` (the format of `pre_state.json`) as an in-memory state of accounts
+/// and slots; accounts carry their code hash and no code (the code of the contracts a
+/// block creates is in no file of its folder).
+pub(super) fn parse_post_state(path: &Path, json: &Value) -> Result<InMemoryState, LoadError> {
+    let accounts: PreState = from_value(json, path, "")?;
+    let mut state = InMemoryState::default();
+    for (address, account) in accounts {
+        if let Some(storage) = account.storage {
+            state.storage.entry(address).or_default().extend(storage);
+        }
+        state.accounts.insert(
+            address,
+            AccountInfo {
+                balance: account.balance,
+                nonce: account.nonce.to::<u64>(),
+                code_hash: account.code_hash.unwrap_or(KECCAK_EMPTY),
+                code: None,
+                ..AccountInfo::default()
+            },
+        );
+    }
+    Ok(state)
+}
+
 pub(super) fn parse_block_hashes(
     path: &Path,
     json: &Value,
