@@ -9,6 +9,7 @@ use super::measure::{interleaved, Order, Spread};
 use super::memory;
 use stmlab::core::metrics::median;
 use stmlab::evm::header::{check_header, HeaderCheck};
+use stmlab::evm::post_state::check_post_state;
 use stmlab::evm::state::NoError;
 use stmlab::{execute_block, Executor, Options, Strategy};
 
@@ -56,6 +57,9 @@ pub struct Row {
     pub chose_sequential: bool,
     pub identical_to_sequential: bool,
     pub header_ok: Option<bool>,
+    /// The state after the block equals the folder's `post_state.json`; `None` when there
+    /// is none.
+    pub post_state_ok: Option<bool>,
     /// How long the kept executor of this thread count took to start its threads, once,
     /// before the timed runs (not part of `wall_ns`).
     pub executor_startup_ns: u64,
@@ -98,10 +102,28 @@ pub fn compare(
     // The reference output, and the header check on it (outside any timing).
     let reference =
         execute_block(&input.block, &input.state, Strategy::Sequential, 1).map_err(err)?;
-    let header_ok = match check_header(&input.block, &reference.output) {
+    let header_check = check_header(&input.block, &reference.output);
+    if header_check.rewards_incomplete() {
+        eprintln!("NOTE: block {}: {header_check}", input.label);
+    }
+    let header_ok = match header_check {
         HeaderCheck::NoHeader => None,
         check => Some(check.is_match()),
     };
+    // The post-state check, where the folder has an expected state (`post_state.json`):
+    // the first difference is named here, once per input.
+    let post_state_ok = input.post_state.as_ref().map(|expected| {
+        let difference = check_post_state(
+            &input.state,
+            &reference.output.state,
+            expected,
+            input.block.spec,
+        );
+        if let Some(d) = &difference {
+            eprintln!("POST-STATE CHECK FAILED: block {}: {d}", input.label);
+        }
+        difference.is_none()
+    });
     for &t in threads {
         // One executor per thread count, kept over every repeat, as a node keeps one: its
         // threads start here, untimed (`Executor::startup`).
@@ -193,6 +215,7 @@ pub fn compare(
                 chose_sequential: run.metrics.chose_sequential.is_some(),
                 identical_to_sequential: identical[s],
                 header_ok,
+                post_state_ok,
                 executor_startup_ns: executor.startup().as_nanos() as u64,
             });
         }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use stmlab::evm::block::Block;
-use stmlab::evm::mainnet::{find_block_dirs, load_block_dir};
+use stmlab::evm::mainnet::{find_block_dirs, load_block_dir, load_post_state};
 use stmlab::evm::state::InMemoryState;
 use stmlab_workloads as workloads;
 
@@ -17,6 +17,9 @@ pub struct Input {
     pub label: String,
     pub block: Block,
     pub state: InMemoryState,
+    /// The expected state after the block, from the folder's `post_state.json` (none for
+    /// a workload, or a folder without one).
+    pub post_state: Option<InMemoryState>,
 }
 
 /// Every block under `path` (a block folder or a folder of them).
@@ -25,10 +28,17 @@ pub fn from_blocks(path: &Path) -> Result<Vec<Input>, String> {
     dirs.iter()
         .map(|dir| {
             let (block, state) = load_block_dir(dir).map_err(|e| e.to_string())?;
+            let post_state = load_post_state(dir).map_err(|e| e.to_string())?;
+            // The folder's name: the block number for mainnet blocks, the test's name for
+            // the spec-test blocks (all numbered 1).
+            let label = dir
+                .file_name()
+                .map_or_else(|| block.label.clone(), |n| n.to_string_lossy().into_owned());
             Ok(Input {
-                label: block.label.clone(),
+                label,
                 block,
                 state,
+                post_state,
             })
         })
         .collect()
@@ -40,6 +50,7 @@ pub fn from_workload(spec: &str) -> Result<Input, String> {
         label: spec.to_string(),
         block,
         state,
+        post_state: None,
     })
 }
 

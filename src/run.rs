@@ -99,7 +99,9 @@ fn report(rows: &[Row], mismatches: &[Mismatch], json: bool) -> bool {
     if let Some(r) = bad_headers.first() {
         eprintln!("HEADER CHECK FAILED: block {}", r.block);
     }
-    mismatches.is_empty() && bad_headers.is_empty()
+    // Each failed post-state check was named (with its first difference) by `compare`.
+    let bad_post_states = rows.iter().any(|r| r.post_state_ok == Some(false));
+    mismatches.is_empty() && bad_headers.is_empty() && !bad_post_states
 }
 
 /// The workloads the default job compares the strategies on.

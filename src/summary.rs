@@ -166,6 +166,7 @@ mod tests {
             } else {
                 Some(true)
             },
+            post_state_ok: None,
             executor_startup_ns: 0,
         }
     }

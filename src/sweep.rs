@@ -419,7 +419,7 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
 
     let bad_headers: Vec<_> = points
         .iter()
-        .filter(|p| p.row.header_ok == Some(false))
+        .filter(|p| p.row.header_ok == Some(false) || p.row.post_state_ok == Some(false))
         .map(|p| p.row.block.clone())
         .collect();
     for b in bad_headers.iter().take(1) {

@@ -1,12 +1,13 @@
 //! The readable table `stmlab run` prints. A strategy marked `*` ran the block
-//! sequentially by the adaptive choice (`--raw` turns it off); and the summary under it.
+//! sequentially by the adaptive choice (`--raw` turns it off); `hdr` is the header check,
+//! `post` the post-state check (`post_state.json`); and the summary under it.
 
 use super::compare::Row;
 use super::summary::Summary;
 
 pub fn print(rows: &[Row]) {
     println!(
-        "{:<44} {:<11} {:>3} {:>6} {:>11} {:>10} {:>8} {:>7} {:>7} {:>6} {:>5}",
+        "{:<44} {:<11} {:>3} {:>6} {:>11} {:>10} {:>8} {:>7} {:>7} {:>6} {:>5} {:>5}",
         "block",
         "strategy",
         "thr",
@@ -17,7 +18,8 @@ pub fn print(rows: &[Row]) {
         "execs",
         "aborts",
         "same",
-        "hdr"
+        "hdr",
+        "post"
     );
     for r in rows {
         let label = if r.block.len() > 44 {
@@ -26,7 +28,7 @@ pub fn print(rows: &[Row]) {
             &r.block
         };
         println!(
-            "{:<44} {:<11} {:>3} {:>6} {:>11} {:>10.3} {:>7.2}x {:>7} {:>7} {:>6} {:>5}",
+            "{:<44} {:<11} {:>3} {:>6} {:>11} {:>10.3} {:>7.2}x {:>7} {:>7} {:>6} {:>5} {:>5}",
             label,
             if r.chose_sequential {
                 format!("{}*", r.strategy.name())
@@ -45,12 +47,18 @@ pub fn print(rows: &[Row]) {
             } else {
                 "NO"
             },
-            match r.header_ok {
-                None => "-",
-                Some(true) => "ok",
-                Some(false) => "BAD",
-            }
+            check(r.header_ok),
+            check(r.post_state_ok),
         );
+    }
+}
+
+/// A check's column: `-` when there was nothing to check.
+fn check(ok: Option<bool>) -> &'static str {
+    match ok {
+        None => "-",
+        Some(true) => "ok",
+        Some(false) => "BAD",
     }
 }
 

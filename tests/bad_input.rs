@@ -433,3 +433,75 @@ fn cli_summary_after_several_blocks() {
     assert!(one.status.success());
     assert!(!String::from_utf8_lossy(&one.stdout).contains("summary:"));
 }
+
+/// The post-state check of `stmlab run`: a spec-test block with its `post_state.json`
+/// passes (`post_state_ok` true in JSON); with one balance of the expected state changed,
+/// the run exits 1 and names the account on stderr.
+#[test]
+fn cli_checks_the_post_state() {
+    let forks = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/forks/needs_system_calls");
+    let source = fs::read_dir(&forks)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|d| d.join("post_state.json.gz").is_file())
+        .min()
+        .expect("a bundled spec-test block with a post-state");
+    let dir = TempDir::new("post-state");
+    for entry in fs::read_dir(&source).unwrap() {
+        let path = entry.unwrap().path();
+        fs::copy(&path, dir.0.join(path.file_name().unwrap())).unwrap();
+    }
+    let block = dir.0.to_str().unwrap();
+    let args = [
+        "run",
+        "--block",
+        block,
+        "--strategy",
+        "block-stm",
+        "--threads",
+        "2",
+    ];
+    let ok = stmlab(&[&args[..], &["--json"]].concat());
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let first: serde_json::Value = serde_json::from_str(
+        String::from_utf8_lossy(&ok.stdout)
+            .lines()
+            .find(|l| l.starts_with('{'))
+            .expect("a JSON row"),
+    )
+    .unwrap();
+    assert_eq!(first["post_state_ok"], serde_json::Value::Bool(true));
+
+    // One account of the expected state one wei richer.
+    let gz = dir.0.join("post_state.json.gz");
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(fs::File::open(&gz).unwrap()),
+        &mut text,
+    )
+    .unwrap();
+    let mut post: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
+    let (address, account) = post.iter_mut().next().unwrap();
+    let address = address.clone();
+    let balance = account["balance"].as_str().unwrap();
+    let richer = u128::from_str_radix(balance.trim_start_matches("0x"), 16).unwrap() + 1;
+    account["balance"] = serde_json::Value::String(format!("{richer:#x}"));
+    fs::remove_file(&gz).unwrap();
+    fs::write(
+        dir.0.join("post_state.json"),
+        serde_json::to_string(&post).unwrap(),
+    )
+    .unwrap();
+    let bad = stmlab(&args);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("POST-STATE CHECK FAILED"), "{stderr}");
+    assert!(
+        stderr.to_lowercase().contains(&address.to_lowercase()),
+        "{address}: {stderr}"
+    );
+}

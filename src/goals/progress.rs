@@ -35,7 +35,10 @@ impl Progress {
     pub fn check(&mut self, rows: &[Row], mismatches: Vec<Mismatch>) {
         print_mismatches(&mismatches, &self.bar);
         self.mismatches.extend(mismatches);
-        if let Some(r) = rows.iter().find(|r| r.header_ok == Some(false)) {
+        if let Some(r) = rows
+            .iter()
+            .find(|r| r.header_ok == Some(false) || r.post_state_ok == Some(false))
+        {
             self.bar
                 .suspend(|| eprintln!("HEADER CHECK FAILED: block {}", r.block));
             self.bad_headers.push(r.block.clone());
