@@ -23,6 +23,9 @@ pub struct Summary {
     /// failed.
     pub headers_checked: usize,
     pub headers_bad: Vec<String>,
+    /// The same for the post-state check (blocks with a `post_state.json`).
+    pub post_states_checked: usize,
+    pub post_states_bad: Vec<String>,
 }
 
 /// One strategy at one thread count.
@@ -106,26 +109,33 @@ pub fn summarize(rows: &[Row], workloads: &[String]) -> Summary {
         })
         .collect();
 
-    // The header check is on the block (sequential's output), the same in all its rows.
-    let mut checked: Vec<&str> = Vec::new();
-    let mut bad: Vec<String> = Vec::new();
-    for r in rows {
-        if let Some(ok) = r.header_ok {
-            if !checked.contains(&r.block.as_str()) {
-                checked.push(&r.block);
-                if !ok {
-                    bad.push(r.block.clone());
-                }
-            }
-        }
-    }
+    let (headers_checked, headers_bad) = checked_blocks(rows, |r| r.header_ok);
+    let (post_states_checked, post_states_bad) = checked_blocks(rows, |r| r.post_state_ok);
     Summary {
         workloads: workloads.to_vec(),
         rows: summary_rows,
         all_identical: rows.iter().all(|r| r.identical_to_sequential),
-        headers_checked: checked.len(),
-        headers_bad: bad,
+        headers_checked,
+        headers_bad,
+        post_states_checked,
+        post_states_bad,
     }
+}
+
+/// How many blocks a check (`check(row)`: `None` when there was nothing to check) ran on,
+/// and those it failed. A check is on the block (on sequential's output), the same in all
+/// the block's rows.
+fn checked_blocks(rows: &[Row], check: impl Fn(&Row) -> Option<bool>) -> (usize, Vec<String>) {
+    let mut checked = std::collections::BTreeSet::new();
+    let mut bad = Vec::new();
+    for r in rows {
+        if let Some(ok) = check(r) {
+            if checked.insert(r.block.as_str()) && !ok {
+                bad.push(r.block.clone());
+            }
+        }
+    }
+    (checked.len(), bad)
 }
 
 #[cfg(test)]
@@ -265,6 +275,28 @@ mod tests {
         assert!(!s.all_identical);
         assert_eq!(s.headers_checked, 2);
         assert_eq!(s.headers_bad, vec!["2".to_string()]);
+        assert_eq!(s.post_states_checked, 0);
+    }
+
+    #[test]
+    fn post_state_checks_are_counted_per_block() {
+        use Strategy::*;
+        let mut rows = vec![
+            row("1", Sv, 1, 100, 50),
+            row("1", Sv, 2, 100, 50),
+            row("2", Sv, 1, 100, 50),
+            row("2", Sv, 2, 100, 50),
+            row("3", Sv, 1, 100, 50),
+        ];
+        for r in &mut rows[..2] {
+            r.post_state_ok = Some(true);
+        }
+        for r in &mut rows[2..4] {
+            r.post_state_ok = Some(false);
+        }
+        let s = summarize(&rows, &[]);
+        assert_eq!(s.post_states_checked, 2);
+        assert_eq!(s.post_states_bad, vec!["2".to_string()]);
     }
 
     #[test]

@@ -108,10 +108,15 @@ pub fn print_summary(s: &Summary) {
         (n, []) => format!("every block header ok ({n} checked)"),
         (n, bad) => format!("{} of {n} block headers BAD: {}", bad.len(), bad.join(", ")),
     };
+    let post_states = match (s.post_states_checked, s.post_states_bad.as_slice()) {
+        (0, _) => String::new(),
+        (n, []) => format!("; every post-state ok ({n} checked)"),
+        (n, bad) => format!("; {} of {n} post-states BAD: {}", bad.len(), bad.join(", ")),
+    };
     let outputs = if s.all_identical {
         "every output identical to sequential"
     } else {
         "some output DIFFERS from sequential (same = NO)"
     };
-    println!("{outputs}; {headers}");
+    println!("{outputs}; {headers}{post_states}");
 }
