@@ -1,8 +1,8 @@
 //! Checks a block's state changes against its expected full post-block state (a
 //! `post_state.json`, loaded by `mainnet::load_post_state`): the pre-block state plus the
 //! changes must hold every account (balance, nonce, code hash) and every slot of the
-//! expected state, and the changes must leave no account or non-zero slot the expected
-//! state lacks.
+//! expected state, and the pre-block state with the changes must hold no account or
+//! non-zero slot the expected state lacks.
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -110,10 +110,12 @@ pub fn check_post_state(
             .copied()
             .unwrap_or_default()
     };
-    // Every account the expected state or the changes name, in order.
+    // Every account the expected state, the pre-block state or the changes name, in order
+    // (a pre-block account the block should have deleted, and did not, is a difference).
     let addresses: BTreeSet<&Address> = expected
         .accounts
         .keys()
+        .chain(pre.accounts.keys())
         .chain(changes.accounts.keys())
         .collect();
     for address in addresses {
@@ -127,7 +129,10 @@ pub fn check_post_state(
             });
         }
         let mut slots: BTreeSet<&U256> = BTreeSet::new();
-        if let Some(storage) = expected.storage.get(address) {
+        for storage in [expected.storage.get(address), pre.storage.get(address)]
+            .into_iter()
+            .flatten()
+        {
             slots.extend(storage.keys());
         }
         if let Some(change) = changes.accounts.get(address) {

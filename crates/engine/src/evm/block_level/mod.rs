@@ -29,7 +29,7 @@ pub use credit::credit;
 pub use layered::{compose, Layered};
 pub use requests::{block_requests, deposit_requests, DEPOSIT_CONTRACT, DEPOSIT_EVENT_TOPIC};
 pub use rewards::{block_reward, mining_rewards, Rewards};
-pub use system_calls::{beacon_root_call, history_call, system_call, SYSTEM_CALL_GAS};
+pub use system_calls::{beacon_root_call, history_call, system_call, Checked, SYSTEM_CALL_GAS};
 pub use withdrawals::withdrawal_credits;
 
 use super::block::{Block, BlockLevel};
@@ -55,7 +55,13 @@ pub fn pre_block<P: DatabaseRef>(
         .into_iter()
         .flatten()
     {
-        let call = system_call(block, &Layered::new(pre, &changes), contract, data)?;
+        let call = system_call(
+            block,
+            &Layered::new(pre, &changes),
+            contract,
+            data,
+            Checked::No,
+        )?;
         if let Some((_, made)) = call {
             changes = compose(pre, changes, made, block.spec).map_err(state_error)?;
         }
@@ -103,7 +109,13 @@ pub fn post_block<P: DatabaseRef>(
                 CONSOLIDATION_REQUEST_PREDEPLOY_ADDRESS,
             ),
         ] {
-            let call = system_call(block, &Layered::new(pre, &changes), contract, Bytes::new())?;
+            let call = system_call(
+                block,
+                &Layered::new(pre, &changes),
+                contract,
+                Bytes::new(),
+                Checked::Yes,
+            )?;
             if let Some((output, made)) = call {
                 changes = compose(pre, changes, made, spec).map_err(state_error)?;
                 typed.push((request_type, output));

@@ -47,7 +47,7 @@ pub fn mining_rewards(block: &Block) -> Rewards {
     match &uncles.headers {
         Some(headers) => {
             for uncle in headers {
-                let depth_factor = (uncle.number + 8).saturating_sub(number);
+                let depth_factor = uncle.number.saturating_add(8).saturating_sub(number);
                 credits.push((
                     uncle.miner,
                     reward * U256::from(depth_factor) / U256::from(8),

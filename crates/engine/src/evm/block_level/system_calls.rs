@@ -25,8 +25,19 @@ use crate::evm::writes::write_set;
 pub const SYSTEM_CALL_GAS: u64 = 30_000_000;
 
 /// What a system call returned and the state changes it made (relative to the state it
-/// ran on); `None` when the contract has no code (the call is skipped).
+/// ran on); `None` when an unchecked call made none (no code, or it failed).
 pub type CallOutcome = Option<(Bytes, StateChanges)>;
+
+/// How a system call's failure counts (execution-specs, Prague): the EIP-7002 and
+/// EIP-7251 calls are *checked* (`process_checked_system_transaction`: a contract without
+/// code, or a call that reverts or halts, makes the block invalid); the EIP-4788 and
+/// EIP-2935 calls are *unchecked* (skipped without code; a revert or halt is ignored,
+/// its state rolled back, and the block goes on).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Checked {
+    Yes,
+    No,
+}
 
 /// Calls `contract` with `data` from SYSTEM_ADDRESS on `view`. SYSTEM_ADDRESS and the
 /// beneficiary, which the call touches, are left out of its changes unless the call
@@ -36,14 +47,19 @@ pub fn system_call<V: DatabaseRef>(
     view: &V,
     contract: Address,
     data: Bytes,
+    checked: Checked,
 ) -> Result<CallOutcome, ExecuteError<V::Error>> {
     let state_error = |error| ExecuteError::State { txn: None, error };
     let has_code = view
         .basic_ref(contract)
         .map_err(state_error)?
         .is_some_and(|info| !info.is_empty_code_hash());
+    let failed = |reason: String| InvalidBlock::SystemCall { contract, reason };
     if !has_code {
-        return Ok(None);
+        return match checked {
+            Checked::No => Ok(None),
+            Checked::Yes => Err(failed("the system contract has no code".into()).into()),
+        };
     }
     let mut evm = MainnetContext::new(CacheDB::new(view), block.spec)
         .with_block(block.env.clone())
@@ -56,11 +72,16 @@ pub fn system_call<V: DatabaseRef>(
         gas_limit: SYSTEM_CALL_GAS,
         ..TxEnv::default()
     };
-    let failed = |reason: String| InvalidBlock::SystemCall { contract, reason };
     let result = MainnetHandler::<_, EVMError<V::Error>, EthFrame<EthInterpreter>>::default()
         .run_system_call(&mut evm);
     let output = match result {
         Ok(ExecutionResult::Success { output, .. }) => output.into_data(),
+        // An unchecked call's failure changes nothing.
+        Ok(ExecutionResult::Revert { .. } | ExecutionResult::Halt { .. })
+            if checked == Checked::No =>
+        {
+            return Ok(None)
+        }
         Ok(ExecutionResult::Revert { output, .. }) => {
             return Err(failed(format!("reverted with {output}")).into())
         }

@@ -328,3 +328,35 @@ fn a_block_without_block_level_facts_has_no_step() {
     let out = post_block(&b, &pre, StateChanges::default(), BlockOutput::default()).unwrap();
     assert_eq!(out, BlockOutput::default());
 }
+
+/// Checked calls (EIP-7002/7251) make the block invalid without code or when they revert;
+/// unchecked ones (EIP-4788/2935) are skipped or ignored.
+#[test]
+fn checked_and_unchecked_system_calls() {
+    let contract = Address::repeat_byte(0x77);
+    let b = block(SpecId::PRAGUE, 1, BlockLevel::default());
+    let empty = InMemoryState::default();
+    assert!(matches!(
+        system_call(&b, &empty, contract, Bytes::new(), Checked::No),
+        Ok(None)
+    ));
+    assert!(matches!(
+        system_call(&b, &empty, contract, Bytes::new(), Checked::Yes),
+        Err(crate::error::ExecuteError::InvalidBlock(_))
+    ));
+    // PUSH0 PUSH0 REVERT: a contract that always reverts.
+    let mut reverting = InMemoryState::default();
+    reverting.insert_account(
+        contract,
+        AccountInfo::default()
+            .with_code(Bytecode::new_raw(Bytes::from_static(&[0x5f, 0x5f, 0xfd]))),
+    );
+    assert!(matches!(
+        system_call(&b, &reverting, contract, Bytes::new(), Checked::No),
+        Ok(None)
+    ));
+    assert!(matches!(
+        system_call(&b, &reverting, contract, Bytes::new(), Checked::Yes),
+        Err(crate::error::ExecuteError::InvalidBlock(_))
+    ));
+}
