@@ -254,17 +254,9 @@ fn new_code<P: DatabaseRef>(
 /// Changed slots by account.
 type SlotChanges = BTreeMap<Address, BTreeMap<U256, U256>>;
 
-/// An account as the state changes show it: `None` when it does not exist (or is empty,
-/// from Spurious Dragon on).
+/// An account as the state changes show it (`AccountSummary::of`).
 fn summary(info: &Option<AccountInfo>, spec: SpecId) -> Option<AccountSummary> {
-    let spurious_dragon = spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
-    info.as_ref()
-        .filter(|i| !(spurious_dragon && i.is_empty()))
-        .map(|i| AccountSummary {
-            balance: i.balance,
-            nonce: i.nonce,
-            code_hash: i.code_hash,
-        })
+    AccountSummary::of(info.as_ref(), spec)
 }
 
 /// Adds changed slots to the account changes. An account whose storage changed but which

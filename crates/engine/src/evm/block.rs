@@ -67,6 +67,20 @@ pub struct HeaderFields {
 }
 
 impl Block {
+    /// A block of no transactions under `spec`: the default environment, chain id 1, no
+    /// header and no block-level facts (what unit tests build on).
+    pub fn empty(spec: SpecId) -> Self {
+        Block {
+            label: "empty".into(),
+            env: BlockEnv::default(),
+            spec,
+            chain_id: 1,
+            txs: Vec::new(),
+            header: None,
+            level: BlockLevel::default(),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.txs.len()
     }

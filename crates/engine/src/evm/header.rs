@@ -234,7 +234,6 @@ mod tests {
     use crate::evm::output::TxOutcome;
     use alloy_eips::eip2718::Encodable2718;
     use alloy_rlp::Encodable;
-    use revm::context::BlockEnv;
     use revm::primitives::{address, b256, bytes, hex, keccak256, Address, LogData};
 
     /// The root of our receipts, through their alloy form.
@@ -338,13 +337,8 @@ mod tests {
 
     fn block(spec: SpecId, header: Option<HeaderFields>) -> Block {
         Block {
-            label: "test".into(),
-            env: BlockEnv::default(),
-            spec,
-            chain_id: 1,
-            txs: vec![],
             header,
-            level: Default::default(),
+            ..Block::empty(spec)
         }
     }
 

@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use alloy_eips::eip7685::Requests;
+use revm::primitives::hardfork::SpecId;
 use revm::primitives::{Address, Bytes, Log, B256, U256};
+use revm::state::AccountInfo;
 use serde::Serialize;
 
 /// The receipt of an included transaction.
@@ -31,6 +33,20 @@ pub struct AccountSummary {
     pub balance: U256,
     pub nonce: u64,
     pub code_hash: B256,
+}
+
+impl AccountSummary {
+    /// An account as the state changes show it: `None` when it does not exist, or is
+    /// empty from Spurious Dragon on (EIP-161: an empty account counts as none).
+    pub fn of(info: Option<&AccountInfo>, spec: SpecId) -> Option<AccountSummary> {
+        let spurious_dragon = spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
+        info.filter(|i| !(spurious_dragon && i.is_empty()))
+            .map(|i| AccountSummary {
+                balance: i.balance,
+                nonce: i.nonce,
+                code_hash: i.code_hash,
+            })
+    }
 }
 
 /// How one account changed over the block.

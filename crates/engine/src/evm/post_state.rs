@@ -73,14 +73,7 @@ pub fn check_post_state(
     expected: &InMemoryState,
     spec: SpecId,
 ) -> Option<PostStateDifference> {
-    let summary = |info: Option<&AccountInfo>| {
-        info.filter(|i| !(spec.is_enabled_in(SpecId::SPURIOUS_DRAGON) && i.is_empty()))
-            .map(|i| AccountSummary {
-                balance: i.balance,
-                nonce: i.nonce,
-                code_hash: i.code_hash,
-            })
-    };
+    let summary = |info: Option<&AccountInfo>| AccountSummary::of(info, spec);
     let account_after = |address: &Address| match changes.accounts.get(address) {
         Some(change) => change.info,
         None => summary(pre.accounts.get(address)),

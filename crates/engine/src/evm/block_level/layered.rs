@@ -182,12 +182,5 @@ pub fn compose<P: DatabaseRef>(
 /// An account as the state changes show it (`None`: absent, or empty from Spurious
 /// Dragon on).
 pub(super) fn summary(info: &Option<AccountInfo>, spec: SpecId) -> Option<AccountSummary> {
-    let spurious_dragon = spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
-    info.as_ref()
-        .filter(|i| !(spurious_dragon && i.is_empty()))
-        .map(|i| AccountSummary {
-            balance: i.balance,
-            nonce: i.nonce,
-            code_hash: i.code_hash,
-        })
+    AccountSummary::of(info.as_ref(), spec)
 }

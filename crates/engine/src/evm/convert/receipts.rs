@@ -44,7 +44,6 @@ pub fn alloy_receipts(
 mod tests {
     use super::*;
     use alloy_consensus::TxReceipt;
-    use revm::context::BlockEnv;
     use revm::primitives::{Address, Log, LogData, B256};
 
     fn receipt(tx_type: u8, success: bool) -> Receipt {
@@ -61,15 +60,7 @@ mod tests {
     }
 
     fn block(spec: SpecId) -> Block {
-        Block {
-            label: "test".into(),
-            env: BlockEnv::default(),
-            spec,
-            chain_id: 1,
-            txs: vec![],
-            header: None,
-            level: Default::default(),
-        }
+        Block::empty(spec)
     }
 
     #[test]

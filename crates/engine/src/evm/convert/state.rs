@@ -106,20 +106,11 @@ mod tests {
     use super::*;
     use crate::evm::output::{AccountChange, AccountSummary};
     use crate::evm::state::InMemoryState;
-    use revm::context::BlockEnv;
     use revm::database::OriginalValuesKnown;
     use revm::primitives::{bytes, keccak256, Address, B256, KECCAK_EMPTY};
 
     fn block(spec: SpecId) -> Block {
-        Block {
-            label: "test".into(),
-            env: BlockEnv::default(),
-            spec,
-            chain_id: 1,
-            txs: vec![],
-            header: None,
-            level: Default::default(),
-        }
+        Block::empty(spec)
     }
 
     /// A balance change, a slot change, a created contract (code and wiped storage), a
