@@ -349,6 +349,9 @@ fn duplicate_first_field(text: &[u8]) -> Vec<u8> {
 /// How a case ended.
 enum CaseEnd {
     Rejected(String, LoadError),
+    /// The block loaded but breaks a consensus rule (e.g. a Prague block without the
+    /// EIP-7002 contract): sequential and every strategy said so, alike.
+    Invalid,
     Executed,
     Mismatch(String),
 }
@@ -382,6 +385,21 @@ fn run_case(
         }
     };
     let reference = stmlab::execute_block(&block, &state, Strategy::Sequential, 1);
+    if let Err(stmlab::ExecuteError::InvalidBlock(invalid)) = &reference {
+        let invalid = invalid.to_string();
+        for strategy in [Strategy::Sv, Strategy::Dag, Strategy::BlockStm] {
+            match executor.execute(&block, &state, strategy) {
+                Err(stmlab::ExecuteError::InvalidBlock(got)) if got.to_string() == invalid => {}
+                other => {
+                    return Ok(CaseEnd::Mismatch(format!(
+                        "{strategy}: sequential found the block invalid ({invalid}), {strategy} gave {:?}",
+                        other.map(|_| "an output").map_err(|e| e.to_string())
+                    )))
+                }
+            }
+        }
+        return Ok(CaseEnd::Invalid);
+    }
     for strategy in [Strategy::Sv, Strategy::Dag, Strategy::BlockStm] {
         let got = executor.execute(&block, &state, strategy);
         let difference = match (&reference, &got) {
@@ -494,6 +512,12 @@ pub fn run(args: &FuzzArgs) -> Result<bool, String> {
         let failure = match replies.recv_timeout(case_limit) {
             Ok(Ok(Ok(CaseEnd::Executed))) => {
                 executed += 1;
+                None
+            }
+            // A clear error too, from execution rather than loading.
+            Ok(Ok(Ok(CaseEnd::Invalid))) => {
+                rejected += 1;
+                *kinds.entry("invalid block".to_string()).or_default() += 1;
                 None
             }
             Ok(Ok(Ok(CaseEnd::Rejected(kind, e)))) => {
