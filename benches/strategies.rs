@@ -16,7 +16,7 @@ use stmlab::{execute_block_with, Options, Strategy};
 use stmlab_workloads as workloads;
 
 /// The strategies themselves, never the adaptive choice of sequential execution.
-const RAW: Options = Options { adaptive: false };
+const RAW: Options = Options::RAW;
 
 /// Small workloads: no contention, high contention, a token, a dependency chain.
 const WORKLOADS: &[&str] = &[

@@ -83,8 +83,7 @@ fn main() -> Result<(), String> {
     let runs: usize = runs.parse().map_err(|e| format!("runs: {e}"))?;
     // Raw: the strategy itself, never the adaptive choice of sequential execution. One
     // executor for every run, as a node keeps one.
-    let executor =
-        Executor::with_options(threads, Options { adaptive: false }).map_err(|e| e.to_string())?;
+    let executor = Executor::with_options(threads, Options::RAW).map_err(|e| e.to_string())?;
     eprintln!(
         "executor started in {:.1} us",
         executor.startup().as_secs_f64() * 1e6

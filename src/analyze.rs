@@ -31,11 +31,7 @@ pub struct AnalyzeArgs {
 
 /// The kind of an EVM key, for the dependency statistics.
 pub fn location_kind(key: &Location) -> &'static str {
-    match key {
-        Location::Account(_) => "account",
-        Location::Storage(..) => "storage",
-        Location::Fee(_) => "fee",
-    }
+    key.kind()
 }
 
 /// The command line as typed, for result files.

@@ -29,8 +29,7 @@ pub fn run(args: &ExecArgs) -> Result<bool, String> {
         return Err(format!("{}: expected one block folder", path.display()));
     }
     let input = inputs.remove(0);
-    let executor = Executor::with_options(args.threads, Options { adaptive: false })
-        .map_err(|e| e.to_string())?;
+    let executor = Executor::with_options(args.threads, Options::RAW).map_err(|e| e.to_string())?;
     for _ in 0..args.runs {
         executor
             .execute(&input.block, &input.state, strategy)

@@ -466,7 +466,7 @@ pub fn run(args: &FuzzArgs) -> Result<bool, String> {
             std::thread::Builder::new()
                 .name("fuzz-case".into())
                 .spawn(move || {
-                    let executor = match Executor::with_options(2, Options { adaptive: false }) {
+                    let executor = match Executor::with_options(2, Options::RAW) {
                         Ok(e) => e,
                         Err(_) => return,
                     };

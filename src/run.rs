@@ -66,6 +66,7 @@ pub fn run(args: &RunArgs) -> Result<bool, String> {
             args.repeat,
             stmlab::Options {
                 adaptive: !args.raw,
+                ..stmlab::Options::default()
             },
         )?;
         all_ok &= report(&rows, &mismatches, args.json);
@@ -141,7 +142,7 @@ pub fn default_job() -> Result<bool, String> {
             repeat,
             // The strategies themselves: the main job compares them, which adaptive
             // mode's sequential choice would hide on most blocks.
-            stmlab::Options { adaptive: false },
+            stmlab::Options::RAW,
         )?;
         rows.extend(r);
         mismatches.extend(m);

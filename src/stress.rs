@@ -150,7 +150,7 @@ impl Runner {
 
 fn run_job(inputs: &[Input], executors: &mut HashMap<usize, Executor>, job: &Job) -> Outcome {
     if !executors.contains_key(&job.threads) {
-        let executor = Executor::with_options(job.threads, Options { adaptive: false })?;
+        let executor = Executor::with_options(job.threads, Options::RAW)?;
         executors.insert(job.threads, executor);
     }
     let executor = &executors[&job.threads];

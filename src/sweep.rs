@@ -400,6 +400,7 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
                 repeat,
                 stmlab::Options {
                     adaptive: !args.raw,
+                    ..stmlab::Options::default()
                 },
             )?;
             print_mismatches(&m, &bar);

@@ -9,7 +9,7 @@ use std::process::{Command, Output};
 use stmlab::{execute_block, execute_block_with, EngineError, ExecuteError, Options, Strategy};
 use stmlab_workloads as workloads;
 
-const RAW: Options = Options { adaptive: false };
+const RAW: Options = Options::RAW;
 
 #[test]
 fn zero_threads_is_an_error_for_every_strategy() {

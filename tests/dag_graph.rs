@@ -120,7 +120,7 @@ fn chain_inside_independent_transfers() {
         }
     }
     // Through the engine too.
-    let raw = stmlab::Options { adaptive: false };
+    let raw = stmlab::Options::RAW;
     let got = execute_block_with(&block, &state, Strategy::Dag, 2, raw).unwrap();
     assert_eq!(got.output.first_difference(&expected), None);
     assert!(got.metrics.fell_back.is_none());

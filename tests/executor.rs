@@ -28,7 +28,7 @@ fn one_executor_runs_block_after_block_of_different_forks() {
         })
         .collect();
     for threads in [1, 2, 3] {
-        let executor = Executor::with_options(threads, Options { adaptive: false }).unwrap();
+        let executor = Executor::with_options(threads, Options::RAW).unwrap();
         assert_eq!(executor.threads(), threads);
         for round in 0..3 {
             for ((block, state), expected) in inputs.iter().zip(&expected) {
@@ -117,7 +117,7 @@ fn a_panicking_worker_stops_the_block_and_the_executor_goes_on() {
         .output;
     let (watch_tx, watch_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let executor = Executor::with_options(2, Options { adaptive: false }).unwrap();
+        let executor = Executor::with_options(2, Options::RAW).unwrap();
         for &strategy in &Strategy::ALL[1..] {
             let pre = PanicsOnce {
                 inner: state.clone(),

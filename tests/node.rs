@@ -291,7 +291,7 @@ fn plain(changes: &StateChangeset) -> Plain {
 #[test]
 fn a_node_persists_each_block_in_the_ecosystems_types() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mainnet");
-    let executor = Executor::with_options(2, Options { adaptive: false }).unwrap();
+    let executor = Executor::with_options(2, Options::RAW).unwrap();
     let (mut receipt_blocks, mut bundle_blocks, mut created) = (0, 0, 0);
     for dir in find_block_dirs(&root).unwrap() {
         let (block, pre) = load_block_dir(&dir).unwrap_or_else(|e| panic!("{e}"));

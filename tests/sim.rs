@@ -16,7 +16,7 @@ use stmlab_sim::{
 };
 use stmlab_workloads as workloads;
 
-const RAW: Options = Options { adaptive: false };
+const RAW: Options = Options::RAW;
 
 const PARALLEL: [Strategy; 3] = [Strategy::Sv, Strategy::Dag, Strategy::BlockStm];
 

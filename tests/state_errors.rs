@@ -117,7 +117,10 @@ fn a_failing_state_is_the_callers_error_for_every_strategy() {
             for adaptive in [false, true] {
                 for at in [3, 150] {
                     let source = FailsOnce::new(&state, at);
-                    let options = Options { adaptive };
+                    let options = Options {
+                        adaptive,
+                        ..Options::default()
+                    };
                     let got = execute_block_with(&block, &source, strategy, threads, options);
                     let what = format!("{strategy} at {threads} threads, {options:?}, read {at}");
                     let txn = assert_failed(got, &source, &what);
@@ -156,7 +159,7 @@ fn an_executor_returns_the_error_and_goes_on() {
     let expected = execute_block(&block, &state, Strategy::Sequential, 1)
         .unwrap()
         .output;
-    let executor = Executor::with_options(2, Options { adaptive: false }).unwrap();
+    let executor = Executor::with_options(2, Options::RAW).unwrap();
     for &strategy in Strategy::ALL {
         for at in [3, 150] {
             let source = FailsOnce::new(&state, at);

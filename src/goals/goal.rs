@@ -6,9 +6,9 @@ use stmlab::Options;
 
 /// The goals measure the engine as a node runs it: in adaptive mode, where a block with
 /// nothing to gain runs sequentially (and the metrics say so).
-pub const ADAPTIVE: Options = Options { adaptive: true };
+pub const ADAPTIVE: Options = Options::ADAPTIVE;
 /// And beside it, Block-STM forced, so the table shows what it does itself.
-pub const RAW: Options = Options { adaptive: false };
+pub const RAW: Options = Options::RAW;
 
 /// Where the result goes unless `--out` says otherwise.
 pub const GOALS_OUT: &str = "results/goals.json";

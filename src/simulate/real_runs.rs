@@ -117,7 +117,7 @@ fn measure(
             let i = slot - 1;
             let (s, t) = points[i];
             let f0 = minor_faults();
-            let raw = Options { adaptive: false };
+            let raw = Options::RAW;
             let run = stopwatch
                 .time(|| execute_block_with(&input.block, &input.state, s, t, raw))
                 .map_err(err)?;

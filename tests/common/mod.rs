@@ -12,7 +12,7 @@ use stmlab::{execute_block, execute_block_with, Executor, Options, Strategy};
 
 /// The strategies exactly as asked: never the engine's adaptive choice of sequential
 /// execution for a small or dependent block, which would leave the parallel code untested.
-pub const RAW: Options = Options { adaptive: false };
+pub const RAW: Options = Options::RAW;
 
 pub const THREADS: [usize; 4] = [1, 2, 4, 8];
 /// One kept executor per thread count, shared by every block this test binary runs, as a

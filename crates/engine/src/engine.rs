@@ -17,6 +17,7 @@ use crate::error::{EngineError, ExecuteError, Invariant};
 use crate::evm::assemble::{assemble_on, assemble_shards};
 use crate::evm::block::Block;
 use crate::evm::block_level::{self, Layered};
+use crate::evm::conflicts::ConflictModel;
 use crate::evm::executor::{EvmTxOutput, EvmTxnError, EvmTxns};
 use crate::evm::location::{EvmValue, Location};
 use crate::evm::output::BlockOutput;
@@ -112,11 +113,28 @@ pub struct Options {
     /// `metrics.chose_sequential` then says why. Off, every strategy runs as asked: what
     /// tests and research comparisons of the strategies themselves need.
     pub adaptive: bool,
+    /// Which parts of an account are separate locations, and whether balance credits are
+    /// deltas (`evm::conflicts`). Every model gives the sequential output.
+    pub conflicts: ConflictModel,
+}
+
+impl Options {
+    /// Adaptive, under the default conflict model (what `Default` gives).
+    pub const ADAPTIVE: Options = Options {
+        adaptive: true,
+        conflicts: ConflictModel::Coarse,
+    };
+
+    /// Every strategy as asked (not adaptive), under the default conflict model.
+    pub const RAW: Options = Options {
+        adaptive: false,
+        conflicts: ConflictModel::Coarse,
+    };
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { adaptive: true }
+        Self::ADAPTIVE
     }
 }
 
@@ -290,7 +308,8 @@ where
     }
     // The block runs in parallel: the kept threads may start waking while it is prepared.
     crate::core::pool::wake_installed();
-    execute_txns(block, pre, strategy, threads, &EvmTxns::new(block, pre))
+    let txns = EvmTxns::new(block, pre).with_conflicts(options.conflicts);
+    execute_txns(block, pre, strategy, threads, &txns)
 }
 
 /// `execute_block` over any executor of the block's EVM transactions (tests wrap

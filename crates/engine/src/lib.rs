@@ -74,7 +74,7 @@
 //! `evm::code_copies` (revm's constructor of already-analysed code). By default the
 //! engine is *adaptive* (`adaptive`): a block that parallel execution cannot speed up
 //! (too small, one sender's chain, cheap transactions by its header or a timed probe)
-//! runs sequentially, and the metrics say so; `engine::Options { adaptive: false }` runs
+//! runs sequentially, and the metrics say so; `engine::Options::RAW` runs
 //! the strategy as asked.
 #![deny(unsafe_code)]
 #![warn(unsafe_op_in_unsafe_fn)]
@@ -91,3 +91,4 @@ pub use stmlab_core::{perturb, strategies};
 
 pub use engine::{execute_block, execute_block_with, Executed, Executor, Options, Strategy};
 pub use error::{EngineError, ExecuteError, InvalidBlock, Invariant};
+pub use evm::conflicts::ConflictModel;

@@ -77,7 +77,7 @@ where
     let mut samples: HashMap<(Strategy, Phase), Vec<u64>> = HashMap::new();
     for _ in 0..passes.max(1) {
         for &s in &strategies {
-            let run = execute_block_with(block, pre, s, 1, Options { adaptive: false })?;
+            let run = execute_block_with(block, pre, s, 1, Options::RAW)?;
             if run.metrics.fell_back.is_some() {
                 return Err(Invariant::FellBackWhileCalibrating { strategy: s.name() }.into());
             }

@@ -363,7 +363,9 @@ pub fn assemble_on<P: DatabaseRef + Sync>(
     }
     let account_shard = |address: &Address| usize::from(address[19]) % shards;
     let shard_of = |location: &Location| match location {
-        Location::Account(a) => account_shard(a),
+        Location::Account(a) | Location::Code(a) | Location::Balance(a) | Location::Nonce(a) => {
+            account_shard(a)
+        }
         Location::Storage(a, slot) => (usize::from(a[19]) + slot.as_limbs()[0] as usize) % shards,
         Location::Fee(_) => account_shard(&beneficiary),
     };

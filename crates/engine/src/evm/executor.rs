@@ -16,6 +16,7 @@ use revm::DatabaseRef;
 use super::adapter::{AdapterError, TxnDb};
 use super::block::Block;
 use super::code_copies::ThreadCodeCopies;
+use super::conflicts::ConflictModel;
 use super::handler::{DeferredFeeHandler, SharedInstructions};
 use super::location::{AccountValue, EvmValue, Location};
 use super::writes::write_set;
@@ -116,6 +117,8 @@ pub struct EvmTxns<'a, P> {
     block_id: u64,
     /// For each transaction, the previous one from the same sender.
     same_sender_before: Vec<Option<TxnIndex>>,
+    /// Which locations an account's fields are, and whether credits are deltas.
+    conflicts: ConflictModel,
 }
 
 impl<'a, P: DatabaseRef + Sync> EvmTxns<'a, P> {
@@ -135,7 +138,18 @@ impl<'a, P: DatabaseRef + Sync> EvmTxns<'a, P> {
             cfg: cfg_env(block),
             gas: gas_table_spec(block.spec),
             same_sender_before,
+            conflicts: ConflictModel::default(),
         }
+    }
+
+    /// The same transactions under conflict model `conflicts`.
+    pub fn with_conflicts(mut self, conflicts: ConflictModel) -> Self {
+        self.conflicts = conflicts;
+        self
+    }
+
+    pub fn conflicts(&self) -> ConflictModel {
+        self.conflicts
     }
 }
 

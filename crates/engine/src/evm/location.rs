@@ -1,6 +1,9 @@
 //! The keys and values the core sees when it runs EVM transactions.
 //!
-//! An account's balance, nonce and code are one location; each storage slot is its own.
+//! Under the `coarse` conflict model (`conflicts.rs`) an account's balance, nonce and code
+//! are one location, `Account`; under `fields` and `deltas` they are three: `Code` (the
+//! account's existence, code and storage epoch), `Balance` and `Nonce`. Each storage slot
+//! is its own location under every model.
 //! Fees are not credited to the beneficiary inside a transaction (that would make every
 //! transaction write the same balance and serialise the block): transaction `i` writes its
 //! fee to its own location `Fee(i)`, and a read of the beneficiary's account adds up the
@@ -15,8 +18,15 @@ use crate::core::txn::{Key, TxnIndex};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Location {
-    /// Balance, nonce and code of an account.
+    /// Balance, nonce and code of an account (`coarse`).
     Account(Address),
+    /// Existence, code and storage epoch of an account (`fields`, `deltas`).
+    Code(Address),
+    /// The balance of an account (`fields`, `deltas`): a full value, or under `deltas` a
+    /// credit added to the value below it.
+    Balance(Address),
+    /// The nonce of an account (`fields`, `deltas`).
+    Nonce(Address),
     /// One storage slot.
     Storage(Address, U256),
     /// The fee transaction `i` pays to the beneficiary.
@@ -31,6 +41,9 @@ impl Hash for Location {
     fn hash<H: Hasher>(&self, state: &mut H) {
         match self {
             Location::Account(address) => hash_address(address, 0, state),
+            Location::Code(address) => hash_address(address, 3, state),
+            Location::Balance(address) => hash_address(address, 4, state),
+            Location::Nonce(address) => hash_address(address, 5, state),
             Location::Storage(address, slot) => {
                 hash_address(address, 1, state);
                 for limb in slot.as_limbs() {
@@ -66,6 +79,20 @@ impl Key for Location {
     }
 }
 
+impl Location {
+    /// What kind of state the location is, for counting conflicts by kind.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Location::Account(_) => "account",
+            Location::Code(_) => "code",
+            Location::Balance(_) => "balance",
+            Location::Nonce(_) => "nonce",
+            Location::Storage(..) => "storage",
+            Location::Fee(_) => "fee",
+        }
+    }
+}
+
 /// An account as written by a transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AccountValue {
@@ -81,9 +108,17 @@ pub struct AccountValue {
 /// every write set and of the multi-version memory (40 bytes instead of 112).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EvmValue {
+    /// At an `Account` location; at a `Code` location, the same with the balance and the
+    /// nonce left at zero (they are locations of their own).
     Account(Box<AccountValue>),
     Storage(U256),
     Fee(U256),
+    /// A balance, in full.
+    Balance(U256),
+    /// A credit to the balance below it (`deltas`): the execution that wrote it never used
+    /// the old balance.
+    Credit(U256),
+    Nonce(u64),
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ pub mod assemble;
 pub mod block;
 pub mod block_level;
 pub mod code_copies;
+pub mod conflicts;
 pub mod convert;
 pub mod executor;
 pub mod handler;
