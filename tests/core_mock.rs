@@ -4,10 +4,10 @@
 
 use proptest::prelude::*;
 use stmlab::core::metrics::Metrics;
-use stmlab::core::mock::{same_results, MockBlock};
+use stmlab::core::mock::{same_results, MockBlock, Teeth};
 use stmlab::core::mvmemory::locked::LockedMvMemory;
 use stmlab::core::mvmemory::lockfree::LockFreeMvMemory;
-use stmlab::strategies::{block_stm, sv};
+use stmlab::strategies::{block_stm, dag, sv};
 
 fn check_block_stm(block: &MockBlock, threads: usize) {
     let expected = block.sequential();
@@ -18,6 +18,7 @@ fn check_block_stm(block: &MockBlock, threads: usize) {
         "lock-free block-stm at {threads} threads"
     );
     assert!(m.executions >= block.txns.len() as u64);
+    assert_eq!(m.aborts_by_kind.values().sum::<u64>(), m.aborts, "{m:?}");
     let mut m = Metrics::default();
     let got = block_stm::execute::<_, LockedMvMemory<u64, u64>>(block, threads, &mut m).unwrap();
     assert!(
@@ -26,19 +27,67 @@ fn check_block_stm(block: &MockBlock, threads: usize) {
     );
 }
 
+/// A generated block; with `deltas` > 0 some transactions credit keys by deltas, resolve
+/// delta chains with reads below a bound, and peek keys they record only if used.
+fn block(n: usize, keys: u64, seed: u64, deltas: u64) -> MockBlock {
+    let teeth = Teeth {
+        deltas,
+        ..Teeth::default()
+    };
+    MockBlock::generate_with(n, keys, seed, teeth)
+}
+
+/// Delta chains on few keys, every strategy: long chains of credits, resolved and settled,
+/// and the metrics count some conflicts under "delta".
+#[test]
+fn delta_chains_on_few_keys() {
+    let mut by_kind = std::collections::BTreeMap::new();
+    for seed in 0..6 {
+        let block = block(800, 4, seed, 90);
+        let chains = block.txns.iter().filter(|t| !t.resolves.is_empty()).count();
+        assert!(chains > 100, "{chains} transactions resolve a chain");
+        let expected = block.sequential();
+        check_block_stm(&block, 4);
+        for threads in [1, 3] {
+            let mut m = Metrics::default();
+            let got = sv::execute(&block, threads, &mut m).unwrap();
+            assert!(same_results(&got, &expected), "sv at {threads} threads");
+            let mut m2 = Metrics::default();
+            let got = dag::execute(&block, threads, &mut m2).unwrap();
+            assert!(same_results(&got, &expected), "dag at {threads} threads");
+            for m in [m, m2] {
+                // Every thrown-away execution is blamed on one read.
+                assert_eq!(m.aborts_by_kind.values().sum::<u64>(), m.aborts, "{m:?}");
+                for (k, v) in m.aborts_by_kind {
+                    *by_kind.entry(k).or_insert(0u64) += v;
+                }
+            }
+        }
+    }
+    assert!(by_kind.contains_key("key"), "{by_kind:?}");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
 
     #[test]
-    fn block_stm_equals_sequential(n in 300usize..5000, keys in 10u64..100, seed in any::<u64>(), threads in 1usize..5) {
-        check_block_stm(&MockBlock::generate(n, keys, seed), threads);
+    fn block_stm_equals_sequential(n in 300usize..5000, keys in 10u64..100, seed in any::<u64>(), threads in 1usize..5, deltas in prop_oneof![Just(0u64), 1u64..80]) {
+        check_block_stm(&block(n, keys, seed, deltas), threads);
     }
 
     #[test]
-    fn sv_equals_sequential(n in 300usize..3000, keys in 10u64..100, seed in any::<u64>(), threads in 1usize..5) {
-        let block = MockBlock::generate(n, keys, seed);
+    fn sv_equals_sequential(n in 300usize..3000, keys in 10u64..100, seed in any::<u64>(), threads in 1usize..5, deltas in prop_oneof![Just(0u64), 1u64..80]) {
+        let block = block(n, keys, seed, deltas);
         let mut m = Metrics::default();
         let got = sv::execute(&block, threads, &mut m).unwrap();
+        prop_assert!(same_results(&got, &block.sequential()));
+    }
+
+    #[test]
+    fn dag_equals_sequential_with_delta_chains(n in 100usize..2000, keys in 3u64..60, seed in any::<u64>(), threads in 1usize..5, deltas in 1u64..90) {
+        let block = block(n, keys, seed, deltas);
+        let mut m = Metrics::default();
+        let got = dag::execute(&block, threads, &mut m).unwrap();
         prop_assert!(same_results(&got, &block.sequential()));
     }
 }

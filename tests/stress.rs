@@ -1,5 +1,6 @@
 //! Mock blocks with teeth (`core::mock::Teeth`: transactions of random length, reading
-//! what they write, crowding one hot key) through every strategy and both memories,
+//! what they write, crowding one hot key, crediting keys by deltas and resolving their
+//! chains) through every strategy and both memories,
 //! under perturbed schedules when built with `--features perturb` (`crates/core/src/perturb.rs`), and
 //! the `stress` command end to end.
 
@@ -48,10 +49,11 @@ proptest! {
         max_spin in 0u32..20_000,
         threads in 1usize..9,
         seed in any::<u64>(),
+        deltas in prop_oneof![Just(0u64), 1u64..80],
     ) {
         let _turn = PERTURB.lock().unwrap_or_else(|e| e.into_inner());
         perturb::configure(Some(seed));
-        let teeth = Teeth { max_spin, read_own_writes, hot };
+        let teeth = Teeth { max_spin, read_own_writes, hot, deltas };
         check_all(&MockBlock::generate_with(n, keys, seed, teeth), threads);
         perturb::configure(None);
     }
@@ -70,6 +72,7 @@ fn a_hot_key_block_matches_sequential() {
             max_spin: 5_000,
             read_own_writes: 100,
             hot: 90,
+            deltas: 0,
         };
         let block = MockBlock::generate_with(400, 8, seed, teeth);
         let on_hot = block

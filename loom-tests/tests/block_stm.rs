@@ -20,16 +20,19 @@ fn conflicting_block(n: usize) -> MockBlock {
             reads: vec![0],
             write_variants: vec![vec![1]],
             spin: 0,
+            ..MockTxn::default()
         },
         MockTxn {
             reads: vec![1],
             write_variants: vec![vec![0], vec![0, 1]],
             spin: 0,
+            ..MockTxn::default()
         },
         MockTxn {
             reads: vec![0, 1],
             write_variants: vec![vec![1]],
             spin: 0,
+            ..MockTxn::default()
         },
     ];
     MockBlock {

@@ -100,3 +100,41 @@ fn replaced_entry_survives_a_concurrent_reader() {
         assert_eq!(m.read(&KEY, 1).origin(), Some(Version::new(0, 1)));
     });
 }
+
+/// A read below a bound (a delta chain's second link) racing a write below that bound:
+/// transaction 3 reads the key (transaction 2's entry, there before the race), then reads
+/// it below 2 while transaction 0 writes it. The read below sees 0's whole entry or the
+/// pre-state, and validation of both recorded links agrees with the final state: valid
+/// exactly when the link below 2 saw transaction 0's write.
+#[test]
+fn a_read_below_a_bound_races_a_write_below_it() {
+    use stmlab_core::read_set::RecordingView;
+    use stmlab_core::txn::{StateView, TxnIndex};
+    loom::model(|| {
+        let m = Arc::new(LockFreeMvMemory::<u64, Pair>::new(4));
+        let v2 = Version::new(2, 0);
+        m.record(v2, &[(KEY, (tag(v2), tag(v2)))]);
+        let writer = {
+            let m = m.clone();
+            thread::spawn(move || {
+                let v0 = Version::new(0, 0);
+                m.record(v0, &[(KEY, (tag(v0), tag(v0)))]);
+            })
+        };
+        let mut reads = ReadSet::default();
+        let (top, below) = {
+            let resolve = |k: &u64, below: Option<TxnIndex>| m.read(k, below.unwrap_or(3));
+            let mut view = RecordingView::new(resolve, &mut reads);
+            let top = view.read(&KEY);
+            let below = view.read_below(&KEY, 2);
+            (top, below)
+        };
+        assert_eq!(top.origin(), Some(v2));
+        check_consistent(&below);
+        writer.join().unwrap();
+        let saw_write = below.origin() == Some(Version::new(0, 0));
+        assert!(saw_write || below == ReadResult::Base, "{below:?}");
+        assert_eq!(reads.len(), 2);
+        assert_eq!(m.validate(3, &reads), saw_write, "below-read {below:?}");
+    });
+}

@@ -155,7 +155,7 @@ pub fn evm_efficiency(input: &Input) -> f64 {
     0.5 * two_thread_efficiency(3, 0, |threads, w| {
         for j in (w..txns.num_txns()).step_by(threads) {
             let mut reads = ReadSet::default();
-            let mut view = RecordingView::new(|_: &Location| ReadResult::Base, &mut reads);
+            let mut view = RecordingView::new(|_: &Location, _| ReadResult::Base, &mut reads);
             std::hint::black_box(txns.execute(j, &mut view));
         }
     })

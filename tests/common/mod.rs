@@ -8,30 +8,45 @@ use std::time::Duration;
 use stmlab::evm::block::Block;
 use stmlab::evm::output::BlockOutput;
 use stmlab::evm::state::InMemoryState;
-use stmlab::{execute_block, execute_block_with, Executor, Options, Strategy};
+use stmlab::{execute_block, execute_block_with, ConflictModel, Executor, Options, Strategy};
 
 /// The strategies exactly as asked: never the engine's adaptive choice of sequential
 /// execution for a small or dependent block, which would leave the parallel code untested.
+#[allow(dead_code)]
 pub const RAW: Options = Options::RAW;
 
 pub const THREADS: [usize; 4] = [1, 2, 4, 8];
-/// One kept executor per thread count, shared by every block this test binary runs, as a
-/// node keeps one: whatever a worker keeps from one block to the next must not change the
-/// next block's output. (Tests running at once may find one busy; it then runs the block
-/// on threads of its own, which is correct too.)
-fn kept_executor(threads: usize) -> &'static Executor {
+
+/// `RAW` under conflict model `conflicts`.
+pub fn raw(conflicts: ConflictModel) -> Options {
+    Options {
+        conflicts,
+        ..Options::RAW
+    }
+}
+
+/// One kept executor per conflict model and thread count, shared by every block this test
+/// binary runs, as a node keeps one: whatever a worker keeps from one block to the next
+/// must not change the next block's output. (Tests running at once may find one busy; it
+/// then runs the block on threads of its own, which is correct too.)
+fn kept_executor(conflicts: ConflictModel, threads: usize) -> &'static Executor {
     static EXECUTORS: OnceLock<Vec<Executor>> = OnceLock::new();
     let executors = EXECUTORS.get_or_init(|| {
-        THREADS
+        ConflictModel::ALL
             .iter()
-            .map(|&t| Executor::with_options(t, RAW).expect("worker threads start"))
+            .flat_map(|&m| THREADS.iter().map(move |&t| (m, t)))
+            .map(|(m, t)| Executor::with_options(t, raw(m)).expect("worker threads start"))
             .collect()
     });
+    let m = ConflictModel::ALL
+        .iter()
+        .position(|&m| m == conflicts)
+        .expect("a conflict model");
     let i = THREADS
         .iter()
         .position(|&t| t == threads)
         .expect("a tested thread count");
-    &executors[i]
+    &executors[m * THREADS.len() + i]
 }
 
 /// A block whose strategies have not all finished after this long is reported as a hang.
@@ -70,30 +85,33 @@ fn check_unwatched(block: &Block, state: &InMemoryState, repeats: usize) -> Bloc
         block.txs.len(),
         "{label}: one outcome per transaction"
     );
-    for &strategy in Strategy::ALL.iter().filter(|s| **s != Strategy::Sequential) {
-        for threads in THREADS {
-            for repeat in 0..repeats {
-                // Even repeats through the kept executor, odd ones through the one-call
-                // convenience, which starts threads for this block alone.
-                let got = if repeat % 2 == 0 {
-                    kept_executor(threads).execute(block, state, strategy)
-                } else {
-                    execute_block_with(block, state, strategy, threads, RAW)
+    for conflicts in ConflictModel::ALL {
+        for &strategy in Strategy::ALL.iter().filter(|s| **s != Strategy::Sequential) {
+            for threads in THREADS {
+                for repeat in 0..repeats {
+                    let run = format!("{strategy} at {threads} threads, {conflicts} conflicts");
+                    // Even repeats through the kept executor, odd ones through the one-call
+                    // convenience, which starts threads for this block alone.
+                    let got = if repeat % 2 == 0 {
+                        kept_executor(conflicts, threads).execute(block, state, strategy)
+                    } else {
+                        execute_block_with(block, state, strategy, threads, raw(conflicts))
+                    }
+                    .unwrap_or_else(|e| panic!("{label}: {run}: {e}"));
+                    if let Some(diff) = got.output.first_difference(&expected) {
+                        panic!("{label}: {run} (repeat {repeat}): {diff}");
+                    }
+                    // `first_difference` describes; `==` is the definition (logs included).
+                    assert!(
+                        got.output == expected,
+                        "{label}: {run} (repeat {repeat}): outputs differ"
+                    );
+                    assert!(
+                        got.metrics.fell_back.is_none(),
+                        "{label}: {run} fell back: {:?}",
+                        got.metrics.fell_back
+                    );
                 }
-                .unwrap_or_else(|e| panic!("{label}: {strategy} at {threads} threads: {e}"));
-                if let Some(diff) = got.output.first_difference(&expected) {
-                    panic!("{label}: {strategy} at {threads} threads (repeat {repeat}): {diff}");
-                }
-                // `first_difference` describes; `==` is the definition (logs included).
-                assert!(
-                    got.output == expected,
-                    "{label}: {strategy} at {threads} threads (repeat {repeat}): outputs differ"
-                );
-                assert!(
-                    got.metrics.fell_back.is_none(),
-                    "{label}: {strategy} at {threads} threads fell back: {:?}",
-                    got.metrics.fell_back
-                );
             }
         }
     }

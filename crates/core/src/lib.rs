@@ -22,6 +22,17 @@
 //! - An *incarnation* is one execution of a transaction; its *version* is
 //!   (transaction index, incarnation). A *read set* records, for every key read, the
 //!   version it resolved to, or the pre-block state (`read_set`).
+//! - A *read below a bound* `(key, t)` resolves `key` as transaction `t` would (the
+//!   highest write below `t`), for a transaction at or above `t`: how a machine that
+//!   stores commutative deltas (an EVM balance credit) walks a key's chain of writers
+//!   down to a full value (`txn::StateView::read_below`). Each link is recorded and
+//!   validated on its own, and all links unchanged means the same resolved sum
+//!   (`read_set`). A view may also `peek` a value unrecorded and `record` it only once
+//!   the execution used it. Every strategy answers both: Block-STM and `dag` by the
+//!   multi-version memory's "highest writer below" look-up with `t` for the reader, `sv`
+//!   from a history of older committed writes kept for keys written more than once.
+//!   `Metrics::aborts_by_kind` counts failed validations by the kind of the first stale
+//!   read's key (`txn::Key::kind`; "delta" for a link below a bound).
 //! - The *multi-version memory* (`mvmemory`) holds, per key, the value each
 //!   transaction's latest incarnation wrote; a read by transaction `j` sees the highest
 //!   writer below `j`. An aborted incarnation's entries become *ESTIMATE* markers: a

@@ -1,6 +1,7 @@
 //! What a strategy reports about its work, beside the output, and the one median every
 //! measurement of the workspace is summarised by.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -17,6 +18,9 @@ pub struct Metrics {
     pub validations: u64,
     /// Executions found stale (failed validation) and thrown away.
     pub aborts: u64,
+    /// The failed validations of `aborts`, by the kind of the first stale read's key
+    /// (`Key::kind`; "delta" for a read below a bound). Counted on the failure path only.
+    pub aborts_by_kind: BTreeMap<&'static str, u64>,
     /// Executions stopped at an ESTIMATE, waiting for a dependency (Block-STM).
     pub suspensions: u64,
     /// Sequential validation: rounds of execution (the parallel first round, then one per
@@ -47,6 +51,12 @@ pub struct Metrics {
 impl Metrics {
     pub fn phase(&mut self, phase: Phase, time: Duration) {
         self.phases.push((phase, time));
+    }
+
+    /// Counts one failed validation under `kind` (in `aborts_by_kind` only; `aborts` is
+    /// the caller's).
+    pub fn count_abort_kind(&mut self, kind: &'static str) {
+        *self.aborts_by_kind.entry(kind).or_default() += 1;
     }
 }
 

@@ -56,8 +56,44 @@ impl<V> ReadResult<V> {
 
 /// The state as one execution of one transaction sees it. Each strategy supplies its own
 /// view and records the reads made through it.
+///
+/// Reads below a bound: a machine whose values may be deltas (an EVM balance credit,
+/// stored in the same key's version list as a full balance) resolves a key by walking its
+/// chain of writers down: `read(key)` gives the top writer `k`; if `k` wrote a delta,
+/// `read_below(key, k)` gives the writer below `k`, and so on down to a full value or the
+/// pre-block state. Each step is one recorded read `(key, below, origin)`, and validation
+/// checks every one of them: if each link still resolves to the same version, the whole
+/// chain is the same sequence of versions, each of which names one recorded write, so the
+/// resolved sum is the same sum (see `read_set`). A machine may also `peek` a value
+/// without recording it and `record` it later, once it knows the execution used it; a
+/// peeked value the execution never used need not be valid, since nothing depends on it.
 pub trait StateView<K, V> {
-    fn read(&mut self, key: &K) -> ReadResult<V>;
+    /// What `key` resolves to, not recorded: as this transaction reads it (`below: None`),
+    /// or as transaction `t` would (`below: Some(t)`, t <= this transaction): the highest
+    /// write by a transaction below the bound, or Base, or an Estimate.
+    fn peek(&mut self, key: &K, below: Option<TxnIndex>) -> ReadResult<V>;
+
+    /// Records a read made by `peek` with the origin it resolved to; validation later
+    /// checks that (key, below) still resolves to `origin`.
+    fn record(&mut self, key: &K, below: Option<TxnIndex>, origin: Option<Version>);
+
+    /// `peek(key, None)` and record it (unless an Estimate, which is never recorded).
+    fn read(&mut self, key: &K) -> ReadResult<V> {
+        let result = self.peek(key, None);
+        if !matches!(result, ReadResult::Estimate(_)) {
+            self.record(key, None, result.origin());
+        }
+        result
+    }
+
+    /// `peek(key, Some(below))` and record it (unless an Estimate).
+    fn read_below(&mut self, key: &K, below: TxnIndex) -> ReadResult<V> {
+        let result = self.peek(key, Some(below));
+        if !matches!(result, ReadResult::Estimate(_)) {
+            self.record(key, Some(below), result.origin());
+        }
+        result
+    }
 }
 
 /// The write set and output of an execution that ran to its end.
@@ -104,6 +140,13 @@ pub trait Key: Clone + Eq + Hash + Debug + Send + Sync {
     /// write by another transaction still lands in the index, and reads find it there.
     fn sole_writer(&self) -> Option<TxnIndex> {
         None
+    }
+
+    /// The kind of location this key is, for counting conflicts by kind
+    /// (`Metrics::aborts_by_kind`; the EVM names account, storage, fee...). A stale read
+    /// below a bound counts under "delta" instead, whatever its key.
+    fn kind(&self) -> &'static str {
+        "key"
     }
 }
 

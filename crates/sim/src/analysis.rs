@@ -50,7 +50,8 @@ pub struct Analysis {
     /// The mean distance over all edges.
     pub edge_distance_mean: f64,
     /// Edges by the kind of key `j` read from `i` (an edge through two kinds of key counts
-    /// under both; kinds are the caller's, e.g. account, storage, fee).
+    /// under both; kinds are the caller's, e.g. account, storage, fee; a read below a
+    /// bound, a link of a delta chain, counts under "delta").
     pub edges_by_kind: BTreeMap<&'static str, usize>,
     /// The most transactions depending on one transaction (a hot spot).
     pub max_dependents: usize,
@@ -130,10 +131,16 @@ pub fn analyze_with<K>(
         if let Some(&last) = deps.last() {
             nearest.push(j - last);
         }
+        // A read below a bound (a delta chain's link) counts under "delta".
+        let mut below = t.below.iter().map(|(pos, _)| *pos).peekable();
         let mut kinds: Vec<(usize, &'static str)> = t
             .reads
             .iter()
-            .filter_map(|(k, o)| o.map(|i| (i, kind(k))))
+            .enumerate()
+            .filter_map(|(pos, (k, o))| {
+                let linked = below.next_if_eq(&pos).is_some();
+                o.map(|i| (i, if linked { "delta" } else { kind(k) }))
+            })
             .collect();
         kinds.sort_unstable();
         kinds.dedup();
@@ -247,6 +254,7 @@ mod tests {
     fn tx(reads: &[(u64, Option<usize>)], writes: &[u64], cost: u64) -> TxnRecord<u64> {
         TxnRecord {
             reads: reads.to_vec(),
+            below: Vec::new(),
             writes: writes.to_vec(),
             base_reads: reads.iter().map(|r| r.0).collect(),
             base_writes: writes.to_vec(),

@@ -226,7 +226,10 @@ where
     let prime = || {
         for j in 0..n.min(16) {
             let mut reads = ReadSet::default();
-            let mut view = RecordingView::new(|_: &T::Key| ReadResult::Base, &mut reads);
+            let mut view = RecordingView::new(
+                |_: &T::Key, _: Option<TxnIndex>| ReadResult::Base,
+                &mut reads,
+            );
             black_box(txns.execute(j, &mut view));
         }
     };
@@ -237,15 +240,23 @@ where
         // block (known from the first pass), so no transaction pays for the map's growth.
         let mut committed: HashMap<T::Key, (Version, T::Value)> =
             HashMap::with_capacity(writes_total);
+        // The writes before the latest of a key written more than once, in block order,
+        // for reads below a bound (a delta chain's links); empty for most blocks.
+        let mut older: HashMap<T::Key, Vec<(Version, T::Value)>> = HashMap::new();
         prime();
         let mut kept = Vec::with_capacity(n);
         for (j, times) in exec_t.iter_mut().enumerate() {
             let mut reads = ReadSet::default();
             let start = Instant::now();
             let execution = {
-                let resolve = |k: &T::Key| {
-                    committed
-                        .get(k)
+                let resolve = |k: &T::Key, below: Option<TxnIndex>| {
+                    let found = match (committed.get(k), below) {
+                        (Some((v, _)), Some(t)) if v.txn_idx >= t => older
+                            .get(k)
+                            .and_then(|list| list.iter().rev().find(|(v, _)| v.txn_idx < t)),
+                        (latest, _) => latest,
+                    };
+                    found
                         .map(|(version, value)| ReadResult::Written {
                             version: *version,
                             value: value.clone(),
@@ -261,14 +272,22 @@ where
             }
             let (writes, output) = execution.into_done(j)?;
             for (k, v) in &writes {
-                committed.insert(k.clone(), (Version::new(j, 0), v.clone()));
+                let replaced = committed.insert(k.clone(), (Version::new(j, 0), v.clone()));
+                if let Some(old) = replaced.filter(|(v, _)| v.txn_idx != j) {
+                    older.entry(k.clone()).or_default().push(old);
+                }
             }
             if pass == 0 {
                 writes_total += writes.len();
                 records.push(TxnRecord {
                     reads: reads
-                        .iter()
-                        .map(|(k, o)| (k.clone(), o.map(|v| v.txn_idx)))
+                        .iter_in_order()
+                        .map(|r| (r.key.clone(), r.origin.map(|v| v.txn_idx)))
+                        .collect(),
+                    below: reads
+                        .iter_in_order()
+                        .enumerate()
+                        .filter_map(|(pos, r)| r.below.map(|t| (pos, t)))
                         .collect(),
                     writes: writes.iter().map(|(k, _)| k.clone()).collect(),
                     base_reads: Vec::new(),
@@ -294,7 +313,10 @@ where
             let mut reads = ReadSet::default();
             let start = Instant::now();
             let execution = {
-                let mut view = RecordingView::new(|_: &T::Key| ReadResult::Base, &mut reads);
+                let mut view = RecordingView::new(
+                    |_: &T::Key, _: Option<TxnIndex>| ReadResult::Base,
+                    &mut reads,
+                );
                 txns.execute(j, &mut view)
             };
             let t = ns(start);
@@ -303,7 +325,7 @@ where
             }
             let (writes, output) = execution.into_done(j)?;
             if pass == 0 {
-                rec.base_reads = reads.iter().map(|(k, _)| k.clone()).collect();
+                rec.base_reads = reads.iter_in_order().map(|r| r.key.clone()).collect();
                 rec.base_writes = writes.iter().map(|(k, _)| k.clone()).collect();
             }
             kept.push((reads, writes, output));
@@ -320,7 +342,12 @@ where
             let mut reads = ReadSet::default();
             let start = Instant::now();
             let execution = {
-                let mut view = RecordingView::new(|k: &T::Key| memory.read(k, j), &mut reads);
+                let mut view = RecordingView::new(
+                    |k: &T::Key, below: Option<TxnIndex>| {
+                        memory.read(k, below.map_or(j, |t| t.min(j)))
+                    },
+                    &mut reads,
+                );
                 txns.execute(j, &mut view)
             };
             let t_exec = ns(start);

@@ -430,7 +430,7 @@ fn simulate_dag<K: SimKey>(
     let mut finals = run.finals(reexecuted);
     for (j, fin) in finals.iter_mut().enumerate() {
         out.validations += 1;
-        if run.repair(&replay, j, fin)? {
+        if run.repair(&replay, j, fin)?.is_some() {
             let c = &rec.txns[j].cost;
             t += f_repair.ns(c.mv_exec_ns + c.mv_record_ns);
             out.executions += 1;
@@ -590,6 +590,7 @@ mod tests {
                 }
                 TxnRecord {
                     reads: r,
+                    below: Vec::new(),
                     writes: writes.clone(),
                     base_reads: reads.clone(),
                     base_writes: writes.clone(),

@@ -20,7 +20,7 @@ mod version_list;
 use std::collections::HashSet;
 use std::hash::Hash;
 
-use crate::read_set::ReadSet;
+use crate::read_set::{ReadSet, StaleRead};
 use crate::txn::{Incarnation, ReadResult, TxnIndex, Version};
 
 /// The operations Block-STM (and the DAG strategy) need from multi-version memory.
@@ -90,9 +90,24 @@ pub trait MvMemory<K, V>: Send + Sync {
     }
 
     /// True when every read recorded in `reads` by transaction `txn_idx` still resolves
-    /// to the same version (an ESTIMATE never does).
+    /// to the same version (an ESTIMATE never does). A read below bound `t` is the same
+    /// "highest writer below" look-up with `t` in place of the reader.
     fn validate(&self, txn_idx: TxnIndex, reads: &ReadSet<K>) -> bool {
-        reads.is_valid(|key| self.read_origin(key, txn_idx).map_err(|_| ()))
+        self.first_stale(txn_idx, reads).is_none()
+    }
+
+    /// The first read of `reads` (by `txn_idx`) that no longer resolves to the version it
+    /// recorded, if any (`validate` fails exactly when there is one).
+    fn first_stale<'r>(
+        &self,
+        txn_idx: TxnIndex,
+        reads: &'r ReadSet<K>,
+    ) -> Option<StaleRead<'r, K>> {
+        reads.first_stale(|key, below| {
+            // A bound above the reader is no read a view hands out; clamped all the same.
+            let reader = below.map_or(txn_idx, |t| t.min(txn_idx));
+            self.read_origin(key, reader).map_err(|_| ())
+        })
     }
 }
 

@@ -11,6 +11,7 @@
 //! it. When both indices have passed the block and no task is active, the last recorded
 //! execution of every transaction is the sequential one.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -25,7 +26,7 @@ use crate::pool::run_workers;
 use crate::read_set::{ReadSet, RecordingView};
 use crate::scheduler::{Scheduler, Task};
 use crate::sync::Mutex;
-use crate::txn::{BlockResults, Execution, TxnExecutor, TxnResult, Version};
+use crate::txn::{BlockResults, Execution, TxnExecutor, TxnIndex, TxnResult, Version};
 
 /// The last execution of one transaction: what validation re-checks and what the block's
 /// output is assembled from.
@@ -43,6 +44,10 @@ struct Counters {
     validations: AtomicU64,
     aborts: AtomicU64,
     suspensions: AtomicU64,
+    /// The aborts by the kind of their first stale read, written on aborts only. A std
+    /// mutex even under loom, like the std atomics beside it: a counter, no
+    /// synchronisation the models check.
+    aborts_by_kind: std::sync::Mutex<BTreeMap<&'static str, u64>>,
 }
 
 type Slot<T> = CachePadded<Mutex<Option<Arc<Record<T>>>>>;
@@ -107,7 +112,8 @@ enum PendingWork<T: TxnExecutor> {
     /// (already registered with the scheduler).
     Suspended,
     /// A validation's verdict on the recorded read set.
-    Validated { valid: bool },
+    /// `stale`: the kind of the first stale read (`StaleRead::kind`), `None` if valid.
+    Validated { stale: Option<&'static str> },
 }
 
 /// What a pending task is, for a driver that models its cost.
@@ -180,7 +186,10 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
         }
         let mut reads = ReadSet::default();
         let execution = {
-            let resolve = |key: &T::Key| self.memory.read(key, idx);
+            // A read below `t` is the same look-up as a read by `t` (`t <= idx`).
+            let resolve = |key: &T::Key, below: Option<TxnIndex>| {
+                self.memory.read(key, below.map_or(idx, |t| t.min(idx)))
+            };
             let mut view = RecordingView::new(resolve, &mut reads);
             self.txns.execute(idx, &mut view)
         };
@@ -197,8 +206,14 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
             },
         )?;
         self.counters.validations.fetch_add(1, Ordering::Relaxed);
-        let valid = self.memory.validate(idx, &record.reads);
-        Ok(PendingWork::Validated { valid })
+        // Each link of a delta chain is its own read (key, bound, origin), re-read here
+        // below its bound: all links unchanged means the same chain, the same sum
+        // (`read_set`).
+        let stale = self
+            .memory
+            .first_stale(idx, &record.reads)
+            .map(|read| read.kind());
+        Ok(PendingWork::Validated { stale })
     }
 
     /// The publishing half: records an execution's writes and tells the scheduler, or
@@ -232,10 +247,15 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                     Ok(self.scheduler.finish_execution(version, wrote_new_key)?)
                 }
             },
-            PendingWork::Validated { valid } => {
-                let aborted = !valid && self.scheduler.try_validation_abort(version);
-                if aborted {
+            PendingWork::Validated { stale } => {
+                let aborted = stale.is_some() && self.scheduler.try_validation_abort(version);
+                if let (true, Some(kind)) = (aborted, stale) {
                     self.counters.aborts.fetch_add(1, Ordering::Relaxed);
+                    // The failure path only: a lock taken once per abort.
+                    *(self.counters.aborts_by_kind.lock())
+                        .unwrap_or_else(|e| e.into_inner())
+                        .entry(kind)
+                        .or_default() += 1;
                     self.memory.mark_estimates(idx);
                 }
                 Ok(self.scheduler.finish_validation(version, aborted)?)
@@ -393,6 +413,10 @@ where
         metrics.validations += counters.validations.load(Ordering::Relaxed);
         metrics.aborts += counters.aborts.load(Ordering::Relaxed);
         metrics.suspensions += counters.suspensions.load(Ordering::Relaxed);
+        let by_kind = counters.aborts_by_kind.lock();
+        for (kind, count) in by_kind.unwrap_or_else(|e| e.into_inner()).iter() {
+            *metrics.aborts_by_kind.entry(kind).or_default() += count;
+        }
         let Self {
             memory,
             scheduler,

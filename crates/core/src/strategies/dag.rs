@@ -16,7 +16,10 @@
 //!    execution wrote it, in block order. For each transaction `j` and each key `k` it
 //!    read, the nearest writer `w < j` of `k` gives an edge `w -> j` (found in parallel).
 //!    Only the nearest one: `j`'s re-execution reads `k` from the highest committed writer
-//!    below it, and `w` is that writer once it has committed. One refinement: a
+//!    below it, and `w` is that writer once it has committed. A read of `k` below a bound
+//!    `t` (a delta chain's link) depends on the nearest writer below `t` instead. (Round 1
+//!    reads only the pre-state, so a chain's lower links show up only in re-executions;
+//!    one the graph did not foresee is caught by the repair pass.) One refinement: a
 //!    transaction whose round-1 execution wrote nothing although it depends on an earlier
 //!    one (the typical case: the second transaction of a sender, rejected in round 1
 //!    because it saw the pre-block nonce) is indexed as a writer of the keys through which
@@ -74,7 +77,9 @@ use crate::mvmemory::MvMemory;
 use crate::phase::Phase;
 use crate::pool::{map_indices, run_workers};
 use crate::read_set::{ReadSet, RecordingView};
-use crate::txn::{Execution, Incarnation, ReadResult, TxnExecutor, TxnIndex, TxnResult, Version};
+use crate::txn::{
+    Execution, Incarnation, Key as _, ReadResult, TxnExecutor, TxnIndex, TxnResult, Version,
+};
 
 type Key<T> = <T as TxnExecutor>::Key;
 type Value<T> = <T as TxnExecutor>::Value;
@@ -145,7 +150,8 @@ impl<T: TxnExecutor> Dag<T> {
     pub fn execute_round_one(txns: &T, txn_idx: TxnIndex) -> Result<Run<T>, Error<T>> {
         let mut reads = ReadSet::default();
         let execution = {
-            let mut view = RecordingView::new(|_: &Key<T>| ReadResult::Base, &mut reads);
+            let base = |_: &Key<T>, _: Option<TxnIndex>| ReadResult::Base;
+            let mut view = RecordingView::new(base, &mut reads);
             txns.execute(txn_idx, &mut view)
         };
         finished::<T>(txn_idx, reads, execution)
@@ -196,19 +202,25 @@ impl<T: TxnExecutor> Dag<T> {
     }
 
     /// The repair pass's step for `j`, once `0..j` are final: validates its execution
-    /// against the store and, if stale, executes it again and replaces its writes there.
-    /// True when it executed again.
-    pub fn repair(&self, txns: &T, j: TxnIndex, fin: &mut Final<T>) -> Result<bool, Error<T>> {
+    /// against the store (reads below a bound below theirs) and, if stale, executes it
+    /// again and replaces its writes there. When it executed again, returns the kind of
+    /// the first stale read (`StaleRead::kind`).
+    pub fn repair(
+        &self,
+        txns: &T,
+        j: TxnIndex,
+        fin: &mut Final<T>,
+    ) -> Result<Option<&'static str>, Error<T>> {
         crate::perturb::at(crate::perturb::Site::DagRepair);
         crate::perturb::progress();
-        if self.store.validate(j, &fin.run.reads) {
-            return Ok(false);
-        }
+        let Some(kind) = self.store.first_stale(j, &fin.run.reads).map(|r| r.kind()) else {
+            return Ok(None);
+        };
         fin.incarnation += 1;
         fin.run = execute_against_store(txns, &self.store, j)?;
         self.store
             .record(Version::new(j, fin.incarnation), &fin.run.writes);
-        Ok(true)
+        Ok(Some(kind))
     }
 }
 
@@ -258,7 +270,7 @@ pub fn execute_with_report<T: TxnExecutor>(
 
     // 2. The dependency graph.
     let start = Instant::now();
-    let deps = discover_dependencies::<T>(&round1, threads)?;
+    let (deps, blame) = discover_dependencies::<T>(&round1, threads)?;
     let mut run = Dag::new(round1, deps)?;
     metrics.dependency_edges = run.graph.edges() as u64;
     metrics.longest_chain = run.graph.longest_chain() as u64;
@@ -269,6 +281,11 @@ pub fn execute_with_report<T: TxnExecutor>(
     let (reexecuted, released) = commit_loop(txns, threads, &run)?;
     let mut executions = vec![1u32; n];
     for (j, _) in &reexecuted {
+        // A dependent's round-1 execution is thrown away: it counts under the kind of
+        // the read that made it dependent.
+        if let Some(kind) = blame[*j] {
+            metrics.count_abort_kind(kind);
+        }
         executions[*j] += 1;
         metrics.executions += 1;
         metrics.aborts += 1;
@@ -282,7 +299,8 @@ pub fn execute_with_report<T: TxnExecutor>(
     let mut repaired = Vec::new();
     for (j, fin) in finals.iter_mut().enumerate() {
         metrics.validations += 1;
-        if run.repair(txns, j, fin)? {
+        if let Some(kind) = run.repair(txns, j, fin)? {
+            metrics.count_abort_kind(kind);
             executions[j] += 1;
             metrics.executions += 1;
             metrics.aborts += 1;
@@ -327,12 +345,18 @@ fn nearest_below(writers: &[TxnIndex], txn_idx: TxnIndex) -> Option<TxnIndex> {
     below.checked_sub(1).map(|i| writers[i])
 }
 
+/// Per transaction, the transactions it depends on and the kind of the first read that
+/// made it dependent (`None` for an independent one).
+type Dependencies = (Vec<Vec<TxnIndex>>, Vec<Option<&'static str>>);
+
 /// The dependencies of every transaction, from the round-1 read and write sets (see the
-/// module documentation, step 2).
+/// module documentation, step 2). A read of `k` below bound `t` (a link of a delta
+/// chain) depends on the nearest round-1 writer of `k` below `t`, not below the reader:
+/// that is the writer it resolves to once committed.
 fn discover_dependencies<T: TxnExecutor>(
     round1: &[Run<T>],
     threads: usize,
-) -> Result<Vec<Vec<TxnIndex>>, Error<T>> {
+) -> Result<Dependencies, Error<T>> {
     let n = round1.len();
     // Writer index: key -> the transactions that wrote it in round 1, ascending (pushed in
     // block order).
@@ -345,13 +369,27 @@ fn discover_dependencies<T: TxnExecutor>(
             }
         }
     }
+    // Every read of `j` as (key, the bound it resolves below, the kind it counts under).
+    let bounded = |j: TxnIndex| {
+        let run = &round1[j];
+        let plain = run.reads.iter().map(move |(key, _)| (key, j, None));
+        let below = run
+            .reads
+            .iter_below()
+            .map(move |(key, t, _)| (key, (*t).min(j), Some("delta")));
+        plain.chain(below)
+    };
     // The refinement: a transaction that wrote nothing but read a key an earlier one wrote
     // is taken to write that key too.
     let mut inferred: Vec<(&Key<T>, TxnIndex)> = Vec::new();
     for (j, run) in round1.iter().enumerate() {
         if run.writes.is_empty() {
-            for (key, _) in run.reads.iter() {
-                if writers.get(key).and_then(|w| nearest_below(w, j)).is_some() {
+            for (key, bound, _) in bounded(j) {
+                if writers
+                    .get(key)
+                    .and_then(|w| nearest_below(w, bound))
+                    .is_some()
+                {
                     inferred.push((key, j));
                 }
             }
@@ -372,7 +410,7 @@ fn discover_dependencies<T: TxnExecutor>(
     }
     let writers = &writers;
 
-    // The edges, in parallel: for each read of `j`, the nearest writer below `j`.
+    // The edges, in parallel: for each read of `j`, the nearest writer below its bound.
     let next = AtomicUsize::new(0);
     let per_worker = run_workers(threads, |_| {
         let mut found = Vec::new();
@@ -382,21 +420,27 @@ fn discover_dependencies<T: TxnExecutor>(
             if j >= n {
                 break found;
             }
-            let mut deps: Vec<TxnIndex> = round1[j]
-                .reads
-                .iter()
-                .filter_map(|(key, _)| writers.get(key).and_then(|w| nearest_below(w, j)))
+            let mut blame = None;
+            let mut deps: Vec<TxnIndex> = bounded(j)
+                .filter_map(|(key, bound, kind)| {
+                    let w = writers.get(key).and_then(|w| nearest_below(w, bound))?;
+                    // Only for a dependent transaction: its round-1 execution is lost.
+                    blame.get_or_insert_with(|| kind.unwrap_or_else(|| key.kind()));
+                    Some(w)
+                })
                 .collect();
             deps.sort_unstable();
             deps.dedup();
-            found.push((j, deps));
+            found.push((j, deps, blame));
         }
     })?;
     let mut deps = vec![Vec::new(); n];
-    for (j, list) in per_worker.into_iter().flatten() {
+    let mut blames = vec![None; n];
+    for (j, list, blame) in per_worker.into_iter().flatten() {
         deps[j] = list;
+        blames[j] = blame;
     }
-    Ok(deps)
+    Ok((deps, blames))
 }
 
 /// Executes `txn_idx` against the committed store: each read resolves to the highest
@@ -408,7 +452,11 @@ fn execute_against_store<T: TxnExecutor>(
 ) -> Result<Run<T>, Error<T>> {
     let mut reads = ReadSet::default();
     let execution = {
-        let mut view = RecordingView::new(|key: &Key<T>| store.read(key, txn_idx), &mut reads);
+        // A read below `t` is the same look-up as a read by `t` (`t <= txn_idx`).
+        let resolve = |key: &Key<T>, below: Option<TxnIndex>| {
+            store.read(key, below.map_or(txn_idx, |t| t.min(txn_idx)))
+        };
+        let mut view = RecordingView::new(resolve, &mut reads);
         txns.execute(txn_idx, &mut view)
     };
     finished::<T>(txn_idx, reads, execution)
@@ -591,7 +639,12 @@ mod tests {
     fn sequential(txns: &MockTxns) -> Vec<(Vec<(u64, u64)>, MockOutput)> {
         struct View<'a>(&'a HashMap<u64, u64>);
         impl StateView<u64, u64> for View<'_> {
-            fn read(&mut self, key: &u64) -> ReadResult<u64> {
+            fn record(&mut self, _: &u64, _: Option<TxnIndex>, _: Option<Version>) {}
+            fn peek(&mut self, key: &u64, below: Option<TxnIndex>) -> ReadResult<u64> {
+                assert!(
+                    below.is_none(),
+                    "this module's mock never reads below a bound"
+                );
                 match self.0.get(key) {
                     Some(&value) => ReadResult::Written {
                         version: Version::new(0, 0),
@@ -786,6 +839,35 @@ mod tests {
                 "{threads} threads"
             );
         }
+    }
+
+    #[test]
+    fn a_read_below_a_bound_depends_on_the_writer_below_the_bound() {
+        // 0 and 1 write key 1 in round 1; 3 reads key 1 below 1 (a delta chain's link
+        // below transaction 1), and key 2, which no one wrote; 4 reads key 1 plainly.
+        let run = |reads: ReadSet<u64>, writes: Vec<(u64, u64)>| Run::<MockTxns> {
+            reads,
+            writes,
+            output: MockOutput::Ran(Vec::new()),
+        };
+        let mut below = ReadSet::default();
+        below.record(2, None);
+        below.record_below(1, 1, None);
+        let mut plain = ReadSet::default();
+        plain.record(1, None);
+        let round1 = vec![
+            run(ReadSet::default(), vec![(1, 5)]),
+            run(ReadSet::default(), vec![(1, 6)]),
+            run(ReadSet::default(), vec![(7, 1)]),
+            run(below, vec![(8, 1)]),
+            run(plain, vec![(9, 1)]),
+        ];
+        let (deps, blame) = discover_dependencies::<MockTxns>(&round1, 2).unwrap();
+        assert_eq!(deps[3], vec![0], "below 1, not below 3");
+        assert_eq!(deps[4], vec![1]);
+        assert_eq!(blame[3], Some("delta"));
+        assert_eq!(blame[4], Some("key"));
+        assert_eq!((blame[0], blame[2]), (None, None));
     }
 
     fn mock_tx() -> impl Strategy<Value = MockTx> {

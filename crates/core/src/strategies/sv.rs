@@ -10,7 +10,15 @@
 //!    updated state - which now holds every earlier transaction's writes, so the new
 //!    execution validates - and then commits.
 //!
-//! Metrics: `rounds` counts the parallel round plus one per stale re-execution.
+//! Reads below a bound (`StateView::read_below`, a link of a delta chain): the committed
+//! map holds only the latest write per key, but a read by `j` below `t < j` must find the
+//! latest committed write by a transaction below `t`. So a key written a second time keeps
+//! its older committed writes in a second map, `older`, in block order; nothing is
+//! allocated for a key written once, and plain reads never look there. Validation of a
+//! below-read resolves it the same way, against the writes of `0..j`.
+//!
+//! Metrics: `rounds` counts the parallel round plus one per stale re-execution;
+//! `aborts_by_kind` the stale transactions by their first stale read.
 
 use std::time::Instant;
 
@@ -23,6 +31,8 @@ use crate::txn::{BlockResults, Execution, ReadResult, TxnExecutor, TxnIndex, Txn
 use crate::FastHash;
 
 type Committed<K, V> = scc::HashMap<K, (Version, V), FastHash>;
+/// Per key written more than once, its committed writes before the latest, in block order.
+type Older<K, V> = scc::HashMap<K, Vec<(Version, V)>, FastHash>;
 
 /// One transaction's round-1 execution: its read set and outcome, not yet validated.
 pub struct Attempt<T: TxnExecutor> {
@@ -36,29 +46,63 @@ pub struct Attempt<T: TxnExecutor> {
 /// same steps on its virtual clock.
 pub struct Sv<T: TxnExecutor> {
     committed: Committed<T::Key, T::Value>,
+    older: Older<T::Key, T::Value>,
 }
 
 impl<T: TxnExecutor> Default for Sv<T> {
     fn default() -> Self {
         Self {
             committed: scc::HashMap::with_hasher(FastHash::default()),
+            older: scc::HashMap::with_hasher(FastHash::default()),
         }
     }
 }
 
 impl<T: TxnExecutor> Sv<T> {
+    /// Applies `on` to the latest committed write of `key` by a transaction below `below`
+    /// (`None`: no bound), with its version; `None` for the pre-block state.
+    fn committed_below<R>(
+        &self,
+        key: &T::Key,
+        below: Option<TxnIndex>,
+        on: impl FnOnce(Version, &T::Value) -> R,
+    ) -> Option<R> {
+        let mut on = Some(on);
+        let latest = self.committed.read_sync(key, |_, (version, value)| {
+            match below {
+                Some(t) if version.txn_idx >= t => None,
+                // `on` is still there: this closure runs at most once.
+                _ => on.take().map(|on| on(*version, value)),
+            }
+        });
+        match latest {
+            None => None,
+            Some(Some(found)) => Some(found),
+            // Only a bounded read gets here: the latest write is at or above the bound.
+            Some(None) => {
+                let t = below?;
+                let on = on?;
+                self.older
+                    .read_sync(key, |_, list| {
+                        let at = list.partition_point(|(v, _)| v.txn_idx < t);
+                        at.checked_sub(1).map(|i| on(list[i].0, &list[i].1))
+                    })
+                    .flatten()
+            }
+        }
+    }
+
     /// Executes `txn_idx` against the pre-block state and the writes committed so far
     /// (none during round 1).
     pub fn execute_once(&self, txns: &T, txn_idx: TxnIndex) -> Attempt<T> {
         let mut reads = ReadSet::default();
         let execution = {
-            let resolve = |key: &T::Key| {
-                self.committed
-                    .read_sync(key, |_, (version, value)| ReadResult::Written {
-                        version: *version,
-                        value: value.clone(),
-                    })
-                    .unwrap_or(ReadResult::Base)
+            let resolve = |key: &T::Key, below: Option<TxnIndex>| {
+                self.committed_below(key, below, |version, value| ReadResult::Written {
+                    version,
+                    value: value.clone(),
+                })
+                .unwrap_or(ReadResult::Base)
             };
             let mut view = RecordingView::new(resolve, &mut reads);
             txns.execute(txn_idx, &mut view)
@@ -84,11 +128,18 @@ impl<T: TxnExecutor> Sv<T> {
             return Err(BlockError::Txn { txn: j, error });
         }
         metrics.validations += 1;
-        let valid = matches!(execution, Execution::Done { .. })
-            && reads.is_valid(|key| Ok(self.committed.read_sync(key, |_, (v, _)| *v)));
-        let (incarnation, execution) = if valid {
+        let stale = match execution {
+            Execution::Done { .. } => reads
+                .first_stale(|key, below| Ok(self.committed_below(key, below, |v, _| v)))
+                .map(|read| Some(read.kind())),
+            _ => Some(None),
+        };
+        let (incarnation, execution) = if stale.is_none() {
             (0, execution)
         } else {
+            if let Some(Some(kind)) = stale {
+                metrics.count_abort_kind(kind);
+            }
             metrics.aborts += 1;
             metrics.executions += 1;
             metrics.rounds += 1;
@@ -98,8 +149,19 @@ impl<T: TxnExecutor> Sv<T> {
         crate::perturb::progress();
         let version = Version::new(j, incarnation);
         for (key, value) in &writes {
-            self.committed
+            let replaced = self
+                .committed
                 .upsert_sync(key.clone(), (version, value.clone()));
+            // An earlier transaction's write, now below the latest: kept for reads below a
+            // bound. (A key this transaction wrote twice replaces its own write: nothing
+            // below `j + 1` can tell the two apart.)
+            if let Some(old) = replaced.filter(|(v, _)| v.txn_idx != j) {
+                self.older
+                    .entry_sync(key.clone())
+                    .or_default()
+                    .get_mut()
+                    .push(old);
+            }
         }
         Ok((TxnResult { writes, output }, incarnation > 0))
     }
@@ -128,4 +190,90 @@ pub fn execute<T: TxnExecutor>(
     }
     metrics.phase(Phase::Validate, start.elapsed());
     Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mock::{MockBlock, MockTxn, DELTA};
+
+    /// 0 writes key 1 in full, 1 and 2 credit it, 3 resolves it by walking the chain.
+    fn chain() -> MockBlock {
+        let credit = |amount| MockTxn {
+            write_variants: vec![vec![]],
+            credits: vec![(1, amount)],
+            ..MockTxn::default()
+        };
+        MockBlock {
+            txns: vec![
+                MockTxn {
+                    write_variants: vec![vec![1]],
+                    credits: vec![(9, 1)],
+                    ..MockTxn::default()
+                },
+                credit(7),
+                credit(11),
+                MockTxn {
+                    write_variants: vec![vec![]],
+                    resolves: vec![1],
+                    ..MockTxn::default()
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn older_committed_writes_answer_reads_below_a_bound() {
+        let block = chain();
+        let run = Sv::<MockBlock>::default();
+        let mut metrics = Metrics::default();
+        let attempts: Vec<_> = (0..4).map(|j| run.execute_once(&block, j)).collect();
+        let mut results = Vec::new();
+        for (j, attempt) in attempts.into_iter().enumerate() {
+            results.push(
+                run.commit_in_order(&block, j, attempt, &mut metrics)
+                    .unwrap(),
+            );
+        }
+        let below = |t| run.committed_below(&1, t, |v, value| (v.txn_idx, *value & DELTA));
+        assert_eq!(below(None), Some((2, DELTA)));
+        assert_eq!(below(Some(3)), Some((2, DELTA)));
+        assert_eq!(below(Some(2)), Some((1, DELTA)));
+        assert_eq!(
+            below(Some(1)),
+            Some((0, 0)),
+            "the full value, from the history"
+        );
+        assert_eq!(below(Some(0)), None);
+        // Only key 1 was written twice: the history holds its two older writes only.
+        assert_eq!(run.older.len(), 1);
+        assert_eq!(run.older.read_sync(&1, |_, l| l.len()), Some(2));
+        // 3 read the pre-state in round 1: stale, re-executed, blamed on key 1.
+        let reexecuted: Vec<bool> = results.iter().map(|(_, r)| *r).collect();
+        assert_eq!(reexecuted, vec![false, false, false, true]);
+        assert_eq!(metrics.aborts_by_kind.get("key"), Some(&1));
+        let got: Vec<_> = results.into_iter().map(|(r, _)| r).collect();
+        assert!(crate::mock::same_results(&got, &block.sequential()));
+    }
+
+    #[test]
+    fn a_below_read_is_validated_against_the_history() {
+        let block = chain();
+        let run = Sv::<MockBlock>::default();
+        let mut metrics = Metrics::default();
+        for j in 0..3 {
+            let attempt = run.execute_once(&block, j);
+            run.commit_in_order(&block, j, attempt, &mut metrics)
+                .unwrap();
+        }
+        // Executed once 0..3 are committed: the whole chain, three links.
+        let attempt = run.execute_once(&block, 3);
+        assert_eq!(attempt.reads.len(), 3);
+        assert_eq!(attempt.reads.iter_below().count(), 2);
+        let (_, reexecuted) = run
+            .commit_in_order(&block, 3, attempt, &mut metrics)
+            .unwrap();
+        assert!(!reexecuted, "every link resolves as it did");
+        assert!(metrics.aborts_by_kind.is_empty());
+    }
 }

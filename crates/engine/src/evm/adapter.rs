@@ -11,8 +11,10 @@ use revm::primitives::{Address, B256, U256};
 use revm::state::AccountInfo;
 use revm::{Database, DatabaseRef};
 
+use super::lazy::{Lazy, LazyFields};
 use super::location::{AccountValue, EvmValue, Location};
-use crate::core::txn::{ReadResult, StateView, TxnIndex};
+use super::observe::{Observe, Observed};
+use crate::core::txn::{ReadResult, StateView, TxnIndex, Version};
 use crate::core::Invariant;
 
 /// Why a read through the adapter failed (`E`: the pre-block state's own error).
@@ -40,6 +42,9 @@ pub struct TxnDb<'a, S, P> {
     /// fees added): storage reads need the account's storage epoch, and the write set
     /// leaves out accounts whose value did not change.
     accounts: HashMap<Address, AccountValue, FastHash>,
+    /// Under the `fields` and `deltas` models, the peeked balances and nonces and what the
+    /// execution observed of them (`lazy.rs`); unused under `coarse`.
+    lazy: Lazy,
 }
 
 impl<'a, S, P> TxnDb<'a, S, P>
@@ -48,31 +53,93 @@ where
     P: DatabaseRef,
 {
     pub fn new(view: &'a mut S, pre: &'a P, txn_idx: TxnIndex, beneficiary: Address) -> Self {
-        Self::with_accounts(view, pre, txn_idx, beneficiary, HashMap::default())
+        Self::with_accounts(
+            view,
+            pre,
+            txn_idx,
+            beneficiary,
+            HashMap::default(),
+            Lazy::default(),
+        )
     }
 
-    /// `new`, with a map (emptied here) to hold the accounts read: a worker lends the
-    /// same one to every execution it runs, so it is allocated once.
+    /// `new`, with a map to hold the accounts read and the lazy state (both emptied here;
+    /// `lazy` keeps its model): a worker lends the same ones to every execution it runs,
+    /// so they are allocated once.
     pub fn with_accounts(
         view: &'a mut S,
         pre: &'a P,
         txn_idx: TxnIndex,
         beneficiary: Address,
         mut accounts: HashMap<Address, AccountValue, FastHash>,
+        mut lazy: Lazy,
     ) -> Self {
         accounts.clear();
+        lazy.reset(lazy.model);
         Self {
             view,
             pre,
             txn_idx,
             beneficiary,
             accounts,
+            lazy,
         }
     }
 
-    /// The map of accounts read, to be lent to the next execution.
-    pub fn into_accounts(self) -> HashMap<Address, AccountValue, FastHash> {
-        self.accounts
+    /// The map of accounts read and the lazy state, to be lent to the next execution.
+    pub fn into_parts(self) -> (HashMap<Address, AccountValue, FastHash>, Lazy) {
+        (self.accounts, self.lazy)
+    }
+
+    /// The lazy state (`fields`, `deltas`).
+    pub fn lazy(&self) -> &Lazy {
+        &self.lazy
+    }
+
+    /// After a run that ended with `state` (`None`: the transaction was rejected, nothing
+    /// changed), completes what each loaded account's fields were observed to need
+    /// (`Lazy::observed_at_end`) and records those peeks as reads.
+    pub fn finish_observations(
+        &mut self,
+        state: Option<&revm::state::EvmState>,
+        spurious_dragon: bool,
+    ) {
+        let model = self.lazy.model;
+        let addresses: Vec<Address> = self.lazy.fields.keys().copied().collect();
+        for address in addresses {
+            let fields = &self.lazy.fields[&address];
+            let observed = match state {
+                Some(state) => {
+                    Lazy::observed_at_end(model, fields, state.get(&address), spurious_dragon)
+                }
+                None => fields.observed,
+            };
+            if let Some(f) = self.lazy.fields.get_mut(&address) {
+                f.observed = observed;
+            }
+            self.record_observed(&address, observed);
+        }
+    }
+
+    /// Records the peeked reads of what `observed` names of `address`'s fields (after the
+    /// execution: `Lazy::observed_at_end`).
+    pub fn record_observed(&mut self, address: &Address, observed: Observed) {
+        use super::observe::{BALANCE, NONCE};
+        let Some(fields) = self.lazy.fields.get(address) else {
+            return;
+        };
+        if observed & BALANCE != 0 {
+            let (start, end) = fields.balance_reads;
+            for (key, below, origin) in &self.lazy.pending[start as usize..end as usize] {
+                self.view.record(key, *below, *origin);
+            }
+        }
+        if observed & NONCE != 0 {
+            if let Some(i) = fields.nonce_read {
+                let (key, below, origin) = &self.lazy.pending[i as usize];
+                self.view.record(key, *below, *origin);
+            }
+        }
     }
 
     /// The accounts read, for building the write set.
@@ -81,6 +148,9 @@ where
     }
 
     fn account(&mut self, address: Address) -> Result<&AccountValue, AdapterError<P::Error>> {
+        if self.lazy.is_lazy() {
+            return self.account_by_fields(address);
+        }
         // One hash of the address for the lookup and the insertion (the map is a field of
         // its own, so the view can be read while its entry is held).
         let entry = match self.accounts.entry(address) {
@@ -116,6 +186,188 @@ where
             }
         }
         Ok(entry.insert(value))
+    }
+}
+
+impl<S, P> TxnDb<'_, S, P>
+where
+    S: StateView<Location, EvmValue>,
+    P: DatabaseRef,
+{
+    /// `account` under the `fields` and `deltas` models: the account's `Code` location is
+    /// read (its existence and code are used by any load); its balance and nonce are
+    /// peeked, exact but not recorded until observed (`lazy.rs`).
+    fn account_by_fields(
+        &mut self,
+        address: Address,
+    ) -> Result<&AccountValue, AdapterError<P::Error>> {
+        if self.accounts.contains_key(&address) {
+            return Ok(&self.accounts[&address]);
+        }
+        // The pre-block account, read at most once for the three fields.
+        let mut pre: Option<Option<AccountInfo>> = None;
+        let mut value = match self.view.read(&Location::Code(address)) {
+            ReadResult::Written {
+                value: EvmValue::Account(value),
+                ..
+            } => *value,
+            ReadResult::Written { value, .. } => return Err(wrong(address, "code", &value)),
+            ReadResult::Base => {
+                let info = pre_account(self.pre, address)?;
+                pre = Some(info.clone());
+                AccountValue {
+                    info,
+                    storage_epoch: None,
+                }
+            }
+            ReadResult::Estimate(blocking) => return Err(AdapterError::Blocked(blocking)),
+        };
+        let mut fields = LazyFields::default();
+        // The beneficiary exists once fees are credited to it, whatever its `Code`
+        // location says: absent there, it is loaded like an existing account, and whether
+        // it exists depends on its balance and nonce, which are observed.
+        let beneficiary_absent = value.info.is_none() && address == self.beneficiary;
+        if beneficiary_absent {
+            value.info = Some(AccountInfo::default());
+            fields.observed = super::observe::ALL;
+        }
+        if let Some(info) = value.info.as_mut() {
+            fields.existed = true;
+            fields.no_code = info.code_hash == revm::primitives::KECCAK_EMPTY;
+            let start = self.lazy.pending.len() as u32;
+            let balance = self.peek_balance(address, &mut pre)?;
+            fields.balance_reads = (start, self.lazy.pending.len() as u32);
+            fields.nonce_read = Some(self.lazy.pending.len() as u32);
+            let nonce = match self.view.peek(&Location::Nonce(address), None) {
+                ReadResult::Written {
+                    version,
+                    value: EvmValue::Nonce(nonce),
+                } => {
+                    self.pend(Location::Nonce(address), None, Some(version));
+                    nonce
+                }
+                ReadResult::Written { value, .. } => return Err(wrong(address, "nonce", &value)),
+                ReadResult::Base => {
+                    self.pend(Location::Nonce(address), None, None);
+                    self.pre_info(address, &mut pre)?.map_or(0, |i| i.nonce)
+                }
+                ReadResult::Estimate(blocking) => return Err(AdapterError::Blocked(blocking)),
+            };
+            info.balance = balance;
+            info.nonce = nonce;
+            fields.balance = balance;
+            fields.nonce = nonce;
+        }
+        if beneficiary_absent && fields.balance.is_zero() && fields.nonce == 0 {
+            value.info = None;
+        }
+        fields.existed = value.info.is_some();
+        self.lazy.insert(address, fields);
+        Ok(self.accounts.entry(address).or_insert(value))
+    }
+
+    fn pend(&mut self, key: Location, below: Option<TxnIndex>, origin: Option<Version>) {
+        self.lazy.pending.push((key, below, origin));
+    }
+
+    fn pre_info(
+        &self,
+        address: Address,
+        pre: &mut Option<Option<AccountInfo>>,
+    ) -> Result<Option<AccountInfo>, AdapterError<P::Error>> {
+        if pre.is_none() {
+            *pre = Some(self.pre.basic_ref(address).map_err(AdapterError::State)?);
+        }
+        Ok(pre.clone().flatten())
+    }
+
+    /// The balance of `address` as this transaction would read it: the full value below it
+    /// plus every credit above that (`deltas`: a chain of reads, each below the last
+    /// credit's writer), plus, for the beneficiary, the fees since that full value.
+    fn peek_balance(
+        &mut self,
+        address: Address,
+        pre: &mut Option<Option<AccountInfo>>,
+    ) -> Result<U256, AdapterError<P::Error>> {
+        let key = Location::Balance(address);
+        let mut below = None;
+        let mut credits = U256::ZERO;
+        let (base, floor) = loop {
+            match self.view.peek(&key, below) {
+                ReadResult::Written {
+                    version,
+                    value: EvmValue::Balance(balance),
+                } => {
+                    self.pend(key, below, Some(version));
+                    break (balance, version.txn_idx);
+                }
+                ReadResult::Written {
+                    version,
+                    value: EvmValue::Credit(credit),
+                } => {
+                    self.pend(key, below, Some(version));
+                    credits = add(credits, credit, address)?;
+                    below = Some(version.txn_idx);
+                }
+                ReadResult::Written { value, .. } => return Err(wrong(address, "balance", &value)),
+                ReadResult::Base => {
+                    self.pend(key, below, None);
+                    let balance = self
+                        .pre_info(address, pre)?
+                        .map_or(U256::ZERO, |i| i.balance);
+                    break (balance, 0);
+                }
+                ReadResult::Estimate(blocking) => return Err(AdapterError::Blocked(blocking)),
+            }
+        };
+        let mut balance = add(base, credits, address)?;
+        if address == self.beneficiary {
+            for i in floor..self.txn_idx {
+                match self.view.peek(&Location::Fee(i), None) {
+                    ReadResult::Written {
+                        version,
+                        value: EvmValue::Fee(fee),
+                    } => {
+                        self.pend(Location::Fee(i), None, Some(version));
+                        balance = add(balance, fee, address)?;
+                    }
+                    ReadResult::Written { value, .. } => return Err(wrong(address, "fee", &value)),
+                    ReadResult::Base => self.pend(Location::Fee(i), None, None),
+                    ReadResult::Estimate(blocking) => return Err(AdapterError::Blocked(blocking)),
+                }
+            }
+        }
+        Ok(balance)
+    }
+}
+
+/// A balance plus a credit; an overflow (no real chain reaches one: every credit moved
+/// existing ether) is an invariant broken, on which the engine runs the block
+/// sequentially.
+fn add<E>(a: U256, b: U256, address: Address) -> Result<U256, AdapterError<E>> {
+    a.checked_add(b).ok_or_else(|| {
+        AdapterError::Invariant(Invariant::WrongValue {
+            key: format!("balance of {address}"),
+            value: "a sum of credits beyond 2^256".into(),
+        })
+    })
+}
+
+fn wrong<E>(address: Address, field: &str, value: &EvmValue) -> AdapterError<E> {
+    AdapterError::Invariant(Invariant::WrongValue {
+        key: format!("{field} of {address}"),
+        value: format!("{value:?}"),
+    })
+}
+
+impl<S, P> Observe for TxnDb<'_, S, P> {
+    fn observe(&mut self, address: Address, what: Observed) {
+        self.lazy.observe(address, what);
+    }
+
+    /// While `on` (the EIP-7702 authorisations), every account loaded is observed whole.
+    fn observe_loads(&mut self, on: bool) {
+        self.lazy.observe_loads = on;
     }
 }
 

@@ -22,10 +22,19 @@ use crate::error::{EngineError, ExecuteError, Invariant};
 /// are held as `A`: owned (`Box<AccountValue>`, moved out of write sets that are then
 /// gone, as sequential execution's are) or borrowed (`&AccountValue`, from committed write
 /// sets that outlive the state, as a parallel strategy's do): never cloned.
+///
+/// Under the `fields` and `deltas` conflict models `accounts` holds what the `Code`
+/// locations were written (existence, code, storage epoch; balance and nonce zero), and
+/// the balances and nonces are kept apart (`balances`, `nonces`) and joined at the end.
 pub struct FinalState<A = Box<AccountValue>> {
     accounts: HashMap<Address, (A, TxnIndex), FastHash>,
     slots: HashMap<(Address, U256), (U256, TxnIndex), FastHash>,
     fees: Vec<(TxnIndex, U256)>,
+    /// Per account, its last full balance written (with its writer) and the credits since.
+    balances: HashMap<Address, (Option<(U256, TxnIndex)>, U256), FastHash>,
+    nonces: HashMap<Address, u64, FastHash>,
+    /// Some write was of a field model's location.
+    by_fields: bool,
 }
 
 impl<A> Default for FinalState<A> {
@@ -34,6 +43,9 @@ impl<A> Default for FinalState<A> {
             accounts: HashMap::default(),
             slots: HashMap::default(),
             fees: Vec::new(),
+            balances: HashMap::default(),
+            nonces: HashMap::default(),
+            by_fields: false,
         }
     }
 }
@@ -49,6 +61,10 @@ impl FinalState<Box<AccountValue>> {
         for (key, value) in writes {
             match (key, value) {
                 (Location::Account(a), EvmValue::Account(v)) => {
+                    self.accounts.insert(a, (v, txn_idx));
+                }
+                (Location::Code(a), EvmValue::Account(v)) => {
+                    self.by_fields = true;
                     self.accounts.insert(a, (v, txn_idx));
                 }
                 (key, value) => self.apply_unowned(txn_idx, &key, &value)?,
@@ -69,6 +85,10 @@ impl<'a> FinalState<&'a AccountValue> {
         for (key, value) in writes.iter().filter(|(key, _)| keep(key)) {
             match (key, value) {
                 (Location::Account(a), EvmValue::Account(v)) => {
+                    self.accounts.insert(*a, (&**v, txn_idx));
+                }
+                (Location::Code(a), EvmValue::Account(v)) => {
+                    self.by_fields = true;
                     self.accounts.insert(*a, (&**v, txn_idx));
                 }
                 (key, value) => self.apply_unowned(txn_idx, key, value)?,
@@ -93,6 +113,27 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
                 self.slots.insert((*a, *s), (*v, txn_idx));
             }
             (Location::Fee(i), EvmValue::Fee(f)) => self.fees.push((*i, *f)),
+            (Location::Balance(a), EvmValue::Balance(v)) => {
+                self.by_fields = true;
+                self.balances.insert(*a, (Some((*v, txn_idx)), U256::ZERO));
+            }
+            (Location::Balance(a), EvmValue::Credit(c)) => {
+                self.by_fields = true;
+                let (_, credits) = self.balances.entry(*a).or_default();
+                // No real block overflows (every credit moves existing ether); one that
+                // does would make the sequential run fail where this one cannot tell.
+                *credits = credits
+                    .checked_add(*c)
+                    .ok_or_else(|| Invariant::WrongWrite {
+                        txn: txn_idx,
+                        key: format!("{key:?}"),
+                        value: "credits beyond 2^256".into(),
+                    })?;
+            }
+            (Location::Nonce(a), EvmValue::Nonce(n)) => {
+                self.by_fields = true;
+                self.nonces.insert(*a, *n);
+            }
             _ => {
                 return Err(Invariant::WrongWrite {
                     txn: txn_idx,
@@ -122,12 +163,24 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
         let mut accounts = self.account_changes(pre, beneficiary, spec)?;
         let slots = self.slot_changes(pre, |a| self.storage_epoch(a))?;
         add_slot_changes(&mut accounts, slots, |a| {
-            Ok(match self.accounts.get(a) {
-                Some((v, _)) => summary(&v.borrow().info, spec),
-                None => summary(&pre.basic_ref(*a)?, spec),
-            })
+            self.unchanged_summary(pre, a, spec)
         })?;
         Ok(StateChanges { accounts })
+    }
+
+    /// The summary of an account whose storage changed and which is not among the account
+    /// changes: as this state holds it (`coarse`), or, under the field models, where
+    /// only a changed account is held whole, as it was before the block.
+    fn unchanged_summary<P: DatabaseRef>(
+        &self,
+        pre: &P,
+        address: &Address,
+        spec: SpecId,
+    ) -> Result<Option<AccountSummary>, P::Error> {
+        Ok(match self.accounts.get(address) {
+            Some((v, _)) if !self.by_fields => summary(&v.borrow().info, spec),
+            _ => summary(&pre.basic_ref(*address)?, spec),
+        })
     }
 
     /// The changes of the accounts this state holds (and of the beneficiary, when it holds
@@ -138,6 +191,9 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
         beneficiary: Address,
         spec: SpecId,
     ) -> Result<BTreeMap<Address, AccountChange>, P::Error> {
+        if self.by_fields {
+            return self.field_account_changes(pre, beneficiary, spec);
+        }
         // Deferred fees: those of the beneficiary's last explicit writer and after.
         let since = self.accounts.get(&beneficiary).map_or(0, |(_, w)| *w);
         let fees = self
@@ -168,28 +224,76 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
         // Collected, then built into the map at once (sorted, then built in bulk): cheaper
         // than inserting one by one into a growing tree.
         let mut changes = Vec::new();
-        let spurious_dragon = spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
         for (address, value) in finals {
             let pre_info = pre.basic_ref(address)?;
-            let before = summary(&pre_info, spec);
-            let after = summary(&value.info, spec);
-            let storage_wiped = value.storage_epoch.is_some();
-            // An account that existed empty before the block and is gone at its end (a
-            // touch deletes it, EIP-161): the summaries agree (both `None`), but a node
-            // must delete it.
-            let deleted = spurious_dragon && pre_info.is_some() && after.is_none();
-            if after != before || storage_wiped || deleted {
-                let code = new_code(pre, value.info.as_ref(), before.as_ref(), after.as_ref())?;
-                changes.push((
-                    address,
-                    AccountChange {
-                        info: after,
-                        storage_wiped,
-                        storage: BTreeMap::new(),
-                        code,
-                    },
-                ));
+            changes.extend(change_of(pre, address, pre_info, value, spec)?);
+        }
+        Ok(changes.into_iter().collect())
+    }
+
+    /// `account_changes` under the field models: each account held (in `accounts`,
+    /// `balances` or `nonces`) joined from its parts, a part not written taken from
+    /// before the block; the beneficiary's fees are those since its last full balance.
+    fn field_account_changes<P: DatabaseRef>(
+        &self,
+        pre: &P,
+        beneficiary: Address,
+        spec: SpecId,
+    ) -> Result<BTreeMap<Address, AccountChange>, P::Error> {
+        let since = self
+            .balances
+            .get(&beneficiary)
+            .and_then(|(full, _)| full.map(|(_, w)| w))
+            .unwrap_or(0);
+        let fees = self
+            .fees
+            .iter()
+            .filter(|(i, _)| *i >= since)
+            .fold(U256::ZERO, |s, (_, f)| s.saturating_add(*f));
+        let mut addresses: Vec<Address> = self
+            .accounts
+            .keys()
+            .chain(self.balances.keys())
+            .chain(self.nonces.keys())
+            .copied()
+            .collect();
+        if !fees.is_zero() {
+            addresses.push(beneficiary);
+        }
+        addresses.sort_unstable();
+        addresses.dedup();
+        let mut changes = Vec::new();
+        for address in addresses {
+            let pre_info = pre.basic_ref(address)?;
+            let mut value = match self.accounts.get(&address) {
+                Some((v, _)) => v.borrow().clone(),
+                None => AccountValue {
+                    info: pre_info.clone(),
+                    storage_epoch: None,
+                },
+            };
+            // The beneficiary exists once it holds fees or a written balance or nonce,
+            // whatever its `Code` location says (`adapter.rs`).
+            let held = self.balances.contains_key(&address) || self.nonces.contains_key(&address);
+            if value.info.is_none() && address == beneficiary && (held || !fees.is_zero()) {
+                value.info = Some(AccountInfo::default());
             }
+            if let Some(info) = value.info.as_mut() {
+                let pre_balance = pre_info.as_ref().map_or(U256::ZERO, |i| i.balance);
+                info.balance = match self.balances.get(&address) {
+                    Some((Some((full, _)), credits)) => full.saturating_add(*credits),
+                    Some((None, credits)) => pre_balance.saturating_add(*credits),
+                    None => pre_balance,
+                };
+                if address == beneficiary {
+                    info.balance = info.balance.saturating_add(fees);
+                }
+                info.nonce = match self.nonces.get(&address) {
+                    Some(nonce) => *nonce,
+                    None => pre_info.as_ref().map_or(0, |i| i.nonce),
+                };
+            }
+            changes.extend(change_of(pre, address, pre_info, &value, spec)?);
         }
         Ok(changes.into_iter().collect())
     }
@@ -227,6 +331,37 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
         }
         Ok(changes)
     }
+}
+
+/// The change of `address`, which was `pre_info` before the block and is `value` at its
+/// end, if any.
+fn change_of<P: DatabaseRef>(
+    pre: &P,
+    address: Address,
+    pre_info: Option<AccountInfo>,
+    value: &AccountValue,
+    spec: SpecId,
+) -> Result<Option<(Address, AccountChange)>, P::Error> {
+    let before = summary(&pre_info, spec);
+    let after = summary(&value.info, spec);
+    let storage_wiped = value.storage_epoch.is_some();
+    // An account that existed empty before the block and is gone at its end (a touch
+    // deletes it, EIP-161): the summaries agree (both `None`), but a node must delete it.
+    let deleted =
+        spec.is_enabled_in(SpecId::SPURIOUS_DRAGON) && pre_info.is_some() && after.is_none();
+    if after == before && !storage_wiped && !deleted {
+        return Ok(None);
+    }
+    let code = new_code(pre, value.info.as_ref(), before.as_ref(), after.as_ref())?;
+    Ok(Some((
+        address,
+        AccountChange {
+            info: after,
+            storage_wiped,
+            storage: BTreeMap::new(),
+            code,
+        },
+    )))
 }
 
 /// The code an account ends the block with, when its code hash changed to one with code
@@ -395,10 +530,7 @@ pub fn assemble_on<P: DatabaseRef + Sync>(
         }
     }
     add_slot_changes(&mut accounts, slots, |a| {
-        Ok::<_, P::Error>(match holder(a).accounts.get(a) {
-            Some((v, _)) => summary(&v.info, spec),
-            None => summary(&pre.basic_ref(*a)?, spec),
-        })
+        holder(a).unchanged_summary(pre, a, spec)
     })
     .map_err(pre_state)?;
     Ok(BlockOutput {

@@ -10,6 +10,7 @@ use revm::context_interface::FrameStack;
 use revm::handler::{EthFrame, EthPrecompiles, Handler};
 use revm::interpreter::instructions::{gas_table_spec, GasTable};
 use revm::interpreter::interpreter::EthInterpreter;
+use revm::primitives::hardfork::SpecId;
 use revm::primitives::{Address, Log, U256};
 use revm::DatabaseRef;
 
@@ -18,8 +19,10 @@ use super::block::Block;
 use super::code_copies::ThreadCodeCopies;
 use super::conflicts::ConflictModel;
 use super::handler::{DeferredFeeHandler, SharedInstructions};
+use super::lazy::Lazy;
 use super::location::{AccountValue, EvmValue, Location};
-use super::writes::write_set;
+use super::observe::{Observe, BALANCE, HUGE, NONCE};
+use super::writes::{field_write_set, write_set};
 use crate::core::txn::{Execution, StateView, TxnExecutor, TxnIndex};
 use crate::core::{FastHash, Invariant};
 
@@ -98,6 +101,8 @@ struct Reused {
     frames: Frames,
     /// The adapter's map of the accounts an execution read.
     accounts: HashMap<Address, AccountValue, FastHash>,
+    /// The adapter's lazy fields (`fields`, `deltas`).
+    lazy: Lazy,
 }
 
 thread_local! {
@@ -179,12 +184,13 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         let reused = match REUSED.take() {
             Some(r) if r.block == self.block_id => r,
             kept => {
-                let (local, frames, accounts) = match kept {
-                    Some(r) => (r.local, r.frames, r.accounts),
+                let (local, frames, accounts, lazy) = match kept {
+                    Some(r) => (r.local, r.frames, r.accounts, r.lazy),
                     None => (
                         LocalContext::default(),
                         FrameStack::new_prealloc(8),
                         HashMap::default(),
+                        Lazy::default(),
                     ),
                 };
                 Reused {
@@ -193,6 +199,7 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
                     local,
                     frames,
                     accounts,
+                    lazy,
                 }
             }
         };
@@ -202,12 +209,25 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
             local,
             frames,
             accounts,
+            mut lazy,
         } = reused;
         let beneficiary = self.block.env.beneficiary;
-        let db = TxnDb::with_accounts(view, &self.pre, txn_idx, beneficiary, accounts);
+        lazy.model = self.conflicts;
+        let lazy_fields = lazy.is_lazy();
+        let tx = &self.block.txs[txn_idx];
+        let mut db = TxnDb::with_accounts(view, &self.pre, txn_idx, beneficiary, accounts, lazy);
+        if lazy_fields {
+            // The nonce check, the balance check and the fee.
+            db.observe(tx.caller, BALANCE | NONCE);
+            if tx.value >= HUGE {
+                if let revm::primitives::TxKind::Call(to) = tx.kind {
+                    db.observe(to, BALANCE);
+                }
+            }
+        }
         let ctx = Context {
             block: &self.block.env,
-            tx: &self.block.txs[txn_idx],
+            tx,
             cfg: &self.cfg,
             journaled_state: Journal::new_with_inner(db, journal),
             chain: (),
@@ -218,7 +238,11 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         let mut evm = Evm {
             ctx,
             inspector: (),
-            instruction: SharedInstructions::new(&self.gas),
+            instruction: if lazy_fields {
+                SharedInstructions::observing(&self.gas)
+            } else {
+                SharedInstructions::new(&self.gas)
+            },
             precompiles: EthPrecompiles::new(spec.into()),
             frame_stack: frames,
         };
@@ -236,24 +260,46 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
             ..
         } = ctx;
         let Journal {
-            database: db,
+            database: mut db,
             inner: journal,
         } = journaled_state;
+        let spurious_dragon = spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
         let execution = match result {
             Ok(result) => {
                 // A beneficiary that self-destructed in this transaction is deleted after the
                 // reward, as in revm's own commit: the fee is burned.
                 let beneficiary = state.get(&self.block.env.beneficiary);
                 let burned = beneficiary.is_some_and(|a| a.is_selfdestructed());
-                let writes = write_set(
-                    txn_idx,
-                    &state,
-                    |a| db.accounts_read().get(a),
-                    Some(if burned { U256::ZERO } else { handler.fee() }),
-                );
-                Execution::Done {
-                    writes,
-                    output: Ok(summarize(result)),
+                let fee = Some(if burned { U256::ZERO } else { handler.fee() });
+                let writes = if lazy_fields {
+                    db.finish_observations(Some(&state), spurious_dragon);
+                    let deltas = self.conflicts == ConflictModel::Deltas;
+                    field_write_set(
+                        txn_idx,
+                        &state,
+                        |a| {
+                            let fields = db.lazy().fields.get(a)?;
+                            Some((db.accounts_read().get(a)?, fields, fields.observed))
+                        },
+                        deltas,
+                        fee,
+                    )
+                } else {
+                    Ok(write_set(
+                        txn_idx,
+                        &state,
+                        |a| db.accounts_read().get(a),
+                        fee,
+                    ))
+                };
+                match writes {
+                    Ok(writes) => Execution::Done {
+                        writes,
+                        output: Ok(summarize(result)),
+                    },
+                    Err(invariant) => Execution::Failed {
+                        error: EvmTxnError::Invariant(invariant),
+                    },
                 }
             }
             Err(EVMError::Database(AdapterError::Blocked(on))) => Execution::Blocked { on },
@@ -265,20 +311,28 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
             Err(EVMError::Database(AdapterError::Invariant(invariant))) => Execution::Failed {
                 error: EvmTxnError::Invariant(invariant),
             },
-            // Invalid transactions: rejected, exactly as sequential revm rejects them.
-            Err(error) => Execution::Done {
-                writes: Vec::new(),
-                output: Err(error.to_string()),
-            },
+            // Invalid transactions: rejected, exactly as sequential revm rejects them (on
+            // what the execution observed: the caller's nonce and balance).
+            Err(error) => {
+                if lazy_fields {
+                    db.finish_observations(None, spurious_dragon);
+                }
+                Execution::Done {
+                    writes: Vec::new(),
+                    output: Err(error.to_string()),
+                }
+            }
         };
         // Lent back whatever happened (a panic above just loses them; the next execution
         // builds new ones).
+        let (accounts, lazy) = db.into_parts();
         REUSED.set(Some(Reused {
             block,
             journal,
             local,
             frames: frame_stack,
-            accounts: db.into_accounts(),
+            accounts,
+            lazy,
         }));
         execution
     }

@@ -19,6 +19,8 @@ use revm::primitives::hardfork::SpecId;
 use revm::primitives::U256;
 use revm::Database;
 
+use super::observe::{observing_table, Observe};
+
 /// The context of one parallel execution: the block and cfg environments and the
 /// transaction borrowed from the block for `'e`, the state read through `DB`.
 pub type BorrowedContext<'e, DB> =
@@ -48,6 +50,17 @@ impl<'t, H: Host + 't> SharedInstructions<'t, H> {
             // A constant, evaluated at compile time for each context type: a reference to
             // it is promoted to a static.
             table: &const { instruction_table::<EthInterpreter, H>() },
+            gas,
+        }
+    }
+}
+
+impl<'t, 'e, DB: Database + Observe + 'e> SharedInstructions<'t, BorrowedContext<'e, DB>> {
+    /// The same, with the instructions that observe balances and nonces wrapped
+    /// (`observe.rs`): for the `fields` and `deltas` conflict models.
+    pub fn observing(gas: &'t GasTable) -> Self {
+        Self {
+            table: &const { observing_table::<'e, DB>() },
             gas,
         }
     }
@@ -87,10 +100,23 @@ impl<DB> DeferredFeeHandler<'_, DB> {
     }
 }
 
-impl<'e, DB: Database + 'e> Handler for DeferredFeeHandler<'e, DB> {
+impl<'e, DB: Database + Observe + 'e> Handler for DeferredFeeHandler<'e, DB> {
     type Evm = BorrowedEvm<'e, DB>;
     type Error = EVMError<DB::Error, InvalidTransaction>;
     type HaltReason = HaltReason;
+
+    /// revm's, with every account loaded meanwhile observed whole (`observe.rs`): an
+    /// authority's nonce, code and emptiness decide what the authorisation does.
+    fn apply_eip7702_auth_list(
+        &self,
+        evm: &mut Self::Evm,
+        gas: &mut revm::interpreter::GasTracker,
+    ) -> Result<Option<u64>, Self::Error> {
+        evm.ctx().journal_mut().db_mut().observe_loads(true);
+        let refund = revm::handler::pre_execution::apply_eip7702_auth_list(evm.ctx_mut(), gas);
+        evm.ctx().journal_mut().db_mut().observe_loads(false);
+        refund
+    }
 
     fn reward_beneficiary(
         &self,

@@ -77,6 +77,10 @@ impl Key for Location {
             _ => None,
         }
     }
+
+    fn kind(&self) -> &'static str {
+        Location::kind(self)
+    }
 }
 
 impl Location {

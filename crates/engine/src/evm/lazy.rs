@@ -1,0 +1,140 @@
+//! The `fields` and `deltas` models' side of one execution: for every account it loaded,
+//! the balance and nonce as peeked (`adapter.rs`: exact values, not yet reads), the
+//! reads each peek would record, and what the execution observed of them (`observe.rs`).
+//! At the end, [`Lazy::observed_at_end`] adds what the final state shows was used, and
+//! the adapter records exactly the peeks of observed fields.
+//!
+//! Why a peek that is never recorded is exact: the execution's behaviour did not depend on
+//! the value (that is what *unobserved* means, `observe.rs`), and the write set does not
+//! contain it: an unchanged field is not written, and under `deltas` a changed unobserved
+//! balance is written as the credit `final - peeked`, which is the same whatever the
+//! peeked value was. Under `fields` a changed balance is written in full, so it is
+//! observed.
+
+use std::collections::HashMap;
+
+use revm::primitives::{Address, KECCAK_EMPTY, U256};
+use revm::state::Account;
+
+use super::conflicts::ConflictModel;
+use super::location::Location;
+use super::observe::{Observed, BALANCE, EMPTY, HUGE, NONCE};
+use crate::core::txn::{TxnIndex, Version};
+use crate::core::FastHash;
+
+/// A read a peek made, recorded only if its field is observed: the key, the bound it was
+/// read below (`None`: as the transaction itself), the origin it resolved to.
+pub type PendingRead = (Location, Option<TxnIndex>, Option<Version>);
+
+/// One loaded account's lazy fields.
+#[derive(Clone, Debug, Default)]
+pub struct LazyFields {
+    /// The account existed when loaded. When it did not, its balance and nonce are zero by
+    /// the read of its `Code` location, which is recorded: they need no read of their own.
+    pub existed: bool,
+    pub balance: U256,
+    pub nonce: u64,
+    /// Loaded with empty code.
+    pub no_code: bool,
+    pub observed: Observed,
+    /// The balance's reads, `pending[balance_reads.0..balance_reads.1]`.
+    pub balance_reads: (u32, u32),
+    /// The nonce's read, `pending[nonce_read]`, when it has one.
+    pub nonce_read: Option<u32>,
+}
+
+/// The lazy state of one execution; a worker lends the same one to every execution it
+/// runs, so its maps are allocated once.
+#[derive(Debug, Default)]
+pub struct Lazy {
+    pub model: ConflictModel,
+    pub fields: HashMap<Address, LazyFields, FastHash>,
+    pub pending: Vec<PendingRead>,
+    /// Observations of accounts not loaded yet (`BALANCE` notes the address before revm
+    /// loads it).
+    pub early: HashMap<Address, Observed, FastHash>,
+    /// While set (the EIP-7702 authorisation list being applied), every account loaded is
+    /// observed whole.
+    pub observe_loads: bool,
+}
+
+impl Lazy {
+    /// Emptied for the next execution, under `model`.
+    pub fn reset(&mut self, model: ConflictModel) {
+        self.model = model;
+        self.fields.clear();
+        self.pending.clear();
+        self.early.clear();
+        self.observe_loads = false;
+    }
+
+    pub fn is_lazy(&self) -> bool {
+        self.model != ConflictModel::Coarse
+    }
+
+    pub fn observe(&mut self, address: Address, what: Observed) {
+        match self.fields.get_mut(&address) {
+            Some(f) => f.observed |= what,
+            None => *self.early.entry(address).or_default() |= what,
+        }
+    }
+
+    /// Adds `account`'s entry once loaded (with any observation made before).
+    pub fn insert(&mut self, address: Address, mut fields: LazyFields) {
+        if let Some(early) = self.early.remove(&address) {
+            fields.observed |= early;
+        }
+        if self.observe_loads {
+            fields.observed |= BALANCE | NONCE | EMPTY;
+        }
+        self.fields.insert(address, fields);
+    }
+
+    /// What the final state of `account` shows the execution used of `fields` (the
+    /// bottom row of the table in `observe.rs`), with an `EMPTY` observation resolved into
+    /// the fields emptiness depends on.
+    pub fn observed_at_end(
+        model: ConflictModel,
+        fields: &LazyFields,
+        account: Option<&Account>,
+        spurious_dragon: bool,
+    ) -> Observed {
+        let mut observed = fields.observed;
+        if let Some(account) = account {
+            if account.is_created() || account.is_selfdestructed() {
+                observed |= BALANCE | NONCE | EMPTY;
+            }
+            let info = &account.info;
+            if info.nonce != fields.nonce {
+                observed |= NONCE;
+            }
+            if info.balance != fields.balance {
+                // Under `fields` the new balance is written in full, so it depends on the
+                // old one; under `deltas` an unobserved change is a credit.
+                if model == ConflictModel::Fields || info.balance < fields.balance {
+                    observed |= BALANCE;
+                }
+            } else if spurious_dragon && account.is_touched() {
+                // A touched account left empty is deleted (EIP-161): whether it is empty.
+                observed |= EMPTY;
+            }
+            if info.code_hash != KECCAK_EMPTY && !fields.no_code {
+                // Code is never removed but by destruction (observed above): the account
+                // is not empty whatever its balance and nonce.
+                observed &= !EMPTY;
+            }
+        }
+        if fields.balance >= HUGE {
+            observed |= BALANCE;
+        }
+        if observed & EMPTY != 0 && fields.no_code {
+            // Empty code: emptiness depends on the nonce, and, when that is zero, on the
+            // balance.
+            observed |= NONCE;
+            if fields.nonce == 0 {
+                observed |= BALANCE;
+            }
+        }
+        observed
+    }
+}
