@@ -99,26 +99,47 @@ where
     /// After a run that ended with `state` (`None`: the transaction was rejected, nothing
     /// changed), completes what each loaded account's fields were observed to need
     /// (`Lazy::observed_at_end`) and records those peeks as reads.
+    ///
+    /// Returns true, recording nothing, when the run observed a balance it had left
+    /// unresolved (`LazyFields::unresolved`): the run may have used the lower bound, so it
+    /// must run again, with those balances resolved at load (`Lazy::eager`); the accounts
+    /// read are emptied for it.
     pub fn finish_observations(
         &mut self,
         state: Option<&revm::state::EvmState>,
         spurious_dragon: bool,
-    ) {
+    ) -> bool {
+        use super::observe::BALANCE;
         let model = self.lazy.model;
         let addresses: Vec<Address> = self.lazy.fields.keys().copied().collect();
-        for address in addresses {
-            let fields = &self.lazy.fields[&address];
+        let mut again = false;
+        for address in &addresses {
+            let fields = &self.lazy.fields[address];
             let observed = match state {
                 Some(state) => {
-                    Lazy::observed_at_end(model, fields, state.get(&address), spurious_dragon)
+                    Lazy::observed_at_end(model, fields, state.get(address), spurious_dragon)
                 }
                 None => fields.observed,
             };
-            if let Some(f) = self.lazy.fields.get_mut(&address) {
+            if observed & BALANCE != 0 && fields.unresolved {
+                self.lazy.eager.push(*address);
+                again = true;
+            }
+            if let Some(f) = self.lazy.fields.get_mut(address) {
                 f.observed = observed;
             }
-            self.record_observed(&address, observed);
         }
+        if again {
+            self.accounts.clear();
+            let model = self.lazy.model;
+            self.lazy.reset(model);
+            return true;
+        }
+        for address in &addresses {
+            let observed = self.lazy.fields[address].observed;
+            self.record_observed(address, observed);
+        }
+        false
     }
 
     /// Records the peeked reads of what `observed` names of `address`'s fields (after the
@@ -235,7 +256,9 @@ where
             fields.existed = true;
             fields.no_code = info.code_hash == revm::primitives::KECCAK_EMPTY;
             let start = self.lazy.pending.len() as u32;
-            let balance = self.peek_balance(address, &mut pre)?;
+            let resolve = self.lazy.resolves(&address) || beneficiary_absent;
+            let (balance, unresolved) = self.peek_balance(address, &mut pre, resolve)?;
+            fields.unresolved = unresolved;
             fields.balance_reads = (start, self.lazy.pending.len() as u32);
             fields.nonce_read = Some(self.lazy.pending.len() as u32);
             let nonce = match self.view.peek(&Location::Nonce(address), None) {
@@ -288,7 +311,8 @@ where
         &mut self,
         address: Address,
         pre: &mut Option<Option<AccountInfo>>,
-    ) -> Result<U256, AdapterError<P::Error>> {
+        resolve: bool,
+    ) -> Result<(U256, bool), AdapterError<P::Error>> {
         let key = Location::Balance(address);
         let mut below = None;
         let mut credits = U256::ZERO;
@@ -305,6 +329,11 @@ where
                     version,
                     value: EvmValue::Credit(credit),
                 } => {
+                    if !resolve {
+                        // Unresolved: the top credit is a lower bound (credits and full
+                        // values are never negative).
+                        return Ok((credit, true));
+                    }
                     self.pend(key, below, Some(version));
                     credits = add(credits, credit, address)?;
                     below = Some(version.txn_idx);
@@ -321,7 +350,10 @@ where
             }
         };
         let mut balance = add(base, credits, address)?;
-        if address == self.beneficiary {
+        if address == self.beneficiary && floor < self.txn_idx {
+            if !resolve {
+                return Ok((balance, true));
+            }
             for i in floor..self.txn_idx {
                 match self.view.peek(&Location::Fee(i), None) {
                     ReadResult::Written {
@@ -337,7 +369,7 @@ where
                 }
             }
         }
-        Ok(balance)
+        Ok((balance, false))
     }
 }
 

@@ -205,9 +205,9 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         };
         let Reused {
             block,
-            journal,
-            local,
-            frames,
+            mut journal,
+            mut local,
+            mut frames,
             accounts,
             mut lazy,
         } = reused;
@@ -215,7 +215,12 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         lazy.model = self.conflicts;
         let lazy_fields = lazy.is_lazy();
         let tx = &self.block.txs[txn_idx];
+        lazy.eager.clear();
         let mut db = TxnDb::with_accounts(view, &self.pre, txn_idx, beneficiary, accounts, lazy);
+        let spurious_dragon = spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
+        // Under `deltas` a balance is resolved only if observed: a run that observed one it
+        // left unresolved runs again with it resolved (`TxnDb::finish_observations`).
+        let (result, state, handler, frame_stack) = loop {
         if lazy_fields {
             // The nonce check, the balance check and the fee.
             db.observe(tx.caller, BALANCE | NONCE);
@@ -256,14 +261,27 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         } = evm;
         let Context {
             journaled_state,
-            local,
+            local: ctx_local,
             ..
         } = ctx;
         let Journal {
-            database: mut db,
-            inner: journal,
+            database,
+            inner,
         } = journaled_state;
-        let spurious_dragon = spec.is_enabled_in(SpecId::SPURIOUS_DRAGON);
+        db = database;
+        journal = inner;
+        local = ctx_local;
+        let rejected = result.is_err();
+        let failed = matches!(result, Err(EVMError::Database(_)));
+        if lazy_fields
+            && !failed
+            && db.finish_observations((!rejected).then_some(&state), spurious_dragon)
+        {
+            frames = frame_stack;
+            continue;
+        }
+        break (result, state, handler, frame_stack);
+        };
         let execution = match result {
             Ok(result) => {
                 // A beneficiary that self-destructed in this transaction is deleted after the
@@ -272,7 +290,6 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
                 let burned = beneficiary.is_some_and(|a| a.is_selfdestructed());
                 let fee = Some(if burned { U256::ZERO } else { handler.fee() });
                 let writes = if lazy_fields {
-                    db.finish_observations(Some(&state), spurious_dragon);
                     let deltas = self.conflicts == ConflictModel::Deltas;
                     field_write_set(
                         txn_idx,
@@ -314,9 +331,6 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
             // Invalid transactions: rejected, exactly as sequential revm rejects them (on
             // what the execution observed: the caller's nonce and balance).
             Err(error) => {
-                if lazy_fields {
-                    db.finish_observations(None, spurious_dragon);
-                }
                 Execution::Done {
                     writes: Vec::new(),
                     output: Err(error.to_string()),

@@ -36,6 +36,11 @@ pub struct LazyFields {
     pub nonce: u64,
     /// Loaded with empty code.
     pub no_code: bool,
+    /// `deltas`: the balance was not resolved at load (a credit on top of its chain, or
+    /// the beneficiary's fees not summed): `balance` is then a lower bound (the top
+    /// credit, or the value below the fees), exact enough to tell the account is not
+    /// empty, and an execution that observes it runs again with it resolved.
+    pub unresolved: bool,
     pub observed: Observed,
     /// The balance's reads, `pending[balance_reads.0..balance_reads.1]`.
     pub balance_reads: (u32, u32),
@@ -56,6 +61,9 @@ pub struct Lazy {
     /// While set (the EIP-7702 authorisation list being applied), every account loaded is
     /// observed whole.
     pub observe_loads: bool,
+    /// Accounts whose balance an earlier run of this execution observed unresolved: this
+    /// run resolves them at load. Kept across runs of one execution.
+    pub eager: Vec<Address>,
 }
 
 impl Lazy {
@@ -66,6 +74,17 @@ impl Lazy {
         self.pending.clear();
         self.early.clear();
         self.observe_loads = false;
+    }
+
+    /// Whether a load of `address` resolves its balance in full: under `fields` always
+    /// (its chain is one full value); under `deltas` when the balance is observed before
+    /// the load (the caller's), was observed unresolved by an earlier run, or every load
+    /// is observed.
+    pub fn resolves(&self, address: &Address) -> bool {
+        self.model != ConflictModel::Deltas
+            || self.observe_loads
+            || self.early.get(address).is_some_and(|o| o & BALANCE != 0)
+            || self.eager.contains(address)
     }
 
     pub fn is_lazy(&self) -> bool {
@@ -131,7 +150,10 @@ impl Lazy {
             // Empty code: emptiness depends on the nonce, and, when that is zero, on the
             // balance.
             observed |= NONCE;
-            if fields.nonce == 0 {
+            // An unresolved balance's lower bound, when not zero, already says the account
+            // is not empty.
+            let known_not_empty = fields.unresolved && !fields.balance.is_zero();
+            if fields.nonce == 0 && !known_not_empty {
                 observed |= BALANCE;
             }
         }
