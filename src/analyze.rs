@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::Serialize;
 
+use super::conflicts::model_arg;
 use super::inputs::GroupArgs;
 use super::machine::{tree_dirty, Machine};
 use stmlab::evm::location::Location;
+use stmlab::ConflictModel;
 use stmlab_sim::record::RecordOptions;
 use stmlab_sim::record_block;
 use stmlab_sim::{analyze_with, Analysis};
@@ -20,6 +22,10 @@ pub struct AnalyzeArgs {
     /// Passes over each block when timing its transactions (costs are medians).
     #[arg(long, default_value_t = 5)]
     pub passes: usize,
+    /// The conflict model the transactions' read and write sets are recorded under
+    /// (coarse, fields or deltas).
+    #[arg(long, default_value_t = ConflictModel::default(), value_parser = model_arg)]
+    pub conflicts: ConflictModel,
     /// One JSON object per line (per block or workload, then any aggregate) instead of a
     /// table.
     #[arg(long)]
@@ -59,15 +65,25 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), String> {
     Ok(())
 }
 
+/// A row of output with the conflict model it was recorded under.
+#[derive(Serialize)]
+pub struct Tagged<'a, T> {
+    pub conflicts: ConflictModel,
+    #[serde(flatten)]
+    pub row: &'a T,
+}
+
 #[derive(Serialize)]
 struct AnalyzeFile<'a> {
     machine: Machine,
     tree_dirty: bool,
     command: String,
     passes: usize,
+    /// The conflict model of every row.
+    conflicts: ConflictModel,
     /// What the numbers mean.
     notes: &'static str,
-    rows: &'a [Analysis],
+    rows: Vec<Tagged<'a, Analysis>>,
 }
 
 const NOTES: &str = "Per transaction, execution cost = median over `passes` sequential passes \
@@ -75,9 +91,12 @@ of EvmTxns::execute through a plain map of the committed writes. j depends on i 
 key whose sequential value i wrote (the last writer before j). critical_path_ns = the longest \
 dependency chain weighted by execution cost; speedup_bound = total_cost_ns / critical_path_ns: \
 no schedule on any number of cores is faster than the critical path. Aggregates: blocks run one \
-after the other (costs and paths add up).";
+after the other (costs and paths add up). edges_by_kind: account, code, balance, nonce, storage, fee \
+(the kind of the key read); delta: a balance read that had to resolve commutative credits (the deltas model).";
 
-fn print_table(rows: &[Analysis]) {
+/// The table, under a line naming the conflict model.
+pub fn print_table(rows: &[Analysis], conflicts: ConflictModel) {
+    println!("conflict model: {conflicts}");
     println!(
         "{:<44} {:>6} {:>10} {:>10} {:>8} {:>6} {:>7} {:>6} {:>7} {:>6}",
         "block",
@@ -132,13 +151,17 @@ pub fn run(args: &AnalyzeArgs) -> Result<bool, String> {
     for group in &groups {
         let mut parts = Vec::new();
         for input in &group.inputs {
-            let rec = record_block(&input.block, &input.state, &opts)
+            let rec = record_block(&input.block, &input.state, args.conflicts, &opts)
                 .map_err(|e| format!("{}: {e}", input.label))?;
             let a = analyze_with(&input.label, &rec.txns, location_kind);
             if args.json {
+                let tagged = Tagged {
+                    conflicts: args.conflicts,
+                    row: &a,
+                };
                 println!(
                     "{}",
-                    serde_json::to_string(&a).expect("analysis serializes")
+                    serde_json::to_string(&tagged).expect("analysis serializes")
                 );
             }
             parts.push(a);
@@ -147,16 +170,20 @@ pub fn run(args: &AnalyzeArgs) -> Result<bool, String> {
         rows.extend(parts);
         if let Some(a) = aggregate {
             if args.json {
+                let tagged = Tagged {
+                    conflicts: args.conflicts,
+                    row: &a,
+                };
                 println!(
                     "{}",
-                    serde_json::to_string(&a).expect("analysis serializes")
+                    serde_json::to_string(&tagged).expect("analysis serializes")
                 );
             }
             rows.push(a);
         }
     }
     if !args.json {
-        print_table(&rows);
+        print_table(&rows, args.conflicts);
     }
     if let Some(out) = &args.out {
         let file = AnalyzeFile {
@@ -164,8 +191,15 @@ pub fn run(args: &AnalyzeArgs) -> Result<bool, String> {
             tree_dirty: tree_dirty(),
             command: command_line(),
             passes: args.passes,
+            conflicts: args.conflicts,
             notes: NOTES,
-            rows: &rows,
+            rows: rows
+                .iter()
+                .map(|row| Tagged {
+                    conflicts: args.conflicts,
+                    row,
+                })
+                .collect(),
         };
         write_json(out, &file)?;
     }

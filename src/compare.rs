@@ -11,13 +11,16 @@ use stmlab::core::metrics::median;
 use stmlab::evm::header::{check_header, HeaderCheck};
 use stmlab::evm::post_state::check_post_state;
 use stmlab::evm::state::NoError;
-use stmlab::{execute_block, Executor, Options, Strategy};
+use stmlab::{execute_block, ConflictModel, Executor, Options, Strategy};
 
 /// One (block, strategy, threads) point.
 #[derive(Clone, Debug, Serialize)]
 pub struct Row {
     pub block: String,
     pub strategy: Strategy,
+    /// The conflict model the strategy ran under (`--conflicts`). Sequential execution is
+    /// plain revm, the same under every model: its rows carry the first model asked for.
+    pub conflicts: ConflictModel,
     pub threads: usize,
     pub txs: usize,
     pub gas_used: u64,
@@ -70,6 +73,7 @@ pub struct Row {
 pub struct Mismatch {
     pub block: String,
     pub strategy: Strategy,
+    pub conflicts: ConflictModel,
     pub threads: usize,
     pub difference: String,
 }
@@ -79,8 +83,8 @@ pub fn print_mismatches(mismatches: &[Mismatch], bar: &indicatif::ProgressBar) {
     for mm in mismatches {
         bar.suspend(|| {
             eprintln!(
-                "MISMATCH: {} with {} at {} threads differs from sequential: {}",
-                mm.block, mm.strategy, mm.threads, mm.difference
+                "MISMATCH: {} with {} ({} conflicts) at {} threads differs from sequential: {}",
+                mm.block, mm.strategy, mm.conflicts, mm.threads, mm.difference
             )
         });
     }
@@ -96,6 +100,52 @@ pub fn compare(
     repeat: usize,
     options: Options,
 ) -> Result<(Vec<Row>, Vec<Mismatch>), String> {
+    compare_models(
+        input,
+        strategies,
+        &[options.conflicts],
+        threads,
+        repeat,
+        options.adaptive,
+    )
+}
+
+/// [`compare`] under each of the conflict models `models`, all interleaved in the same
+/// rounds: per round sequential once (the reference, the same under every model), then
+/// every (model, strategy) pair, in an order that rotates from round to round. The
+/// `sequential` strategy, plain revm whatever the model, runs under the first model only.
+///
+/// One executor is live at a time (several pools at once would stop their threads from
+/// spinning while they wait, `stmlab_core::pool`): with one model it is kept over every
+/// round, as a node keeps one; with several, a run of another model than the last one's
+/// first builds that model's executor and runs the block once on it, both untimed, so
+/// every timed run is on a warm executor.
+pub fn compare_models(
+    input: &Input,
+    strategies: &[Strategy],
+    models: &[ConflictModel],
+    threads: &[usize],
+    repeat: usize,
+    adaptive: bool,
+) -> Result<(Vec<Row>, Vec<Mismatch>), String> {
+    if models.is_empty() {
+        return Err("no conflict model to run".into());
+    }
+    // The (model, strategy) pairs: model-major, so rotation keeps a model's runs together.
+    let pairs: Vec<(ConflictModel, Strategy)> = models
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &m)| {
+            strategies
+                .iter()
+                .filter(move |&&s| i == 0 || s != Strategy::Sequential)
+                .map(move |&s| (m, s))
+        })
+        .collect();
+    let options_of = |conflicts| Options {
+        adaptive,
+        conflicts,
+    };
     let mut rows = Vec::new();
     let mut mismatches = Vec::new();
     let err = |e: stmlab::ExecuteError<NoError>| format!("{}: {e}", input.label);
@@ -125,17 +175,44 @@ pub fn compare(
         difference.is_none()
     });
     for &t in threads {
-        // One executor per thread count, kept over every repeat, as a node keeps one: its
-        // threads start here, untimed (`Executor::startup`).
-        let executor = Executor::with_options(t, options).map_err(|e| err(e.into()))?;
-        let mut last = vec![None; strategies.len()];
-        let mut peaks: Vec<Option<u64>> = vec![None; strategies.len()];
-        let mut identical = vec![true; strategies.len()];
-        // Slot 0 is the sequential baseline, slot s + 1 strategy s, all of them rotated
+        // One executor per thread count (and model), kept over every repeat, as a node
+        // keeps one: its threads start untimed (`Executor::startup`).
+        let mut current: Option<Executor> = None;
+        let mut startup = vec![0u64; pairs.len()];
+        // The live executor, of `model` (built, and warmed by one untimed run of
+        // `strategy`, when the live one is of another model).
+        let executor_for = |model: ConflictModel,
+                            strategy: Strategy,
+                            current: &mut Option<Executor>|
+         -> Result<(), String> {
+            if current
+                .as_ref()
+                .is_some_and(|e| e.options().conflicts == model)
+            {
+                return Ok(());
+            }
+            // The old pool goes first: one live at a time.
+            *current = None;
+            let executor =
+                Executor::with_options(t, options_of(model)).map_err(|e| err(e.into()))?;
+            if models.len() > 1 {
+                drop(
+                    executor
+                        .execute(&input.block, &input.state, strategy)
+                        .map_err(err)?,
+                );
+            }
+            *current = Some(executor);
+            Ok(())
+        };
+        let mut last = vec![None; pairs.len()];
+        let mut peaks: Vec<Option<u64>> = vec![None; pairs.len()];
+        let mut identical = vec![true; pairs.len()];
+        // Slot 0 is the sequential baseline, slot s + 1 pair s, all of them rotated
         // from repeat to repeat, so no run is always first (or always after the same one):
         // whatever the position costs (warm caches, allocator state) is spread over all.
         let mut samples = interleaved(
-            strategies.len() + 1,
+            pairs.len() + 1,
             repeat,
             Order::ROTATING,
             |slot, stopwatch| -> Result<(), String> {
@@ -147,7 +224,10 @@ pub fn compare(
                     drop(run);
                     return Ok(());
                 }
-                let (s, strategy) = (slot - 1, strategies[slot - 1]);
+                let (s, (model, strategy)) = (slot - 1, pairs[slot - 1]);
+                executor_for(model, strategy, &mut current)?;
+                let executor = current.as_ref().expect("just built");
+                startup[s] = executor.startup().as_nanos() as u64;
                 let run = stopwatch
                     .time(|| executor.execute(&input.block, &input.state, strategy))
                     .map_err(err)?;
@@ -156,6 +236,7 @@ pub fn compare(
                         mismatches.push(Mismatch {
                             block: input.label.clone(),
                             strategy,
+                            conflicts: model,
                             threads: t,
                             difference,
                         });
@@ -169,7 +250,9 @@ pub fn compare(
         // Peak memory: one more run of each strategy, untimed, with the allocator counting
         // (counting slows allocation, so it is off during the timed runs above).
         if memory::wanted() {
-            for (s, &strategy) in strategies.iter().enumerate() {
+            for (s, &(model, strategy)) in pairs.iter().enumerate() {
+                executor_for(model, strategy, &mut current)?;
+                let executor = current.as_ref().expect("just built");
                 memory::set_counting(true);
                 memory::reset_peak();
                 let run = executor.execute(&input.block, &input.state, strategy);
@@ -180,7 +263,8 @@ pub fn compare(
             }
         }
         let seq_median = median(&mut samples[0]);
-        for (s, &strategy) in strategies.iter().enumerate() {
+        drop(current);
+        for (s, &(model, strategy)) in pairs.iter().enumerate() {
             let run = last[s].take().expect("at least one repeat ran");
             let times = Spread::of(&mut samples[s + 1]);
             let wall = times.median;
@@ -190,6 +274,7 @@ pub fn compare(
             rows.push(Row {
                 block: input.label.clone(),
                 strategy,
+                conflicts: model,
                 threads: t,
                 txs,
                 gas_used,
@@ -216,7 +301,7 @@ pub fn compare(
                 identical_to_sequential: identical[s],
                 header_ok,
                 post_state_ok,
-                executor_startup_ns: executor.startup().as_nanos() as u64,
+                executor_startup_ns: startup[s],
             });
         }
     }

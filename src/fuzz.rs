@@ -23,6 +23,7 @@ use clap::Args;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::conflicts::{models_arg, Models};
 use super::machine::Machine;
 use stmlab::evm::mainnet::{find_block_dirs, load_block_dir, LoadError};
 use stmlab::{Executor, Options, Strategy};
@@ -45,6 +46,9 @@ pub struct FuzzArgs {
     /// every case slow).
     #[arg(long, default_value_t = 400_000)]
     pub max_source_bytes: usize,
+    /// Conflict models every case is executed under: one, a comma-separated list, or all.
+    #[arg(long, default_value_t = Models::all(), value_parser = models_arg)]
+    pub conflicts: Models,
     /// Write the summary as JSON here (e.g. results/fuzz.json).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -64,6 +68,8 @@ pub struct FuzzSummary {
     pub machine: Machine,
     pub command: String,
     pub sources: Vec<String>,
+    /// The conflict models every executed case ran under.
+    pub conflicts: Vec<stmlab::ConflictModel>,
     pub first_seed: u64,
     pub cases: u64,
     /// Cases the loader rejected with a clear error.
@@ -360,7 +366,7 @@ enum CaseEnd {
 fn run_case(
     dir: &Path,
     files: &[(String, Vec<u8>)],
-    executor: &Executor,
+    executors: &[Executor],
 ) -> Result<CaseEnd, String> {
     if dir.exists() {
         fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -387,20 +393,27 @@ fn run_case(
     let reference = stmlab::execute_block(&block, &state, Strategy::Sequential, 1);
     if let Err(stmlab::ExecuteError::InvalidBlock(invalid)) = &reference {
         let invalid = invalid.to_string();
-        for strategy in [Strategy::Sv, Strategy::Dag, Strategy::BlockStm] {
-            match executor.execute(&block, &state, strategy) {
-                Err(stmlab::ExecuteError::InvalidBlock(got)) if got.to_string() == invalid => {}
-                other => {
-                    return Ok(CaseEnd::Mismatch(format!(
-                        "{strategy}: sequential found the block invalid ({invalid}), {strategy} gave {:?}",
-                        other.map(|_| "an output").map_err(|e| e.to_string())
-                    )))
+        for executor in executors {
+            let model = executor.options().conflicts;
+            for strategy in [Strategy::Sv, Strategy::Dag, Strategy::BlockStm] {
+                match executor.execute(&block, &state, strategy) {
+                    Err(stmlab::ExecuteError::InvalidBlock(got)) if got.to_string() == invalid => {}
+                    other => {
+                        return Ok(CaseEnd::Mismatch(format!(
+                            "{strategy} ({model} conflicts): sequential found the block invalid ({invalid}), {strategy} gave {:?}",
+                            other.map(|_| "an output").map_err(|e| e.to_string())
+                        )))
+                    }
                 }
             }
         }
         return Ok(CaseEnd::Invalid);
     }
-    for strategy in [Strategy::Sv, Strategy::Dag, Strategy::BlockStm] {
+    for (executor, strategy) in executors
+        .iter()
+        .flat_map(|e| [Strategy::Sv, Strategy::Dag, Strategy::BlockStm].map(|s| (e, s)))
+    {
+        let model = executor.options().conflicts;
         let got = executor.execute(&block, &state, strategy);
         let difference = match (&reference, &got) {
             (Ok(_), Ok(b)) if b.metrics.fell_back.is_some() => Some(format!(
@@ -421,7 +434,9 @@ fn run_case(
             )),
         };
         if let Some(d) = difference {
-            return Ok(CaseEnd::Mismatch(format!("{strategy}: {d}")));
+            return Ok(CaseEnd::Mismatch(format!(
+                "{strategy} ({model} conflicts): {d}"
+            )));
         }
     }
     Ok(CaseEnd::Executed)
@@ -459,21 +474,36 @@ pub fn run(args: &FuzzArgs) -> Result<bool, String> {
     // Cases run on a worker thread, so that one that hangs is reported, not waited for.
     type Job = (u64, Vec<(String, Vec<u8>)>);
     type Reply = std::thread::Result<Result<CaseEnd, String>>;
+    let models = args.conflicts.0.clone();
     let start_worker =
         |root: PathBuf| -> Result<(mpsc::Sender<Job>, mpsc::Receiver<Reply>), String> {
+            let models = models.clone();
             let (job_tx, job_rx) = mpsc::channel::<Job>();
             let (reply_tx, reply_rx) = mpsc::channel::<Reply>();
             std::thread::Builder::new()
                 .name("fuzz-case".into())
                 .spawn(move || {
-                    let executor = match Executor::with_options(2, Options::RAW) {
-                        Ok(e) => e,
-                        Err(_) => return,
+                    // One executor per model (cases are small: their pools sleeping
+                    // between runs costs little).
+                    let executors: Result<Vec<Executor>, _> = models
+                        .iter()
+                        .map(|&conflicts| {
+                            Executor::with_options(
+                                2,
+                                Options {
+                                    conflicts,
+                                    ..Options::RAW
+                                },
+                            )
+                        })
+                        .collect();
+                    let Ok(executors) = executors else {
+                        return;
                     };
                     for (seed, files) in job_rx {
                         let dir = root.join(format!("case-{seed}"));
                         let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            run_case(&dir, &files, &executor)
+                            run_case(&dir, &files, &executors)
                         }));
                         let _ = fs::remove_dir_all(&dir);
                         if reply_tx.send(reply).is_err() {
@@ -560,13 +590,14 @@ pub fn run(args: &FuzzArgs) -> Result<bool, String> {
         };
         if let Some(f) = failure {
             eprintln!(
-                "{} (case {i}, seed {seed}, from block {}): {}: {}\n  reproduce: cargo run --release -- fuzz --block {} --max-source-bytes {} --cases 1 --seed {seed}",
+                "{} (case {i}, seed {seed}, from block {}): {}: {}\n  reproduce: cargo run --release -- fuzz --block {} --max-source-bytes {} --conflicts {} --cases 1 --seed {seed}",
                 f.kind.to_uppercase(),
                 f.source,
                 f.mutation,
                 f.detail,
                 args.block.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" --block "),
-                args.max_source_bytes
+                args.max_source_bytes,
+                args.conflicts
             );
             failures.push(f);
         }
@@ -591,6 +622,7 @@ pub fn run(args: &FuzzArgs) -> Result<bool, String> {
             machine,
             command: std::env::args().collect::<Vec<_>>().join(" "),
             sources: labels,
+            conflicts: args.conflicts.0.clone(),
             first_seed: args.seed,
             cases: args.cases,
             rejected,

@@ -6,6 +6,7 @@
 pub mod analyze;
 pub mod ceiling;
 pub mod compare;
+pub mod conflicts;
 pub mod exec;
 pub mod fuzz;
 pub mod goals;

@@ -7,7 +7,8 @@ use std::path::Path;
 use clap::Args;
 use serde::Serialize;
 
-use crate::compare::{compare, Mismatch, Row};
+use crate::compare::{compare, compare_models, Mismatch, Row};
+use crate::conflicts::{models_arg, Models};
 use crate::inputs::{self, parse_threads, Input, InputArgs};
 use crate::machine::Machine;
 use crate::summary::{summarize, Summary};
@@ -27,6 +28,10 @@ pub struct RunArgs {
     /// Runs per point; sequential and the strategies are interleaved and medians reported.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
+    /// Conflict models: one (coarse, fields, deltas), a comma-separated list, or all;
+    /// several are interleaved in one run, each row naming its model.
+    #[arg(long, default_value_t = Models::default_only(), value_parser = models_arg)]
+    pub conflicts: Models,
     /// One JSON object per line instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -59,15 +64,13 @@ pub fn run(args: &RunArgs) -> Result<bool, String> {
     let mut all_ok = true;
     let mut all_rows = Vec::new();
     for input in &inputs {
-        let (rows, mismatches) = compare(
+        let (rows, mismatches) = compare_models(
             input,
             &strategies,
+            &args.conflicts.0,
             &threads,
             args.repeat,
-            stmlab::Options {
-                adaptive: !args.raw,
-                ..stmlab::Options::default()
-            },
+            !args.raw,
         )?;
         all_ok &= report(&rows, &mismatches, args.json);
         all_rows.extend(rows);
@@ -92,8 +95,8 @@ fn report(rows: &[Row], mismatches: &[Mismatch], json: bool) -> bool {
     }
     for m in mismatches {
         eprintln!(
-            "MISMATCH: {} with {} at {} threads differs from sequential: {}",
-            m.block, m.strategy, m.threads, m.difference
+            "MISMATCH: {} with {} ({} conflicts) at {} threads differs from sequential: {}",
+            m.block, m.strategy, m.conflicts, m.threads, m.difference
         );
     }
     let bad_headers: Vec<_> = rows.iter().filter(|r| r.header_ok == Some(false)).collect();

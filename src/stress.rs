@@ -24,10 +24,11 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use serde::Serialize;
 
+use super::conflicts::{models_arg, Models};
 use super::inputs::{self, parse_threads, Input};
 use super::machine::Machine;
 use stmlab::evm::output::BlockOutput;
-use stmlab::{perturb, EngineError, Executor, Invariant, Options, Strategy};
+use stmlab::{perturb, ConflictModel, EngineError, Executor, Invariant, Options, Strategy};
 
 #[derive(Args, Debug)]
 pub struct StressArgs {
@@ -40,6 +41,9 @@ pub struct StressArgs {
     /// The parallel strategies to stress: one, a comma-separated list, or all.
     #[arg(long, default_value = "all")]
     pub strategy: String,
+    /// Conflict models to draw from: one, a comma-separated list, or all.
+    #[arg(long, default_value_t = Models::all(), value_parser = models_arg)]
+    pub conflicts: Models,
     /// Thread counts to draw from.
     #[arg(long, default_value = "1,2,3,4,5,6,7,8")]
     pub threads: String,
@@ -66,6 +70,7 @@ pub struct Failure {
     pub kind: &'static str,
     pub input: String,
     pub strategy: Strategy,
+    pub conflicts: ConflictModel,
     pub threads: usize,
     pub seed: u64,
     pub detail: String,
@@ -79,12 +84,14 @@ pub struct Summary {
     pub perturbed: bool,
     pub inputs: Vec<String>,
     pub strategies: Vec<Strategy>,
+    pub conflicts: Vec<ConflictModel>,
     pub threads: Vec<usize>,
     pub first_seed: u64,
     pub runs: u64,
     /// Transactions executed to their end over all runs, re-executions included.
     pub executions: u64,
     pub runs_by_strategy: Vec<(Strategy, u64)>,
+    pub runs_by_conflicts: Vec<(ConflictModel, u64)>,
     pub mismatches: u64,
     pub hangs: u64,
     pub errors: u64,
@@ -96,13 +103,14 @@ pub struct Summary {
 struct Job {
     input: usize,
     strategy: Strategy,
+    conflicts: ConflictModel,
     threads: usize,
     seed: u64,
 }
 
 type Outcome = Result<(BlockOutput, u64, Option<String>), EngineError>;
 
-/// A thread that runs jobs on executors it keeps (one per thread count).
+/// A thread that runs jobs on executors it keeps (one per thread count and model).
 struct Runner {
     jobs: mpsc::Sender<Job>,
     outcomes: mpsc::Receiver<Outcome>,
@@ -115,7 +123,7 @@ impl Runner {
         std::thread::Builder::new()
             .name("stress-runner".into())
             .spawn(move || {
-                let mut executors: HashMap<usize, Executor> = HashMap::new();
+                let mut executors: HashMap<(usize, ConflictModel), Executor> = HashMap::new();
                 for job in job_rx {
                     perturb::configure(perturb::ENABLED.then_some(job.seed));
                     // A cancelled run may unwind outside the pool's own catching (the DAG's
@@ -148,12 +156,20 @@ impl Runner {
     }
 }
 
-fn run_job(inputs: &[Input], executors: &mut HashMap<usize, Executor>, job: &Job) -> Outcome {
-    if !executors.contains_key(&job.threads) {
-        let executor = Executor::with_options(job.threads, Options::RAW)?;
-        executors.insert(job.threads, executor);
+fn run_job(
+    inputs: &[Input],
+    executors: &mut HashMap<(usize, ConflictModel), Executor>,
+    job: &Job,
+) -> Outcome {
+    let key = (job.threads, job.conflicts);
+    if !executors.contains_key(&key) {
+        let options = Options {
+            conflicts: job.conflicts,
+            ..Options::RAW
+        };
+        executors.insert(key, Executor::with_options(job.threads, options)?);
     }
-    let executor = &executors[&job.threads];
+    let executor = &executors[&key];
     let input = &inputs[job.input];
     let run = executor.execute(&input.block, &input.state, job.strategy)?;
     let fell_back = run.metrics.fell_back.as_ref().map(|why| why.to_string());
@@ -245,6 +261,8 @@ pub fn run(args: &StressArgs) -> Result<bool, String> {
     let mut failures = Vec::new();
     let (mut runs, mut executions, mut mismatches, mut hangs, mut errors) = (0u64, 0, 0, 0, 0);
     let mut by_strategy: HashMap<Strategy, u64> = HashMap::new();
+    let mut by_model: HashMap<ConflictModel, u64> = HashMap::new();
+    let models = &args.conflicts.0;
     if !perturb::ENABLED {
         eprintln!(
             "note: built without --features perturb: the schedules are the machine's own, \
@@ -258,11 +276,13 @@ pub fn run(args: &StressArgs) -> Result<bool, String> {
             input: (r % inputs.len() as u64) as usize,
             strategy: strategies[((r >> 16) % strategies.len() as u64) as usize],
             threads: threads[((r >> 32) % threads.len() as u64) as usize],
+            // The model from the seed's bits above the others' (a list of one: always it).
+            conflicts: models[((r >> 48) % models.len() as u64) as usize],
             seed,
         };
-        let (input, strategy, t) = (job.input, job.strategy, job.threads);
+        let (input, strategy, t, model) = (job.input, job.strategy, job.threads, job.conflicts);
         let reproduce = format!(
-            "cargo run --release{} -- stress {} --strategy {} --threads {} --runs 1 --seed {}",
+            "cargo run --release{} -- stress {} --strategy {} --conflicts {} --threads {} --runs 1 --seed {}",
             if perturb::ENABLED {
                 " --features perturb"
             } else {
@@ -270,6 +290,7 @@ pub fn run(args: &StressArgs) -> Result<bool, String> {
             },
             sources[input],
             strategy,
+            args.conflicts,
             t,
             seed
         );
@@ -277,6 +298,7 @@ pub fn run(args: &StressArgs) -> Result<bool, String> {
             kind,
             input: labels[input].clone(),
             strategy,
+            conflicts: model,
             threads: t,
             seed,
             detail,
@@ -288,6 +310,7 @@ pub fn run(args: &StressArgs) -> Result<bool, String> {
             .map_err(|_| "the stress runner stopped".to_string())?;
         runs += 1;
         *by_strategy.entry(strategy).or_default() += 1;
+        *by_model.entry(model).or_default() += 1;
         match watch(&runner, stall) {
             Watched::Done(Ok((output, done, fell_back))) => {
                 executions += done;
@@ -323,11 +346,12 @@ pub fn run(args: &StressArgs) -> Result<bool, String> {
         }
         if let Some(f) = failures.last().filter(|f| f.seed == seed) {
             eprintln!(
-                "{} at run {}: {} with {} at {} threads, seed {}: {}\n  reproduce: {}",
+                "{} at run {}: {} with {} ({} conflicts) at {} threads, seed {}: {}\n  reproduce: {}",
                 f.kind.to_uppercase(),
                 runs - 1,
                 f.input,
                 f.strategy,
+                f.conflicts,
                 f.threads,
                 f.seed,
                 f.detail,
@@ -339,6 +363,8 @@ pub fn run(args: &StressArgs) -> Result<bool, String> {
     let seconds = started.elapsed().as_secs_f64();
     let mut runs_by_strategy: Vec<(Strategy, u64)> = by_strategy.into_iter().collect();
     runs_by_strategy.sort();
+    let mut runs_by_conflicts: Vec<(ConflictModel, u64)> = by_model.into_iter().collect();
+    runs_by_conflicts.sort();
     println!(
         "stress: {runs} runs ({executions} transaction executions) of {} inputs x {} strategies x threads {:?}, {} schedules, in {seconds:.1} s",
         labels.len(),
@@ -349,6 +375,9 @@ pub fn run(args: &StressArgs) -> Result<bool, String> {
     for (s, n) in &runs_by_strategy {
         println!("  {s}: {n} runs");
     }
+    for (m, n) in &runs_by_conflicts {
+        println!("  {m} conflicts: {n} runs");
+    }
     println!("mismatches: {mismatches}, hangs: {hangs}, errors: {errors}");
     let ok = failures.is_empty();
     let summary = Summary {
@@ -357,11 +386,13 @@ pub fn run(args: &StressArgs) -> Result<bool, String> {
         perturbed: perturb::ENABLED,
         inputs: labels,
         strategies,
+        conflicts: models.clone(),
         threads,
         first_seed: args.seed,
         runs,
         executions,
         runs_by_strategy,
+        runs_by_conflicts,
         mismatches,
         hangs,
         errors,

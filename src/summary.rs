@@ -5,7 +5,7 @@
 //! alone (`summarize`); printed by `table::print_summary`.
 
 use serde::Serialize;
-use stmlab::Strategy;
+use stmlab::{ConflictModel, Strategy};
 
 use super::compare::Row;
 
@@ -32,6 +32,8 @@ pub struct Summary {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SummaryRow {
     pub strategy: Strategy,
+    /// The conflict model of the strategy's rows (`Row::conflicts`).
+    pub conflicts: ConflictModel,
     pub threads: usize,
     /// The blocks measured, and the sums of sequential's medians and of this strategy's
     /// over them (each block's sequential median from the same interleaved runs).
@@ -55,24 +57,36 @@ pub struct SummaryRow {
 /// The summary of `rows`; `workloads` names the rows that are workloads (their labels,
 /// which give the column order), every other row is a block.
 pub fn summarize(rows: &[Row], workloads: &[String]) -> Summary {
-    let mut keys: Vec<(Strategy, usize)> = Vec::new();
+    let mut keys: Vec<(Strategy, ConflictModel, usize)> = Vec::new();
     let mut strategy_order: Vec<Strategy> = Vec::new();
+    let mut model_order: Vec<ConflictModel> = Vec::new();
     for r in rows {
-        if !keys.contains(&(r.strategy, r.threads)) {
-            keys.push((r.strategy, r.threads));
+        if !keys.contains(&(r.strategy, r.conflicts, r.threads)) {
+            keys.push((r.strategy, r.conflicts, r.threads));
         }
         if !strategy_order.contains(&r.strategy) {
             strategy_order.push(r.strategy);
         }
+        if !model_order.contains(&r.conflicts) {
+            model_order.push(r.conflicts);
+        }
     }
-    keys.sort_by_key(|&(s, t)| (strategy_order.iter().position(|&o| o == s), t));
+    keys.sort_by_key(|&(s, m, t)| {
+        (
+            strategy_order.iter().position(|&o| o == s),
+            model_order.iter().position(|&o| o == m),
+            t,
+        )
+    });
 
     let summary_rows = keys
         .into_iter()
-        .map(|(strategy, threads)| {
+        .map(|(strategy, conflicts, threads)| {
             let mine: Vec<&Row> = rows
                 .iter()
-                .filter(|r| r.strategy == strategy && r.threads == threads)
+                .filter(|r| {
+                    r.strategy == strategy && r.conflicts == conflicts && r.threads == threads
+                })
                 .collect();
             let blocks: Vec<&&Row> = mine
                 .iter()
@@ -82,6 +96,7 @@ pub fn summarize(rows: &[Row], workloads: &[String]) -> Summary {
             let wall: u64 = blocks.iter().map(|r| r.wall_ns).sum();
             SummaryRow {
                 strategy,
+                conflicts,
                 threads,
                 blocks: blocks.len(),
                 blocks_sequential_wall_ns: seq,
@@ -147,6 +162,7 @@ mod tests {
         Row {
             block: block.into(),
             strategy,
+            conflicts: ConflictModel::default(),
             threads,
             txs: 10,
             gas_used: 210_000,
@@ -297,6 +313,22 @@ mod tests {
         let s = summarize(&rows, &[]);
         assert_eq!(s.post_states_checked, 2);
         assert_eq!(s.post_states_bad, vec!["2".to_string()]);
+    }
+
+    #[test]
+    fn one_row_per_conflict_model() {
+        use Strategy::*;
+        let mut rows = Vec::new();
+        for m in ConflictModel::ALL {
+            let mut r = row("1", BlockStm, 2, 100, 50);
+            r.conflicts = m;
+            rows.push(r);
+        }
+        rows[2].wall_ns = 25;
+        let s = summarize(&rows, &[]);
+        let models: Vec<_> = s.rows.iter().map(|r| r.conflicts).collect();
+        assert_eq!(models, ConflictModel::ALL.to_vec());
+        assert_eq!(s.rows[2].blocks_speedup, Some(4.0));
     }
 
     #[test]

@@ -16,12 +16,13 @@ use clap::Args;
 use serde::Serialize;
 
 use super::compare::{compare, print_mismatches, Mismatch, Row};
+use super::conflicts::model_arg;
 use super::inputs::{self, Input};
 use super::inputs::{bundled_blocks, parse_threads};
 use super::machine::{tree_dirty, Machine};
 use super::memory;
 use stmlab::evm::mainnet::find_block_dirs;
-use stmlab::Strategy;
+use stmlab::{ConflictModel, Strategy};
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
@@ -42,6 +43,10 @@ pub struct SweepArgs {
     /// A folder of block folders (default: the bundled `data/mainnet`).
     #[arg(long, conflicts_with = "no_blocks")]
     pub blocks: Option<PathBuf>,
+    /// The conflict model every strategy runs under (coarse, fields or deltas; one, so
+    /// that the plots have one line per strategy; `stmlab ablation` compares them).
+    #[arg(long, default_value_t = ConflictModel::default(), value_parser = model_arg)]
+    pub conflicts: ConflictModel,
     /// Workloads only, no mainnet blocks.
     #[arg(long)]
     pub no_blocks: bool,
@@ -235,6 +240,8 @@ pub struct SweepFile<'a> {
     pub repeat: usize,
     pub threads: Vec<usize>,
     pub strategies: Vec<Strategy>,
+    /// The conflict model of every point (each point's `conflicts` says it too).
+    pub conflicts: ConflictModel,
     pub elapsed_s: f64,
     /// Whether `peak_mem_bytes` was measured (the binary's counting allocator).
     pub peak_memory_counted: bool,
@@ -400,7 +407,7 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
                 repeat,
                 stmlab::Options {
                     adaptive: !args.raw,
-                    ..stmlab::Options::default()
+                    conflicts: args.conflicts,
                 },
             )?;
             print_mismatches(&m, &bar);
@@ -434,6 +441,7 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
         repeat,
         threads,
         strategies,
+        conflicts: args.conflicts,
         elapsed_s: elapsed.as_secs_f64(),
         peak_memory_counted: counted,
         series: &series,

@@ -7,9 +7,10 @@ use super::summary::Summary;
 
 pub fn print(rows: &[Row]) {
     println!(
-        "{:<44} {:<11} {:>3} {:>6} {:>11} {:>10} {:>8} {:>7} {:>7} {:>6} {:>5} {:>5}",
+        "{:<44} {:<11} {:<6} {:>3} {:>6} {:>11} {:>10} {:>8} {:>7} {:>7} {:>6} {:>5} {:>5}",
         "block",
         "strategy",
+        "model",
         "thr",
         "txs",
         "gas",
@@ -28,13 +29,14 @@ pub fn print(rows: &[Row]) {
             &r.block
         };
         println!(
-            "{:<44} {:<11} {:>3} {:>6} {:>11} {:>10.3} {:>7.2}x {:>7} {:>7} {:>6} {:>5} {:>5}",
+            "{:<44} {:<11} {:<6} {:>3} {:>6} {:>11} {:>10.3} {:>7.2}x {:>7} {:>7} {:>6} {:>5} {:>5}",
             label,
             if r.chose_sequential {
                 format!("{}*", r.strategy.name())
             } else {
                 r.strategy.name().to_string()
             },
+            model_cell(r.strategy, r.conflicts),
             r.threads,
             r.txs,
             r.gas_used,
@@ -50,6 +52,15 @@ pub fn print(rows: &[Row]) {
             check(r.header_ok),
             check(r.post_state_ok),
         );
+    }
+}
+
+/// The model column: `-` for sequential, plain revm under every model.
+fn model_cell(strategy: stmlab::Strategy, model: stmlab::ConflictModel) -> &'static str {
+    if strategy == stmlab::Strategy::Sequential {
+        "-"
+    } else {
+        model.name()
     }
 }
 
@@ -69,8 +80,8 @@ pub fn print_summary(s: &Summary) {
     println!();
     println!("summary: ratio to sequential (sequential's median time over the strategy's; above 1 is faster)");
     let mut header = format!(
-        "{:<11} {:>3} {:>6} {:>7} {:>6} {:>6}",
-        "strategy", "thr", "blocks", "total", "faster", "slower"
+        "{:<11} {:<6} {:>3} {:>6} {:>7} {:>6} {:>6}",
+        "strategy", "model", "thr", "blocks", "total", "faster", "slower"
     );
     for i in 0..s.workloads.len() {
         header += &format!(" {:>7}", format!("w{}", i + 1));
@@ -83,8 +94,9 @@ pub fn print_summary(s: &Summary) {
             r.strategy.name().to_string()
         };
         let mut line = format!(
-            "{:<11} {:>3} {:>6} {:>7} {:>6} {:>6}",
+            "{:<11} {:<6} {:>3} {:>6} {:>7} {:>6} {:>6}",
             name,
+            model_cell(r.strategy, r.conflicts),
             r.threads,
             r.blocks,
             ratio(r.blocks_speedup),

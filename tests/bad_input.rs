@@ -418,8 +418,8 @@ fn cli_summary_after_several_blocks() {
     for (line, threads) in lines[2..4].iter().zip(["1", "2"]) {
         let words: Vec<&str> = line.split_whitespace().collect();
         assert_eq!(
-            words[..3],
-            ["sv", threads, &blocks.to_string()],
+            words[..4],
+            ["sv", "coarse", threads, &blocks.to_string()],
             "{summary}"
         );
         assert_eq!(words.last(), Some(&"yes"), "{summary}");

@@ -9,7 +9,7 @@ use stmlab::core::metrics::Metrics;
 use stmlab::core::mock::MockBlock;
 use stmlab::core::mvmemory::lockfree::LockFreeMvMemory;
 use stmlab::strategies::{block_stm, dag, sv};
-use stmlab::{execute_block_with, Options, Strategy};
+use stmlab::{execute_block_with, ConflictModel, Options, Strategy};
 use stmlab_sim::{
     analyze, record_block, record_generic, simulate, simulate_uncalibrated, RecordOptions,
     ReplayTxns, DEFAULT_THREADS,
@@ -115,7 +115,7 @@ fn evm_workload_is_predicted_consistently() {
         passes: 2,
         strategy_costs: true,
     };
-    let rec = record_block(&block, &state, &opts).unwrap();
+    let rec = record_block(&block, &state, ConflictModel::default(), &opts).unwrap();
     assert_eq!(rec.prefix_mismatches, 0);
     let a = analyze(&rec.label, &rec.txns);
     assert!(a.dependent_txs > 0 && a.speedup_bound > 1.0);
@@ -268,7 +268,7 @@ fn a_scheduling_decision_of_the_strategy_changes_its_simulation() {
     use stmlab_sim::{simulate_tuned, Tuning};
     // One sender's chain: every transaction's hint names the one before it.
     let (block, state) = workloads::from_spec("chain:txs=60").unwrap();
-    let rec = record_block(&block, &state, &quick()).unwrap();
+    let rec = record_block(&block, &state, ConflictModel::default(), &quick()).unwrap();
     assert!(rec.txns.iter().skip(1).all(|t| t.hint.is_some()));
     let off = Tuning {
         dependency_hints: false,

@@ -24,6 +24,12 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
     if let Some(path) = &args.from {
         return print_from(path);
     }
+    if args.conflicts != stmlab::ConflictModel::default() {
+        return Err(
+            "--conflicts: the goals preset measures the default model (`stmlab ablation` compares the models)"
+                .into(),
+        );
+    }
     if args.threads.is_some() {
         return Err(
             "--threads: the goals preset fixes each row's thread count (2, and 1 for the overhead row)"

@@ -69,7 +69,10 @@ pub fn draw_group_chart(
                 "simulated from costs recorded on {} ({} cores), commit {}",
                 machine.cpu_model, machine.cores, machine.commit
             ),
-            format!("speedup over plain sequential revm{measured_note}"),
+            format!(
+                "speedup over plain sequential revm{measured_note}; conflict model: {}",
+                curve_rows.first().map_or("coarse", |r| r.conflicts.name())
+            ),
         ],
         bound: analysis.speedup_bound,
         predicted,

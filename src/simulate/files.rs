@@ -14,6 +14,8 @@ pub struct SimulateFile<'a> {
     pub machine: Machine,
     pub tree_dirty: bool,
     pub command: String,
+    /// The conflict model every block was recorded and calibrated under.
+    pub conflicts: stmlab::ConflictModel,
     pub passes: usize,
     pub threads: &'a [usize],
     pub notes: &'static str,
@@ -29,6 +31,8 @@ pub struct CheckFile<'a> {
     pub machine: Machine,
     pub tree_dirty: bool,
     pub command: String,
+    /// The conflict model of the predictions and of the measured runs.
+    pub conflicts: stmlab::ConflictModel,
     pub passes: usize,
     pub repeat: usize,
     pub threads: &'a [usize],

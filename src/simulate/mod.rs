@@ -22,11 +22,12 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::analyze::{command_line, location_kind, write_json};
+use crate::conflicts::model_arg;
 use crate::inputs::{parse_threads, Group, GroupArgs};
 use crate::machine::{tree_dirty, Machine};
 use files::{CheckFile, SimulateFile, CHECK_NOTES, NOTES};
 use rows::{CheckRow, CheckSummary, InputInfo, SimRow};
-use stmlab::Strategy;
+use stmlab::{ConflictModel, Strategy};
 use stmlab_sim::record::RecordOptions;
 use stmlab_sim::{analyze_with, record_block, Analysis};
 
@@ -37,6 +38,10 @@ pub struct SimulateArgs {
     /// One strategy, a comma-separated list, or all.
     #[arg(long, default_value = "all")]
     pub strategy: String,
+    /// The conflict model the blocks are recorded, calibrated and (with --check) run
+    /// under (coarse, fields or deltas).
+    #[arg(long, default_value_t = ConflictModel::default(), value_parser = model_arg)]
+    pub conflicts: ConflictModel,
     /// Virtual worker counts to predict.
     #[arg(long, default_value = "1,2,4,8,16,32,64")]
     pub threads: String,
@@ -99,13 +104,14 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
         let mut group_checks: Vec<CheckRow> = Vec::new();
         for input in &group.inputs {
             eprintln!("recording {} ({} txs)", input.label, input.block.txs.len());
-            let mut rec = record_block(&input.block, &input.state, &opts)
+            let mut rec = record_block(&input.block, &input.state, args.conflicts, &opts)
                 .map_err(|e| format!("{}: {e}", input.label))?;
             // The label given on the command line (a generator may spell its spec out).
             rec.label = input.label.clone();
             let analysis = analyze_with(&input.label, &rec.txns, location_kind);
             let mine = predict::predictions(
                 &input.label,
+                args.conflicts,
                 &rec,
                 &analysis,
                 &strategies,
@@ -113,8 +119,13 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
                 args.json,
             )?;
             if args.check {
-                let (probe, seq, measured) =
-                    real_runs::measure_on_two_cores(input, &parallel, &check_threads, args.repeat)?;
+                let (probe, seq, measured) = real_runs::measure_on_two_cores(
+                    input,
+                    args.conflicts,
+                    &parallel,
+                    &check_threads,
+                    args.repeat,
+                )?;
                 evm_probes.push(probe);
                 group_checks.extend(check::input_rows(input, &rec, &mine, seq, measured)?);
             }
@@ -169,6 +180,7 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
     }
 
     if !args.json {
+        println!("conflict model: {}", args.conflicts);
         print::print_predictions(&rows, &threads);
     }
     if args.check && !args.json {
@@ -180,6 +192,7 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
             machine: machine.clone(),
             tree_dirty: tree_dirty(),
             command: command_line(),
+            conflicts: args.conflicts,
             passes: args.passes,
             threads: &threads,
             notes: NOTES,
@@ -194,6 +207,7 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
             machine: machine.clone(),
             tree_dirty: tree_dirty(),
             command: command_line(),
+            conflicts: args.conflicts,
             passes: args.passes,
             repeat: args.repeat,
             threads: &check_threads,

@@ -5,13 +5,14 @@
 use super::rows::SimRow;
 use crate::inputs::Group;
 use stmlab::evm::location::Location;
-use stmlab::Strategy;
+use stmlab::{ConflictModel, Strategy};
 use stmlab_sim::{simulate, Analysis, BlockRecord, Prediction};
 
 /// A row per (strategy, threads) of `rec`, named `label`; each printed as a JSON line as
 /// it is made when `json`.
 pub fn predictions(
     label: &str,
+    conflicts: ConflictModel,
     rec: &BlockRecord<Location>,
     analysis: &Analysis,
     strategies: &[Strategy],
@@ -24,6 +25,7 @@ pub fn predictions(
             let p = simulate(rec, s, t).map_err(|e| format!("{label}: {s} at {t}: {e}"))?;
             let row = SimRow {
                 prediction: p,
+                conflicts,
                 kind: "block",
                 sequential_ns: rec.model.sequential_ns,
                 total_cost_ns: analysis.total_cost_ns,
@@ -58,6 +60,7 @@ pub fn aggregate_rows(
                 .collect();
             let row = SimRow {
                 prediction: aggregate_prediction(&group.label, &list),
+                conflicts: list[0].conflicts,
                 kind: "aggregate",
                 sequential_ns: list.iter().map(|r| r.sequential_ns).sum(),
                 total_cost_ns: analysis.total_cost_ns,

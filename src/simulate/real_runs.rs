@@ -10,12 +10,13 @@ use crate::inputs::Input;
 use crate::measure::{interleaved, Order, Spread};
 use stmlab::core::metrics::median;
 use stmlab::core::phase::Phase;
-use stmlab::{execute_block, execute_block_with, Options, Strategy};
+use stmlab::{execute_block, execute_block_with, ConflictModel, Options, Strategy};
 
 /// The check's measurements of one input, taken when the machine gives two cores (see
 /// [`EvmProbe`]).
 pub fn measure_on_two_cores(
     input: &Input,
+    conflicts: ConflictModel,
     strategies: &[Strategy],
     threads: &[usize],
     repeat: usize,
@@ -27,7 +28,7 @@ pub fn measure_on_two_cores(
         waited_s += waited;
         attempts += 1;
         let evm = evm_efficiency(input);
-        let (seq, measured) = measure(input, strategies, threads, repeat)?;
+        let (seq, measured) = measure(input, conflicts, strategies, threads, repeat)?;
         let after = compute_probe(3);
         let ok = before >= TWO_CORES && after >= TWO_CORES;
         if ok || attempts >= MAX_ATTEMPTS {
@@ -84,6 +85,7 @@ pub struct Measured {
 /// baseline's times and every point.
 fn measure(
     input: &Input,
+    conflicts: ConflictModel,
     strategies: &[Strategy],
     threads: &[usize],
     repeat: usize,
@@ -117,7 +119,10 @@ fn measure(
             let i = slot - 1;
             let (s, t) = points[i];
             let f0 = minor_faults();
-            let raw = Options::RAW;
+            let raw = Options {
+                conflicts,
+                ..Options::RAW
+            };
             let run = stopwatch
                 .time(|| execute_block_with(&input.block, &input.state, s, t, raw))
                 .map_err(err)?;

@@ -18,6 +18,8 @@ use stmlab_sim::{Analysis, BlockRecord, Prediction, TxnCost};
 pub struct SimRow {
     #[serde(flatten)]
     pub prediction: Prediction,
+    /// The conflict model the block was recorded under.
+    pub conflicts: stmlab::ConflictModel,
     /// "block", or "aggregate" (the blocks of a folder one after the other).
     pub kind: &'static str,
     /// The measured sequential wall time the speedup is over (recorded with the costs).

@@ -15,24 +15,27 @@ use stmlab::evm::assemble::assemble;
 use stmlab::evm::block::Block;
 use stmlab::evm::executor::EvmTxns;
 use stmlab::evm::location::Location;
-use stmlab::{execute_block, execute_block_with, Options, Strategy};
+use stmlab::{execute_block, execute_block_with, ConflictModel, Options, Strategy};
 
 use crate::record::{
     finish_record, ns, record_txns, BlockRecord, CostModel, PhaseFactor, RecordOptions,
 };
 
-/// Records an EVM block on its pre-block state: the transactions through `EvmTxns`, the
-/// sequential reference (`Strategy::Sequential`) and the output assembly, each the median
-/// of `passes` runs.
+/// Records an EVM block on its pre-block state under the conflict model `conflicts`: the
+/// transactions through `EvmTxns` (their read and write sets are the model's locations),
+/// the sequential reference (`Strategy::Sequential`, plain revm, the same under every
+/// model) and the output assembly, each the median of `passes` runs; the calibration runs
+/// the production strategies under the same model.
 pub fn record_block<P>(
     block: &Block,
     pre: &P,
+    conflicts: ConflictModel,
     opts: &RecordOptions,
 ) -> Result<BlockRecord<Location>, ExecuteError<P::Error>>
 where
     P: DatabaseRef + Sync,
 {
-    let txns = EvmTxns::new(block, pre);
+    let txns = EvmTxns::new(block, pre).with_conflicts(conflicts);
     let (records, results) = record_txns(&txns, opts)?;
     let passes = opts.passes.max(1);
     let mut seq = Vec::new();
@@ -57,17 +60,19 @@ where
     };
     let mut rec = finish_record(block.label.clone(), records, model, opts)?;
     if opts.strategy_costs {
-        rec.model.calibration = calibrate_phases(&rec, block, pre, passes)?;
+        rec.model.calibration = calibrate_phases(&rec, block, pre, conflicts, passes)?;
     }
     Ok(rec)
 }
 
 /// The per-phase factors (see [`CostModel::calibration`]): every parallel strategy at one
-/// thread, `passes` rounds interleaved, phase times from the run's metrics.
+/// thread under `conflicts`, `passes` rounds interleaved, phase times from the run's
+/// metrics.
 fn calibrate_phases<P>(
     rec: &BlockRecord<Location>,
     block: &Block,
     pre: &P,
+    conflicts: ConflictModel,
     passes: usize,
 ) -> Result<Vec<PhaseFactor>, ExecuteError<P::Error>>
 where
@@ -77,7 +82,11 @@ where
     let mut samples: HashMap<(Strategy, Phase), Vec<u64>> = HashMap::new();
     for _ in 0..passes.max(1) {
         for &s in &strategies {
-            let run = execute_block_with(block, pre, s, 1, Options::RAW)?;
+            let options = Options {
+                conflicts,
+                ..Options::RAW
+            };
+            let run = execute_block_with(block, pre, s, 1, options)?;
             if run.metrics.fell_back.is_some() {
                 return Err(Invariant::FellBackWhileCalibrating { strategy: s.name() }.into());
             }
