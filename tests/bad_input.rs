@@ -419,7 +419,12 @@ fn cli_summary_after_several_blocks() {
         let words: Vec<&str> = line.split_whitespace().collect();
         assert_eq!(
             words[..4],
-            ["sv", "coarse", threads, &blocks.to_string()],
+            [
+                "sv",
+                stmlab::ConflictModel::default().name(),
+                threads,
+                &blocks.to_string()
+            ],
             "{summary}"
         );
         assert_eq!(words.last(), Some(&"yes"), "{summary}");

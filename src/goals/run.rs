@@ -26,7 +26,7 @@ pub fn run(args: &SweepArgs) -> Result<bool, String> {
     }
     if args.conflicts != stmlab::ConflictModel::default() {
         return Err(
-            "--conflicts: the goals preset measures the default model (`stmlab ablation` compares the models)"
+            "--conflicts: the goals preset measures the default model (`stmlab run --conflicts all` compares the models)"
                 .into(),
         );
     }

@@ -122,13 +122,13 @@ impl Options {
     /// Adaptive, under the default conflict model (what `Default` gives).
     pub const ADAPTIVE: Options = Options {
         adaptive: true,
-        conflicts: ConflictModel::Coarse,
+        conflicts: ConflictModel::Deltas,
     };
 
     /// Every strategy as asked (not adaptive), under the default conflict model.
     pub const RAW: Options = Options {
         adaptive: false,
-        conflicts: ConflictModel::Coarse,
+        conflicts: ConflictModel::Deltas,
     };
 }
 

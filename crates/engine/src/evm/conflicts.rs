@@ -12,13 +12,15 @@ use std::str::FromStr;
 pub enum ConflictModel {
     /// An account's balance, nonce and code are one location; each storage slot is its
     /// own; the beneficiary's fees are deferred (each transaction writes its own).
-    #[default]
     Coarse,
     /// `coarse`, with an account's balance, nonce and code (with its existence) as three
     /// locations; a balance or nonce an execution loaded but never used is not a read.
     Fields,
     /// `fields`, with balance credits whose execution never used the old balance
     /// recorded as commutative deltas: resolved only by a read that needs the full value.
+    /// The default: on the bundled mainnet blocks it lifts the critical-path bound from
+    /// 2.17x (coarse) to 9.25x at no cost in measured time.
+    #[default]
     Deltas,
 }
 

@@ -221,66 +221,63 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         // Under `deltas` a balance is resolved only if observed: a run that observed one it
         // left unresolved runs again with it resolved (`TxnDb::finish_observations`).
         let (result, state, handler, frame_stack) = loop {
-        if lazy_fields {
-            // The nonce check, the balance check and the fee.
-            db.observe(tx.caller, BALANCE | NONCE);
-            if tx.value >= HUGE {
-                if let revm::primitives::TxKind::Call(to) = tx.kind {
-                    db.observe(to, BALANCE);
+            if lazy_fields {
+                // The nonce check, the balance check and the fee.
+                db.observe(tx.caller, BALANCE | NONCE);
+                if tx.value >= HUGE {
+                    if let revm::primitives::TxKind::Call(to) = tx.kind {
+                        db.observe(to, BALANCE);
+                    }
                 }
             }
-        }
-        let ctx = Context {
-            block: &self.block.env,
-            tx,
-            cfg: &self.cfg,
-            journaled_state: Journal::new_with_inner(db, journal),
-            chain: (),
-            local,
-            error: Ok(()),
-        };
-        // What `MainBuilder::build_mainnet` builds, but from this thread's reused pieces.
-        let mut evm = Evm {
-            ctx,
-            inspector: (),
-            instruction: if lazy_fields {
-                SharedInstructions::observing(&self.gas)
-            } else {
-                SharedInstructions::new(&self.gas)
-            },
-            precompiles: EthPrecompiles::new(spec.into()),
-            frame_stack: frames,
-        };
-        let mut handler = DeferredFeeHandler::default();
-        let result = handler.run(&mut evm);
-        // As `ExecuteEvm::transact` does after every transaction: the journal is left
-        // empty for the next one (after an error too: the handler discarded it).
-        let state = evm.ctx.journaled_state.finalize();
-        let Evm {
-            ctx, frame_stack, ..
-        } = evm;
-        let Context {
-            journaled_state,
-            local: ctx_local,
-            ..
-        } = ctx;
-        let Journal {
-            database,
-            inner,
-        } = journaled_state;
-        db = database;
-        journal = inner;
-        local = ctx_local;
-        let rejected = result.is_err();
-        let failed = matches!(result, Err(EVMError::Database(_)));
-        if lazy_fields
-            && !failed
-            && db.finish_observations((!rejected).then_some(&state), spurious_dragon)
-        {
-            frames = frame_stack;
-            continue;
-        }
-        break (result, state, handler, frame_stack);
+            let ctx = Context {
+                block: &self.block.env,
+                tx,
+                cfg: &self.cfg,
+                journaled_state: Journal::new_with_inner(db, journal),
+                chain: (),
+                local,
+                error: Ok(()),
+            };
+            // What `MainBuilder::build_mainnet` builds, but from this thread's reused pieces.
+            let mut evm = Evm {
+                ctx,
+                inspector: (),
+                instruction: if lazy_fields {
+                    SharedInstructions::observing(&self.gas)
+                } else {
+                    SharedInstructions::new(&self.gas)
+                },
+                precompiles: EthPrecompiles::new(spec.into()),
+                frame_stack: frames,
+            };
+            let mut handler = DeferredFeeHandler::default();
+            let result = handler.run(&mut evm);
+            // As `ExecuteEvm::transact` does after every transaction: the journal is left
+            // empty for the next one (after an error too: the handler discarded it).
+            let state = evm.ctx.journaled_state.finalize();
+            let Evm {
+                ctx, frame_stack, ..
+            } = evm;
+            let Context {
+                journaled_state,
+                local: ctx_local,
+                ..
+            } = ctx;
+            let Journal { database, inner } = journaled_state;
+            db = database;
+            journal = inner;
+            local = ctx_local;
+            let rejected = result.is_err();
+            let failed = matches!(result, Err(EVMError::Database(_)));
+            if lazy_fields
+                && !failed
+                && db.finish_observations((!rejected).then_some(&state), spurious_dragon)
+            {
+                frames = frame_stack;
+                continue;
+            }
+            break (result, state, handler, frame_stack);
         };
         let execution = match result {
             Ok(result) => {
@@ -330,12 +327,10 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
             },
             // Invalid transactions: rejected, exactly as sequential revm rejects them (on
             // what the execution observed: the caller's nonce and balance).
-            Err(error) => {
-                Execution::Done {
-                    writes: Vec::new(),
-                    output: Err(error.to_string()),
-                }
-            }
+            Err(error) => Execution::Done {
+                writes: Vec::new(),
+                output: Err(error.to_string()),
+            },
         };
         // Lent back whatever happened (a panic above just loses them; the next execution
         // builds new ones).
