@@ -64,7 +64,10 @@ mod tests {
         let two = models_arg("deltas, coarse").unwrap();
         assert_eq!(two.0, vec![ConflictModel::Deltas, ConflictModel::Coarse]);
         assert_eq!(two.to_string(), "deltas,coarse");
-        assert_eq!(Models::default_only().to_string(), "coarse");
+        assert_eq!(
+            Models::default_only().to_string(),
+            ConflictModel::default().name()
+        );
         assert!(models_arg("coarse,lazy").unwrap_err().contains("lazy"));
         assert!(models_arg("fields,fields").is_err());
         assert!(models_arg("").is_err());
