@@ -5,8 +5,9 @@
 
 use clap::Args;
 
+use super::conflicts::model_arg;
 use super::inputs::InputArgs;
-use stmlab::{Executor, Options, Strategy};
+use stmlab::{ConflictModel, Executor, Options, Strategy};
 
 #[derive(Args, Debug)]
 pub struct ExecArgs {
@@ -19,6 +20,9 @@ pub struct ExecArgs {
     pub threads: usize,
     #[arg(long, default_value_t = 1)]
     pub runs: usize,
+    /// The conflict model (coarse, fields or deltas).
+    #[arg(long, default_value_t = ConflictModel::default(), value_parser = model_arg)]
+    pub conflicts: ConflictModel,
 }
 
 pub fn run(args: &ExecArgs) -> Result<bool, String> {
@@ -29,7 +33,13 @@ pub fn run(args: &ExecArgs) -> Result<bool, String> {
         return Err(format!("{}: expected one block folder", path.display()));
     }
     let input = inputs.remove(0);
-    let executor = Executor::with_options(args.threads, Options::RAW).map_err(|e| e.to_string())?;
+    let executor = Executor::with_options(
+        args.threads,
+        Options {
+            conflicts: args.conflicts,
+            ..Options::RAW
+        },
+    ).map_err(|e| e.to_string())?;
     for _ in 0..args.runs {
         executor
             .execute(&input.block, &input.state, strategy)
