@@ -72,6 +72,18 @@ impl<K: Key> StaleRead<'_, K> {
 }
 
 impl<K> ReadSet<K> {
+    /// Room for this many plain reads before the first growth: an execution's read set is
+    /// allocated once where the default would grow it from 4 to 8 and on.
+    pub const TYPICAL: usize = 8;
+
+    /// An empty read set with room for [`Self::TYPICAL`] plain reads.
+    pub fn for_execution() -> Self {
+        Self {
+            reads: Vec::with_capacity(Self::TYPICAL),
+            ..Self::default()
+        }
+    }
+
     pub fn record(&mut self, key: K, origin: Option<Version>) {
         self.reads.push((key, origin));
     }

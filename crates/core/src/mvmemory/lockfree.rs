@@ -17,8 +17,10 @@ use crate::txn::{Incarnation, Key, TxnIndex, Version};
 use crate::FastHash;
 
 /// Index capacity reserved per transaction: an ERC-20 transfer writes three keys to the
-/// index (sender account, two balances; its fee goes to its own slot).
-const KEYS_PER_TXN: usize = 3;
+/// index under the coarse conflict model (sender account, two balances; its fee goes to
+/// its own slot), four under `fields` and `deltas` (the sender's balance and nonce are
+/// two keys); room for one more keeps the index from growing during such a block.
+const KEYS_PER_TXN: usize = 5;
 
 /// Blocks of fewer transactions free their memory on the calling thread alone.
 const MIN_TXNS_TO_RELEASE_IN_PARALLEL: usize = 4096;

@@ -184,7 +184,7 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                 }
             }
         }
-        let mut reads = ReadSet::default();
+        let mut reads = ReadSet::for_execution();
         let execution = {
             // A read below `t` is the same look-up as a read by `t` (`t <= idx`).
             let resolve = |key: &T::Key, below: Option<TxnIndex>| {

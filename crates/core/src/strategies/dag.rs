@@ -148,7 +148,7 @@ impl<T: TxnExecutor> Dag<T> {
 
     /// Round 1's execution of `txn_idx`: against the pre-block state alone.
     pub fn execute_round_one(txns: &T, txn_idx: TxnIndex) -> Result<Run<T>, Error<T>> {
-        let mut reads = ReadSet::default();
+        let mut reads = ReadSet::for_execution();
         let execution = {
             let base = |_: &Key<T>, _: Option<TxnIndex>| ReadResult::Base;
             let mut view = RecordingView::new(base, &mut reads);
@@ -450,7 +450,7 @@ fn execute_against_store<T: TxnExecutor>(
     store: &Store<T>,
     txn_idx: TxnIndex,
 ) -> Result<Run<T>, Error<T>> {
-    let mut reads = ReadSet::default();
+    let mut reads = ReadSet::for_execution();
     let execution = {
         // A read below `t` is the same look-up as a read by `t` (`t <= txn_idx`).
         let resolve = |key: &Key<T>, below: Option<TxnIndex>| {

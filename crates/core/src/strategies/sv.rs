@@ -95,7 +95,7 @@ impl<T: TxnExecutor> Sv<T> {
     /// Executes `txn_idx` against the pre-block state and the writes committed so far
     /// (none during round 1).
     pub fn execute_once(&self, txns: &T, txn_idx: TxnIndex) -> Attempt<T> {
-        let mut reads = ReadSet::default();
+        let mut reads = ReadSet::for_execution();
         let execution = {
             let resolve = |key: &T::Key, below: Option<TxnIndex>| {
                 self.committed_below(key, below, |version, value| ReadResult::Written {

@@ -11,7 +11,7 @@ use revm::primitives::{Address, B256, U256};
 use revm::state::AccountInfo;
 use revm::{Database, DatabaseRef};
 
-use super::lazy::{Lazy, LazyFields};
+use super::lazy::{Lazy, LazyFields, PendingRead};
 use super::location::{AccountValue, EvmValue, Location};
 use super::observe::{Observe, Observed};
 use crate::core::txn::{ReadResult, StateView, TxnIndex, Version};
@@ -111,56 +111,32 @@ where
     ) -> bool {
         use super::observe::BALANCE;
         let model = self.lazy.model;
-        let addresses: Vec<Address> = self.lazy.fields.keys().copied().collect();
         let mut again = false;
-        for address in &addresses {
-            let fields = &self.lazy.fields[address];
+        // By position: `eager` is pushed to while the loaded accounts are updated.
+        for i in 0..self.lazy.loaded().len() {
+            let (address, fields) = &self.lazy.loaded()[i];
+            let address = *address;
             let observed = match state {
                 Some(state) => {
-                    Lazy::observed_at_end(model, fields, state.get(address), spurious_dragon)
+                    Lazy::observed_at_end(model, fields, state.get(&address), spurious_dragon)
                 }
                 None => fields.observed,
             };
             if observed & BALANCE != 0 && fields.unresolved {
-                self.lazy.eager.push(*address);
+                self.lazy.eager.push(address);
                 again = true;
             }
-            if let Some(f) = self.lazy.fields.get_mut(address) {
-                f.observed = observed;
-            }
+            self.lazy.loaded_mut()[i].1.observed = observed;
         }
         if again {
             self.accounts.clear();
-            let model = self.lazy.model;
             self.lazy.reset(model);
             return true;
         }
-        for address in &addresses {
-            let observed = self.lazy.fields[address].observed;
-            self.record_observed(address, observed);
+        for (_, fields) in self.lazy.loaded() {
+            record_observed(self.view, &self.lazy.pending, fields, fields.observed);
         }
         false
-    }
-
-    /// Records the peeked reads of what `observed` names of `address`'s fields (after the
-    /// execution: `Lazy::observed_at_end`).
-    pub fn record_observed(&mut self, address: &Address, observed: Observed) {
-        use super::observe::{BALANCE, NONCE};
-        let Some(fields) = self.lazy.fields.get(address) else {
-            return;
-        };
-        if observed & BALANCE != 0 {
-            let (start, end) = fields.balance_reads;
-            for (key, below, origin) in &self.lazy.pending[start as usize..end as usize] {
-                self.view.record(key, *below, *origin);
-            }
-        }
-        if observed & NONCE != 0 {
-            if let Some(i) = fields.nonce_read {
-                let (key, below, origin) = &self.lazy.pending[i as usize];
-                self.view.record(key, *below, *origin);
-            }
-        }
     }
 
     /// The accounts read, for building the write set.
@@ -225,8 +201,8 @@ where
         if self.accounts.contains_key(&address) {
             return Ok(&self.accounts[&address]);
         }
-        // The pre-block account, read at most once for the three fields.
-        let mut pre: Option<Option<AccountInfo>> = None;
+        // The pre-block balance and nonce, read at most once for the three fields.
+        let mut pre: Option<PreFields> = None;
         let mut value = match self.view.read(&Location::Code(address)) {
             ReadResult::Written {
                 value: EvmValue::Account(value),
@@ -235,7 +211,7 @@ where
             ReadResult::Written { value, .. } => return Err(wrong(address, "code", &value)),
             ReadResult::Base => {
                 let info = pre_account(self.pre, address)?;
-                pre = Some(info.clone());
+                pre = Some(info.as_ref().map(|i| (i.balance, i.nonce)));
                 AccountValue {
                     info,
                     storage_epoch: None,
@@ -272,7 +248,8 @@ where
                 ReadResult::Written { value, .. } => return Err(wrong(address, "nonce", &value)),
                 ReadResult::Base => {
                     self.pend(Location::Nonce(address), None, None);
-                    self.pre_info(address, &mut pre)?.map_or(0, |i| i.nonce)
+                    self.pre_fields(address, &mut pre)?
+                        .map_or(0, |(_, nonce)| nonce)
                 }
                 ReadResult::Estimate(blocking) => return Err(AdapterError::Blocked(blocking)),
             };
@@ -293,15 +270,19 @@ where
         self.lazy.pending.push((key, below, origin));
     }
 
-    fn pre_info(
+    /// The pre-block balance and nonce of `address`, read once into `pre`.
+    fn pre_fields(
         &self,
         address: Address,
-        pre: &mut Option<Option<AccountInfo>>,
-    ) -> Result<Option<AccountInfo>, AdapterError<P::Error>> {
-        if pre.is_none() {
-            *pre = Some(self.pre.basic_ref(address).map_err(AdapterError::State)?);
+        pre: &mut Option<PreFields>,
+    ) -> Result<PreFields, AdapterError<P::Error>> {
+        if let Some(fields) = pre {
+            return Ok(*fields);
         }
-        Ok(pre.clone().flatten())
+        let info = self.pre.basic_ref(address).map_err(AdapterError::State)?;
+        let fields = info.map(|i| (i.balance, i.nonce));
+        *pre = Some(fields);
+        Ok(fields)
     }
 
     /// The balance of `address` as this transaction would read it: the full value below it
@@ -310,7 +291,7 @@ where
     fn peek_balance(
         &mut self,
         address: Address,
-        pre: &mut Option<Option<AccountInfo>>,
+        pre: &mut Option<PreFields>,
         resolve: bool,
     ) -> Result<(U256, bool), AdapterError<P::Error>> {
         let key = Location::Balance(address);
@@ -342,8 +323,8 @@ where
                 ReadResult::Base => {
                     self.pend(key, below, None);
                     let balance = self
-                        .pre_info(address, pre)?
-                        .map_or(U256::ZERO, |i| i.balance);
+                        .pre_fields(address, pre)?
+                        .map_or(U256::ZERO, |(balance, _)| balance);
                     break (balance, 0);
                 }
                 ReadResult::Estimate(blocking) => return Err(AdapterError::Blocked(blocking)),
@@ -370,6 +351,32 @@ where
             }
         }
         Ok((balance, false))
+    }
+}
+
+/// An account's pre-block balance and nonce (`None`: it did not exist).
+type PreFields = Option<(U256, u64)>;
+
+/// Records the peeked reads of what `observed` names of an account's `fields` (after the
+/// execution: `Lazy::observed_at_end`).
+fn record_observed<S: StateView<Location, EvmValue>>(
+    view: &mut S,
+    pending: &[PendingRead],
+    fields: &LazyFields,
+    observed: Observed,
+) {
+    use super::observe::{BALANCE, NONCE};
+    if observed & BALANCE != 0 {
+        let (start, end) = fields.balance_reads;
+        for (key, below, origin) in &pending[start as usize..end as usize] {
+            view.record(key, *below, *origin);
+        }
+    }
+    if observed & NONCE != 0 {
+        if let Some(i) = fields.nonce_read {
+            let (key, below, origin) = &pending[i as usize];
+            view.record(key, *below, *origin);
+        }
     }
 }
 

@@ -292,7 +292,7 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
                         txn_idx,
                         &state,
                         |a| {
-                            let fields = db.lazy().fields.get(a)?;
+                            let fields = db.lazy().get(a)?;
                             Some((db.accounts_read().get(a)?, fields, fields.observed))
                         },
                         deltas,

@@ -49,15 +49,22 @@ pub struct LazyFields {
 }
 
 /// The lazy state of one execution; a worker lends the same one to every execution it
-/// runs, so its maps are allocated once.
+/// runs, so its vectors are allocated once.
+///
+/// The loaded accounts are a vector searched linearly (a transaction loads a handful: an
+/// address compare is cheaper than hashing it), with a hash index built only when a
+/// transaction loads more than [`Lazy::INDEXED`] of them, so a transaction touching
+/// thousands of accounts stays linear in them.
 #[derive(Debug, Default)]
 pub struct Lazy {
     pub model: ConflictModel,
-    pub fields: HashMap<Address, LazyFields, FastHash>,
+    fields: Vec<(Address, LazyFields)>,
+    /// Position in `fields` by address, once `fields` outgrows `INDEXED`.
+    index: HashMap<Address, u32, FastHash>,
     pub pending: Vec<PendingRead>,
     /// Observations of accounts not loaded yet (`BALANCE` notes the address before revm
     /// loads it).
-    pub early: HashMap<Address, Observed, FastHash>,
+    early: Vec<(Address, Observed)>,
     /// While set (the EIP-7702 authorisation list being applied), every account loaded is
     /// observed whole.
     pub observe_loads: bool,
@@ -71,6 +78,7 @@ impl Lazy {
     pub fn reset(&mut self, model: ConflictModel) {
         self.model = model;
         self.fields.clear();
+        self.index.clear();
         self.pending.clear();
         self.early.clear();
         self.observe_loads = false;
@@ -83,8 +91,36 @@ impl Lazy {
     pub fn resolves(&self, address: &Address) -> bool {
         self.model != ConflictModel::Deltas
             || self.observe_loads
-            || self.early.get(address).is_some_and(|o| o & BALANCE != 0)
+            || self
+                .early
+                .iter()
+                .any(|(a, o)| a == address && o & BALANCE != 0)
             || self.eager.contains(address)
+    }
+
+    /// Beyond this many loaded accounts, `fields` is indexed by a hash map.
+    pub const INDEXED: usize = 16;
+
+    fn position(&self, address: &Address) -> Option<usize> {
+        if self.fields.len() > Self::INDEXED {
+            return self.index.get(address).map(|&i| i as usize);
+        }
+        self.fields.iter().position(|(a, _)| a == address)
+    }
+
+    /// The lazy fields of a loaded account.
+    pub fn get(&self, address: &Address) -> Option<&LazyFields> {
+        self.position(address).map(|i| &self.fields[i].1)
+    }
+
+    /// The loaded accounts, in the order loaded.
+    pub fn loaded(&self) -> &[(Address, LazyFields)] {
+        &self.fields
+    }
+
+    /// The loaded accounts, to update what was observed of them.
+    pub fn loaded_mut(&mut self) -> &mut [(Address, LazyFields)] {
+        &mut self.fields
     }
 
     pub fn is_lazy(&self) -> bool {
@@ -92,21 +128,33 @@ impl Lazy {
     }
 
     pub fn observe(&mut self, address: Address, what: Observed) {
-        match self.fields.get_mut(&address) {
-            Some(f) => f.observed |= what,
-            None => *self.early.entry(address).or_default() |= what,
+        if let Some(i) = self.position(&address) {
+            self.fields[i].1.observed |= what;
+        } else if let Some((_, o)) = self.early.iter_mut().find(|(a, _)| *a == address) {
+            *o |= what;
+        } else {
+            self.early.push((address, what));
         }
     }
 
     /// Adds `account`'s entry once loaded (with any observation made before).
+    /// An account is loaded once per execution (the adapter keeps what it loaded).
     pub fn insert(&mut self, address: Address, mut fields: LazyFields) {
-        if let Some(early) = self.early.remove(&address) {
-            fields.observed |= early;
+        if let Some(i) = self.early.iter().position(|(a, _)| *a == address) {
+            fields.observed |= self.early.swap_remove(i).1;
         }
         if self.observe_loads {
             fields.observed |= BALANCE | NONCE | EMPTY;
         }
-        self.fields.insert(address, fields);
+        debug_assert!(self.position(&address).is_none(), "{address} loaded twice");
+        self.fields.push((address, fields));
+        let len = self.fields.len();
+        if len == Self::INDEXED + 1 {
+            let entries = self.fields.iter().enumerate();
+            self.index = entries.map(|(i, (a, _))| (*a, i as u32)).collect();
+        } else if len > Self::INDEXED + 1 {
+            self.index.insert(address, (len - 1) as u32);
+        }
     }
 
     /// What the final state of `account` shows the execution used of `fields` (the
