@@ -39,7 +39,8 @@ pub fn run(args: &ExecArgs) -> Result<bool, String> {
             conflicts: args.conflicts,
             ..Options::RAW
         },
-    ).map_err(|e| e.to_string())?;
+    )
+    .map_err(|e| e.to_string())?;
     for _ in 0..args.runs {
         executor
             .execute(&input.block, &input.state, strategy)
