@@ -9,7 +9,7 @@ use crate::inputs::{bundled_blocks, from_blocks, from_workload, Input};
 pub const DEFAULT_WORKLOADS: &[&str] = &[
     "transfers:txs=10000,accounts=100000,hot=0",
     "transfers:txs=10000,accounts=100000,hot=0.3",
-    "transfers:txs=10000,accounts=100000,senders=1000",
+    "transfers:txs=10000,accounts=100000,senders=100",
     "erc20:txs=10000,accounts=100000,hot=0",
     "erc20:txs=10000,accounts=100000,hot=0.3",
     "mixed:txs=10000,accounts=100000,hot=0.3",
@@ -71,4 +71,23 @@ pub fn load(args: &AblationArgs) -> Result<Vec<Item>, String> {
         }
     }
     Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DEFAULT_WORKLOADS;
+
+    /// Every default workload is a valid spec of 10,000 transactions (the hot-senders one
+    /// with reused senders).
+    #[test]
+    fn the_default_workloads_generate() {
+        for spec in DEFAULT_WORKLOADS {
+            let input = crate::inputs::from_workload(spec).unwrap();
+            assert_eq!(input.block.txs.len(), 10_000, "{spec}");
+        }
+        let hot_senders = crate::inputs::from_workload(DEFAULT_WORKLOADS[2]).unwrap();
+        let senders: std::collections::HashSet<_> =
+            hot_senders.block.txs.iter().map(|t| t.caller).collect();
+        assert!(senders.len() <= 100, "{} senders", senders.len());
+    }
 }

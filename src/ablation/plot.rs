@@ -102,7 +102,10 @@ pub fn draw(path: &Path, file: &AblationFile) -> Result<(), String> {
         lo = lo.min(v);
         hi = hi.max(v);
     }
-    let (y_lo, y_hi) = (lo.log2().floor().min(-1.0), (hi.log2() + 0.3).ceil());
+    let (y_lo, y_hi) = (
+        (lo.log2() - 0.15).floor().min(-1.0),
+        (hi.log2() + 0.3).ceil(),
+    );
     let title = mine.first().map_or_else(String::new, |r| short_label(r));
     let mut c = ChartBuilder::on(&left)
         .caption(format!("block-stm speedup: {title}"), caption_font())

@@ -1,7 +1,7 @@
 //! `transfers`: plain ETH transfers, planned by `pairs.rs` (its knobs). Every account
 //! exists with a balance. `senders=N` (hot senders) draws each transfer's sender from the
 //! first `N` accounts, so a sender's transfers form a nonce chain, e.g.
-//! `transfers:txs=10000,accounts=100000,senders=1000`.
+//! `transfers:txs=10000,accounts=100000,senders=100`.
 
 use revm::state::AccountInfo;
 
