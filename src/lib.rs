@@ -3,6 +3,7 @@
 //! simulator `stmlab-sim` and the generated workloads `stmlab-workloads`). Nothing here is
 //! part of the engine a node embeds.
 
+pub mod ablation;
 pub mod analyze;
 pub mod ceiling;
 pub mod compare;
@@ -46,6 +47,10 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Draw PNG charts of a sweep's results (default into results/plots).
     Plot(plot::PlotArgs),
+    /// The ablation table of the conflict models: edges by kind, bounds, simulated and
+    /// measured block-stm speedups per model and input (results/ablation.json, .md and
+    /// results/plots/ablation.png).
+    Ablation(ablation::AblationArgs),
     /// The critical-path bound and dependency statistics of blocks or workloads.
     Analyze(analyze::AnalyzeArgs),
     /// Predict each strategy on 1 to 64 virtual workers from a recording of the block
@@ -72,6 +77,7 @@ pub fn run(cli: Cli) -> Result<bool, String> {
         Some(Command::Sweep(args)) if args.preset == "goals" => goals::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args),
         Some(Command::Plot(args)) => plot::run(&args),
+        Some(Command::Ablation(args)) => ablation::run(&args),
         Some(Command::Analyze(args)) => analyze::run(&args),
         Some(Command::Simulate(args)) => simulate::run(&args),
         Some(Command::Stress(args)) => stress::run(&args),

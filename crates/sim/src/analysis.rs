@@ -8,7 +8,8 @@
 //! floor on the wall time on any number of cores, and `total cost / critical path` a
 //! ceiling on the speedup (over sequential execution at the same per-transaction cost).
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use serde::Serialize;
 
@@ -37,6 +38,15 @@ pub struct Analysis {
     pub edges: usize,
     /// The longest chain of dependencies, in transactions.
     pub longest_chain_txs: usize,
+    /// `txs / longest_chain_txs` (for an aggregate: over the sum of its blocks' longest
+    /// chains): the bound counted in transactions, every transaction of the same cost.
+    /// Deterministic: no timing goes into it.
+    pub unweighted_bound: f64,
+    /// The makespan of a greedy list schedule of the dependency graph on two workers
+    /// ([`list_schedule_makespan`]) with the execution costs (an aggregate: the sum).
+    pub two_worker_makespan_ns: u64,
+    /// `total_cost_ns / two_worker_makespan_ns`: at most 2 and at most `speedup_bound`.
+    pub two_worker_bound: f64,
     /// The transactions on the weighted critical path.
     pub critical_path_txs: usize,
     /// Per dependent transaction, the distance to its nearest dependency (`j - i` for the
@@ -63,6 +73,9 @@ pub struct Analysis {
     pub nearest_distances: Vec<usize>,
     #[serde(skip)]
     edge_distance_sum: u64,
+    /// The sum of the blocks' longest chains (one block: its longest chain).
+    #[serde(skip)]
+    chain_txs_sum: usize,
 }
 
 fn percentile(sorted: &[usize], q: f64) -> f64 {
@@ -105,6 +118,50 @@ pub fn critical_path<K>(txns: &[TxnRecord<K>]) -> (u64, usize, Vec<usize>) {
         at = via[j];
     }
     (end.map_or(0, |j| finish[j]), on_path, depth)
+}
+
+/// The makespan of a greedy list schedule of the block's dependency graph on `workers`
+/// workers (at least one), each transaction weighted by its execution cost: whenever a
+/// worker is free it starts the lowest-numbered transaction whose dependencies have all
+/// finished; a transaction runs once, to completion. Any schedule takes at least the
+/// critical path and at least `total / workers`, so `total / makespan` is at most
+/// `workers` and at most the critical-path bound.
+pub fn list_schedule_makespan<K>(txns: &[TxnRecord<K>], workers: usize) -> u64 {
+    let n = txns.len();
+    let mut waiting_on = vec![0usize; n];
+    let mut dependents: Vec<Vec<TxnIndex>> = vec![Vec::new(); n];
+    for (j, t) in txns.iter().enumerate() {
+        let deps = t.dependencies();
+        waiting_on[j] = deps.len();
+        for i in deps {
+            dependents[i].push(j);
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<TxnIndex>> = (0..n)
+        .filter(|&j| waiting_on[j] == 0)
+        .map(Reverse)
+        .collect();
+    // (finish time, transaction) of the running ones, earliest first.
+    let mut running: BinaryHeap<Reverse<(u64, TxnIndex)>> = BinaryHeap::new();
+    let (mut now, mut idle) = (0u64, workers.max(1));
+    loop {
+        while idle > 0 {
+            let Some(Reverse(j)) = ready.pop() else { break };
+            running.push(Reverse((now + txns[j].cost.exec_ns, j)));
+            idle -= 1;
+        }
+        let Some(Reverse((end, j))) = running.pop() else {
+            return now;
+        };
+        now = end;
+        idle += 1;
+        for &d in &dependents[j] {
+            waiting_on[d] -= 1;
+            if waiting_on[d] == 0 {
+                ready.push(Reverse(d));
+            }
+        }
+    }
 }
 
 /// The dependency statistics of one recorded block.
@@ -154,6 +211,7 @@ pub fn analyze_with<K>(
         edges += deps.len();
     }
     nearest.sort_unstable();
+    let longest_chain_txs = depth.iter().copied().max().unwrap_or(0);
     let mut a = Analysis {
         block: label.to_string(),
         kind: "block",
@@ -165,7 +223,10 @@ pub fn analyze_with<K>(
         dependent_txs: nearest.len(),
         dependent_fraction: 0.0,
         edges,
-        longest_chain_txs: depth.iter().copied().max().unwrap_or(0),
+        longest_chain_txs,
+        unweighted_bound: 0.0,
+        two_worker_makespan_ns: list_schedule_makespan(txns, 2),
+        two_worker_bound: 0.0,
         critical_path_txs: on_path,
         nearest_distance_median: 0.0,
         nearest_distance_mean: 0.0,
@@ -178,6 +239,7 @@ pub fn analyze_with<K>(
         max_cost_ns: txns.iter().map(|t| t.cost.exec_ns).max().unwrap_or(0),
         nearest_distances: nearest,
         edge_distance_sum,
+        chain_txs_sum: longest_chain_txs,
     };
     a.fill_derived();
     a
@@ -188,6 +250,16 @@ impl Analysis {
         let d = &self.nearest_distances;
         self.speedup_bound = if self.critical_path_ns > 0 {
             self.total_cost_ns as f64 / self.critical_path_ns as f64
+        } else {
+            1.0
+        };
+        self.unweighted_bound = if self.chain_txs_sum > 0 {
+            self.txs as f64 / self.chain_txs_sum as f64
+        } else {
+            1.0
+        };
+        self.two_worker_bound = if self.two_worker_makespan_ns > 0 {
+            self.total_cost_ns as f64 / self.two_worker_makespan_ns as f64
         } else {
             1.0
         };
@@ -228,6 +300,9 @@ impl Analysis {
             dependent_fraction: 0.0,
             edges: parts.iter().map(|p| p.edges).sum(),
             longest_chain_txs: parts.iter().map(|p| p.longest_chain_txs).max().unwrap_or(0),
+            unweighted_bound: 0.0,
+            two_worker_makespan_ns: parts.iter().map(|p| p.two_worker_makespan_ns).sum(),
+            two_worker_bound: 0.0,
             critical_path_txs: parts.iter().map(|p| p.critical_path_txs).max().unwrap_or(0),
             nearest_distance_median: 0.0,
             nearest_distance_mean: 0.0,
@@ -240,6 +315,7 @@ impl Analysis {
             max_cost_ns: parts.iter().map(|p| p.max_cost_ns).max().unwrap_or(0),
             nearest_distances: nearest,
             edge_distance_sum: parts.iter().map(|p| p.edge_distance_sum).sum(),
+            chain_txs_sum: parts.iter().map(|p| p.chain_txs_sum).sum(),
         };
         a.fill_derived();
         a
@@ -292,6 +368,50 @@ mod tests {
         assert_eq!(agg.critical_path_ns, 64);
         assert_eq!(agg.txs, 12);
         assert!((agg.speedup_bound - 49.0 / 32.0).abs() < 1e-12);
+    }
+
+    /// A DAG scheduled by hand on two workers (costs in brackets):
+    /// 0 [4] -> 2 [3] -> 4 [2]; 1 [1] -> 3 [5]; 5 [2] independent.
+    /// t=0: workers take 0 and 1 (the lowest ready). t=1: 1 ends, 3 and 5 are ready; 3
+    /// starts (1..6). t=4: 0 ends, 2 ready; ready {2, 5}: 2 starts (4..7). t=6: 3 ends;
+    /// 5 starts (6..8). t=7: 2 ends; 4 starts (7..9). Makespan 9 for a total of 17; the
+    /// critical path is 9 too (0, 2, 4), so the bound is 17/9 either way.
+    #[test]
+    fn two_workers_follow_the_greedy_list_schedule() {
+        let txns = vec![
+            tx(&[(0, None)], &[10], 4),
+            tx(&[(0, None)], &[11], 1),
+            tx(&[(10, Some(0))], &[12], 3),
+            tx(&[(11, Some(1))], &[13], 5),
+            tx(&[(12, Some(2))], &[], 2),
+            tx(&[(7, None)], &[], 2),
+        ];
+        assert_eq!(list_schedule_makespan(&txns, 2), 9);
+        assert_eq!(list_schedule_makespan(&txns, 1), 17);
+        assert_eq!(list_schedule_makespan(&txns, 8), 9);
+        let a = analyze("t", &txns);
+        assert_eq!(a.two_worker_makespan_ns, 9);
+        assert!((a.two_worker_bound - 17.0 / 9.0).abs() < 1e-12);
+        assert!(a.two_worker_bound <= a.speedup_bound + 1e-12);
+        // Three transactions on the longest chain: 6 / 3.
+        assert!((a.unweighted_bound - 2.0).abs() < 1e-12);
+        // Four independent transactions of cost 1, 1, 1, 3: two workers take 0 and 1,
+        // then 2 and 3 (at t=1): makespan 4, bound 6/4, below the critical-path bound 2.
+        let wide = vec![
+            tx(&[], &[1], 1),
+            tx(&[], &[2], 1),
+            tx(&[], &[3], 1),
+            tx(&[], &[4], 3),
+        ];
+        let w = analyze("wide", &wide);
+        assert_eq!(w.two_worker_makespan_ns, 4);
+        assert!((w.two_worker_bound - 1.5).abs() < 1e-12);
+        assert!((w.speedup_bound - 2.0).abs() < 1e-12);
+        let agg = Analysis::aggregate("both", &[a, w]);
+        assert_eq!(agg.two_worker_makespan_ns, 13);
+        assert!((agg.two_worker_bound - 23.0 / 13.0).abs() < 1e-12);
+        // 10 transactions over chains of 3 and 1.
+        assert!((agg.unweighted_bound - 10.0 / 4.0).abs() < 1e-12);
     }
 
     #[test]

@@ -135,9 +135,12 @@ pub fn generate(spec: &WorkloadSpec) -> Result<(Block, InMemoryState), SpecError
         .map(|t| transfer_tx(token, t, &mut plan.rng))
         .collect();
     let (txs, accounts, hot) = (plan.txs, plan.accounts, plan.hot);
+    let senders = plan
+        .hot_senders
+        .map_or(String::new(), |n| format!(",senders={n}"));
     Ok((
         block(
-            format!("erc20:txs={txs},accounts={accounts},hot={hot}"),
+            format!("erc20:txs={txs},accounts={accounts},hot={hot}{senders}"),
             list,
         ),
         state,

@@ -2,9 +2,11 @@
 //!
 //! Knobs: `txs` (default 1000), `accounts` (default 10 x txs), `hot` (fraction of
 //! transactions whose recipient is in a hot set, default 0), `hot_accounts` (size of the
-//! hot set, the last accounts, default 4), `seed` (default 1).
-//! Senders are accounts `0..txs` (wrapping when `accounts < txs`, which chains the nonces
-//! of a reused sender); a cold recipient comes from a seeded permutation of the accounts
+//! hot set, the last accounts, default 4), `senders` (hot senders: each transaction's
+//! sender drawn, seeded, from accounts `0..senders`, so a sender's transactions form a
+//! nonce chain; default: no draw, as below), `seed` (default 1).
+//! Without `senders`, senders are accounts `0..txs` (wrapping when `accounts < txs`, which
+//! chains the nonces of a reused sender); a cold recipient comes from a seeded permutation of the accounts
 //! that send nothing, so with `hot=0` and enough accounts no two transactions touch the
 //! same account.
 
@@ -14,7 +16,7 @@ use revm::primitives::{Bytes, U256};
 use super::common::{eoa, tx, Rng};
 use super::spec::{SpecError, WorkloadSpec};
 
-pub const KNOBS: &[&str] = &["txs", "accounts", "hot", "hot_accounts", "seed"];
+pub const KNOBS: &[&str] = &["txs", "accounts", "hot", "hot_accounts", "senders", "seed"];
 
 /// One planned transfer.
 #[derive(Clone, Copy, Debug)]
@@ -46,6 +48,8 @@ pub struct Plan {
     pub hot: f64,
     /// Accounts `0..senders` send.
     pub senders: usize,
+    /// The `senders` knob when given: senders drawn from `0..senders` (hot senders).
+    pub hot_senders: Option<usize>,
     pub transfers: Vec<Transfer>,
     /// The generator, positioned after the plan, for the workload's own draws.
     pub rng: Rng,
@@ -61,7 +65,7 @@ impl Plan {
         Self::build(spec, txs, rng)
     }
 
-    /// Plans `txs` transfers with `spec`'s `accounts`, `hot` and `hot_accounts` knobs
+    /// Plans `txs` transfers with `spec`'s `accounts`, `hot`, `hot_accounts` and `senders` knobs
     /// (defaults as above, `accounts` from this `txs`), drawing from `rng`. Checks no
     /// knob: the caller does, so a workload that embeds this plan (`mixed`) has its own list.
     pub fn build(spec: &WorkloadSpec, txs: usize, mut rng: Rng) -> Result<Self, SpecError> {
@@ -74,7 +78,13 @@ impl Plan {
         if hot > 0.0 && (hot_accounts == 0 || hot_accounts >= accounts) {
             return Err(spec.invalid("hot_accounts must be between 1 and accounts - 1"));
         }
-        let senders = txs.min(accounts);
+        let hot_senders = spec.optional_usize("senders")?;
+        if let Some(n) = hot_senders {
+            if n == 0 || n > accounts {
+                return Err(spec.invalid("senders must be between 1 and accounts"));
+            }
+        }
+        let senders = hot_senders.unwrap_or(txs.min(accounts));
         let cold: Vec<usize> = if senders < accounts {
             rng.permutation(accounts - senders)
                 .into_iter()
@@ -86,7 +96,10 @@ impl Plan {
         let mut nonces = vec![0u64; senders];
         let mut transfers = Vec::with_capacity(txs);
         for i in 0..txs {
-            let sender = i % senders;
+            let sender = match hot_senders {
+                Some(n) => rng.below(n as u64) as usize,
+                None => i % senders,
+            };
             let recipient = if rng.chance(hot) {
                 accounts - 1 - rng.below(hot_accounts as u64) as usize
             } else {
@@ -109,6 +122,7 @@ impl Plan {
             accounts,
             hot,
             senders,
+            hot_senders,
             transfers,
             rng,
         })

@@ -69,6 +69,17 @@ impl WorkloadSpec {
         self.get(knob, default, "whole number")
     }
 
+    /// A whole number, or `None` when the knob is not given.
+    pub fn optional_usize(&self, knob: &str) -> Result<Option<usize>, SpecError> {
+        match self.knobs.get(knob) {
+            None => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| self.bad(knob, "whole number")),
+        }
+    }
+
     pub fn u64(&self, knob: &str, default: u64) -> Result<u64, SpecError> {
         self.get(knob, default, "whole number")
     }
