@@ -201,10 +201,25 @@ pub fn draw(path: &Path, file: &AblationFile) -> Result<(), String> {
             String::new()
         }
     };
+    // Every power of two up to 16x, then every fourth (the labels of a wide axis would
+    // run into each other), thousands as k.
+    let span = x_top - x_lo;
+    let bound_fmt = |v: &f64| {
+        let e = v.round() as i64;
+        if span > 10.0 && e > 4 && e % 4 != 0 {
+            return String::new();
+        }
+        let x = 2f64.powi(e as i32);
+        if x >= 1024.0 {
+            format!("{:.0}k×", x / 1024.0)
+        } else {
+            log2_label(*v)
+        }
+    };
     styled_mesh(&mut d)
         .x_desc("speedup bound")
         .x_labels((x_top - x_lo) as usize + 1)
-        .x_label_formatter(&y_fmt)
+        .x_label_formatter(&bound_fmt)
         // Integer ticks: one a row (a span of n + 0.2 asks for steps of 1).
         .y_labels(n + 1)
         .y_label_formatter(&row_fmt)
