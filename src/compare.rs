@@ -46,6 +46,9 @@ pub struct Row {
     pub executions: u64,
     pub validations: u64,
     pub aborts: u64,
+    /// The aborts by the kind of the first stale read (`Metrics::aborts_by_kind`: the
+    /// location kind, or "delta" for a link of a delta chain).
+    pub aborts_by_kind: std::collections::BTreeMap<String, u64>,
     pub suspensions: u64,
     /// DAG validation: edges of the dependency graph, its longest chain (in
     /// transactions), the most re-executions one commit released, and the transactions
@@ -291,6 +294,12 @@ pub fn compare_models(
                 executions: run.metrics.executions,
                 validations: run.metrics.validations,
                 aborts: run.metrics.aborts,
+                aborts_by_kind: run
+                    .metrics
+                    .aborts_by_kind
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), *v))
+                    .collect(),
                 suspensions: run.metrics.suspensions,
                 dependency_edges: run.metrics.dependency_edges,
                 longest_chain: run.metrics.longest_chain,

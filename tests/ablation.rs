@@ -106,6 +106,19 @@ fn a_tiny_ablation_has_a_row_per_model_and_input() {
             assert_eq!(threads, [1, 2]);
             assert!(measured.iter().all(|p| f(&p["speedup"]) > 0.0));
             assert!(f(&r["executions_per_tx"]) >= 1.0);
+            // Every abort runs its transaction again: at most executions - txs of them.
+            let aborts: u64 = r["aborts_by_kind"]
+                .as_object()
+                .expect("aborts by kind")
+                .values()
+                .map(|v| v.as_u64().unwrap())
+                .sum();
+            let txs = r["txs"].as_f64().unwrap();
+            let extra = (f(&r["executions_per_tx"]) * txs - txs).round() as u64;
+            assert!(
+                aborts <= extra,
+                "{input} {model}: {aborts} aborts, {extra} re-executions"
+            );
         }
     }
     // Hot recipients: credits are deltas, so deltas has fewer edges than coarse.

@@ -14,20 +14,30 @@ use stmlab::{ConflictModel, Executor, Options, Strategy};
 pub const EXECUTIONS_AT: usize = 2;
 
 /// Sums over an item's blocks of one (model, threads).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Sums {
     sequential_ns: u64,
     block_stm_ns: u64,
     executions: u64,
     txs: u64,
+    aborts_by_kind: BTreeMap<String, u64>,
+}
+
+impl Sums {
+    fn add_aborts<'a>(&mut self, kinds: impl IntoIterator<Item = (&'a str, u64)>) {
+        for (kind, n) in kinds {
+            *self.aborts_by_kind.entry(kind.to_string()).or_default() += n;
+        }
+    }
 }
 
 /// What the timed runs of one item found.
 #[derive(Default)]
 pub struct Runs {
     timed: BTreeMap<(ConflictModel, usize), Sums>,
-    /// Per model: block-stm executions and transactions at [`EXECUTIONS_AT`] threads.
-    executions: BTreeMap<ConflictModel, (u64, u64)>,
+    /// Per model: block-stm's executions, transactions and aborts by kind at
+    /// [`EXECUTIONS_AT`] threads.
+    executions: BTreeMap<ConflictModel, Sums>,
     /// Runs whose output differed from sequential execution's.
     pub mismatches: usize,
 }
@@ -47,10 +57,9 @@ impl Runs {
                 executions_per_tx: s.executions as f64 / s.txs.max(1) as f64,
             })
             .collect();
-        row.executions_per_tx = self
-            .executions
-            .get(&row.conflicts)
-            .map(|&(e, t)| e as f64 / t.max(1) as f64);
+        let at = self.executions.get(&row.conflicts);
+        row.executions_per_tx = at.map(|s| s.executions as f64 / s.txs.max(1) as f64);
+        row.aborts_by_kind = at.map(|s| s.aborts_by_kind.clone());
     }
 }
 
@@ -77,12 +86,13 @@ pub fn measure(
             s.block_stm_ns += r.wall_ns;
             s.executions += r.executions;
             s.txs += r.txs as u64;
+            s.add_aborts(r.aborts_by_kind.iter().map(|(k, v)| (k.as_str(), *v)));
         }
     }
     if threads.contains(&EXECUTIONS_AT) {
         for &m in models {
-            let s = runs.timed[&(m, EXECUTIONS_AT)];
-            runs.executions.insert(m, (s.executions, s.txs));
+            let s = runs.timed[&(m, EXECUTIONS_AT)].clone();
+            runs.executions.insert(m, s);
         }
     } else {
         runs.executions = executions_only(item, models)?.executions;
@@ -101,15 +111,16 @@ pub fn executions_only(item: &Item, models: &[ConflictModel]) -> Result<Runs, St
         };
         let executor = Executor::with_options(EXECUTIONS_AT, options)
             .map_err(|e| format!("an executor of {EXECUTIONS_AT} threads: {e}"))?;
-        let (mut executions, mut txs) = (0u64, 0u64);
+        let mut s = Sums::default();
         for input in &item.inputs {
             let run = executor
                 .execute(&input.block, &input.state, Strategy::BlockStm)
                 .map_err(|e| format!("{}: {e}", input.label))?;
-            executions += run.metrics.executions;
-            txs += input.block.txs.len() as u64;
+            s.executions += run.metrics.executions;
+            s.txs += input.block.txs.len() as u64;
+            s.add_aborts(run.metrics.aborts_by_kind.iter().map(|(k, v)| (*k, *v)));
         }
-        runs.executions.insert(m, (executions, txs));
+        runs.executions.insert(m, s);
     }
     Ok(runs)
 }

@@ -69,6 +69,9 @@ pub struct AblationRow {
     pub measured: Vec<MeasuredPoint>,
     /// Block-stm at 2 threads, from the engine's metrics (summed over the blocks).
     pub executions_per_tx: Option<f64>,
+    /// Block-stm's aborts at 2 threads by the kind of the first stale read (the location
+    /// kind; "delta" for a link of a delta chain), summed over the blocks.
+    pub aborts_by_kind: Option<BTreeMap<String, u64>>,
 }
 
 impl AblationRow {
@@ -154,5 +157,6 @@ pub fn recorded_row(
         simulated,
         measured: Vec::new(),
         executions_per_tx: None,
+        aborts_by_kind: None,
     })
 }

@@ -37,6 +37,7 @@ pub fn markdown(file: &AblationFile) -> String {
     head.extend(file.workers.iter().map(|w| format!("sim {w}")));
     head.extend(file.threads.iter().map(|t| format!("meas {t}")));
     head.push("execs/tx".into());
+    head.push("aborts (kind)".into());
     out.push_str(&format!("| {} |\n", head.join(" | ")));
     let align: Vec<&str> = head
         .iter()
@@ -71,11 +72,31 @@ pub fn markdown(file: &AblationFile) -> String {
             r.executions_per_tx
                 .map_or_else(|| "-".to_string(), |e| format!("{e:.3}")),
         );
+        cells.push(
+            r.aborts_by_kind
+                .as_ref()
+                .map_or_else(|| "-".to_string(), aborts),
+        );
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out.push('\n');
     out.push_str(KEY);
     out
+}
+
+/// Aborts in all, then by kind where any: `12 (nonce 8, balance 4)`.
+fn aborts(by_kind: &std::collections::BTreeMap<String, u64>) -> String {
+    let total: u64 = by_kind.values().sum();
+    let kinds: Vec<String> = by_kind
+        .iter()
+        .filter(|(_, &n)| n > 0)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    if kinds.is_empty() {
+        total.to_string()
+    } else {
+        format!("{total} ({})", kinds.join(", "))
+    }
 }
 
 const KEY: &str = "edges: dependency edges (j read a key whose sequential value i wrote), \
@@ -85,5 +106,6 @@ path; tx bound: transactions over the longest chain counted in transactions (no 
 2-worker: total cost over the makespan of a greedy list schedule on 2 workers; sim N: the \
 simulator's block-stm speedup on N virtual workers; meas N: block-stm measured over sequential \
 at N threads (raw mode, medians of interleaved rounds); execs/tx: block-stm executions per \
-transaction at 2 threads. A folder of blocks is one row: its blocks run one after the other \
+transaction at 2 threads; aborts (kind): block-stm's failed validations at 2 threads, by \
+the kind of the first stale read (delta: a link of a delta chain). A folder of blocks is one row: its blocks run one after the other \
 (costs, paths and times add up).\n";
