@@ -38,7 +38,14 @@ fn deltas_remove_the_hot_recipients_edges() {
         deltas.edges,
         coarse.edges
     );
-    assert!(deltas.speedup_bound > 2.0 * coarse.speedup_bound);
+    // Counted in transactions: the cost-weighted bound of a block without dependencies is
+    // its total cost over its largest transaction's, which one timing hiccup moves.
+    assert!(
+        deltas.unweighted_bound > 2.0 * coarse.unweighted_bound,
+        "deltas: {} against coarse's {}",
+        deltas.unweighted_bound,
+        coarse.unweighted_bound
+    );
     assert_eq!(coarse.edges_by_kind.get("balance"), None);
     assert!(fields
         .edges_by_kind

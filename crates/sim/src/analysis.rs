@@ -131,7 +131,9 @@ pub fn list_schedule_makespan<K>(txns: &[TxnRecord<K>], workers: usize) -> u64 {
     let mut waiting_on = vec![0usize; n];
     let mut dependents: Vec<Vec<TxnIndex>> = vec![Vec::new(); n];
     for (j, t) in txns.iter().enumerate() {
-        let deps = t.dependencies();
+        // Only earlier transactions can be waited on (a malformed record's later or own
+        // index would never become ready and leave its transaction out of the schedule).
+        let deps: Vec<TxnIndex> = t.dependencies().into_iter().filter(|&i| i < j).collect();
         waiting_on[j] = deps.len();
         for i in deps {
             dependents[i].push(j);

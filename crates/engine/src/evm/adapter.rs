@@ -126,7 +126,7 @@ where
                 self.lazy.eager.push(address);
                 again = true;
             }
-            self.lazy.loaded_mut()[i].1.observed = observed;
+            self.lazy.set_observed(i, observed);
         }
         if again {
             self.accounts.clear();
@@ -134,7 +134,7 @@ where
             return true;
         }
         for (_, fields) in self.lazy.loaded() {
-            record_observed(self.view, &self.lazy.pending, fields, fields.observed);
+            record_observed(self.view, &self.lazy.pending, fields);
         }
         false
     }
@@ -357,14 +357,14 @@ where
 /// An account's pre-block balance and nonce (`None`: it did not exist).
 type PreFields = Option<(U256, u64)>;
 
-/// Records the peeked reads of what `observed` names of an account's `fields` (after the
-/// execution: `Lazy::observed_at_end`).
+/// Records the peeked reads of what `fields.observed` names (after the execution:
+/// `Lazy::observed_at_end`).
 fn record_observed<S: StateView<Location, EvmValue>>(
     view: &mut S,
     pending: &[PendingRead],
     fields: &LazyFields,
-    observed: Observed,
 ) {
+    let observed = fields.observed;
     use super::observe::{BALANCE, NONCE};
     if observed & BALANCE != 0 {
         let (start, end) = fields.balance_reads;

@@ -118,9 +118,9 @@ impl Lazy {
         &self.fields
     }
 
-    /// The loaded accounts, to update what was observed of them.
-    pub fn loaded_mut(&mut self) -> &mut [(Address, LazyFields)] {
-        &mut self.fields
+    /// Sets what was observed of the `i`th loaded account.
+    pub fn set_observed(&mut self, i: usize, observed: Observed) {
+        self.fields[i].1.observed = observed;
     }
 
     pub fn is_lazy(&self) -> bool {
@@ -150,8 +150,10 @@ impl Lazy {
         self.fields.push((address, fields));
         let len = self.fields.len();
         if len == Self::INDEXED + 1 {
+            // Emptied by `reset`; extended, so its capacity is kept from one execution to
+            // the next.
             let entries = self.fields.iter().enumerate();
-            self.index = entries.map(|(i, (a, _))| (*a, i as u32)).collect();
+            self.index.extend(entries.map(|(i, (a, _))| (*a, i as u32)));
         } else if len > Self::INDEXED + 1 {
             self.index.insert(address, (len - 1) as u32);
         }

@@ -29,13 +29,7 @@ pub fn write_set<'a>(
         }
         let before = read(address);
         if account.is_selfdestructed() {
-            writes.push((
-                Location::Account(*address),
-                EvmValue::Account(Box::new(AccountValue {
-                    info: None,
-                    storage_epoch: Some(txn_idx),
-                })),
-            ));
+            writes.push((Location::Account(*address), destroyed(txn_idx)));
             continue;
         }
         let created = account.is_created();
@@ -58,19 +52,9 @@ pub fn write_set<'a>(
                 })),
             ));
         }
-        for (slot, value) in &account.storage {
-            let present = value.present_value();
-            if value.is_changed() || (created && !present.is_zero()) {
-                writes.push((
-                    Location::Storage(*address, *slot),
-                    EvmValue::Storage(present),
-                ));
-            }
-        }
+        push_slots(&mut writes, address, account, created);
     }
-    if let Some(fee) = fee {
-        writes.push((Location::Fee(txn_idx), EvmValue::Fee(fee)));
-    }
+    push_fee(&mut writes, txn_idx, fee);
     writes
 }
 
@@ -99,13 +83,7 @@ pub fn field_write_set<'a>(
             });
         };
         if account.is_selfdestructed() {
-            writes.push((
-                Location::Code(*address),
-                EvmValue::Account(Box::new(AccountValue {
-                    info: None,
-                    storage_epoch: Some(txn_idx),
-                })),
-            ));
+            writes.push((Location::Code(*address), destroyed(txn_idx)));
             if fields.balance != U256::ZERO {
                 writes.push((Location::Balance(*address), EvmValue::Balance(U256::ZERO)));
             }
@@ -150,18 +128,43 @@ pub fn field_write_set<'a>(
         if info.nonce != fields.nonce {
             writes.push((Location::Nonce(*address), EvmValue::Nonce(info.nonce)));
         }
-        for (slot, value) in &account.storage {
-            let present = value.present_value();
-            if value.is_changed() || (created && !present.is_zero()) {
-                writes.push((
-                    Location::Storage(*address, *slot),
-                    EvmValue::Storage(present),
-                ));
-            }
+        push_slots(&mut writes, address, account, created);
+    }
+    push_fee(&mut writes, txn_idx, fee);
+    Ok(writes)
+}
+
+/// The value an account destroyed by transaction `txn_idx` is written as: absent, its
+/// storage epoch (which hides every older slot) at the destroyer.
+fn destroyed(txn_idx: TxnIndex) -> EvmValue {
+    EvmValue::Account(Box::new(AccountValue {
+        info: None,
+        storage_epoch: Some(txn_idx),
+    }))
+}
+
+/// The changed slots of `account`, and for a created one every non-zero slot (its older
+/// ones are hidden by the new storage epoch), under every model alike.
+fn push_slots(
+    writes: &mut Vec<(Location, EvmValue)>,
+    address: &Address,
+    account: &revm::state::Account,
+    created: bool,
+) {
+    for (slot, value) in &account.storage {
+        let present = value.present_value();
+        if value.is_changed() || (created && !present.is_zero()) {
+            writes.push((
+                Location::Storage(*address, *slot),
+                EvmValue::Storage(present),
+            ));
         }
     }
+}
+
+/// The beneficiary's deferred credit of transaction `txn_idx`, when deferred.
+fn push_fee(writes: &mut Vec<(Location, EvmValue)>, txn_idx: TxnIndex, fee: Option<U256>) {
     if let Some(fee) = fee {
         writes.push((Location::Fee(txn_idx), EvmValue::Fee(fee)));
     }
-    Ok(writes)
 }

@@ -105,7 +105,9 @@ impl<P: DatabaseRef> DatabaseRef for Layered<'_, P> {
 /// to `below`: an account's info and code are the upper's, its slots the lower's
 /// overlaid with the upper's (only the upper's when the upper wiped the storage), a wipe
 /// by either stays; then slots equal to their value in `below` are dropped (zero slots,
-/// for wiped storage), and accounts left with no change at all.
+/// for wiped storage), and accounts left with no change at all. Over an empty `lower`,
+/// `upper` is returned as it is: it must then be canonical relative to `below` already,
+/// as every producer in this crate makes it (assembly's `FinalState::changes`, `credit`).
 pub fn compose<P: DatabaseRef>(
     below: &P,
     lower: StateChanges,
