@@ -179,6 +179,7 @@ mod tests {
             executions: 10,
             validations: 0,
             aborts: 0,
+            aborts_by_kind: Default::default(),
             suspensions: 0,
             dependency_edges: 0,
             longest_chain: 0,
