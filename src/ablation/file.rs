@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::rows::AblationRow;
 use super::AblationArgs;
 use crate::analyze::{command_line, write_json};
-use crate::machine::{tree_dirty, Machine};
+use crate::machine::{tree_dirty, utc_date, Machine};
 use stmlab::ConflictModel;
 
 #[derive(Clone, Debug, Serialize)]
@@ -76,35 +76,5 @@ impl AblationFile {
         std::fs::write(md, markdown).map_err(|e| format!("{}: {e}", md.display()))?;
         eprintln!("wrote {}", md.display());
         Ok(())
-    }
-}
-
-/// Seconds since the Unix epoch as `YYYY-MM-DD HH:MM UTC` (the civil calendar).
-pub fn utc_date(unix: u64) -> String {
-    let days = (unix / 86_400) as i64;
-    let (hh, mm) = ((unix % 86_400) / 3600, (unix % 3600) / 60);
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {hh:02}:{mm:02} UTC")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::utc_date;
-
-    #[test]
-    fn dates_are_civil() {
-        assert_eq!(utc_date(0), "1970-01-01 00:00 UTC");
-        // 2000-02-29 12:34 UTC, a leap day.
-        assert_eq!(utc_date(951_827_640), "2000-02-29 12:34 UTC");
-        assert_eq!(utc_date(1_700_000_000), "2023-11-14 22:13 UTC");
     }
 }

@@ -73,27 +73,6 @@ pub fn summary(rows: &[GoalRow]) -> String {
     line
 }
 
-/// `YYYY-MM-DD HH:MM:SS UTC` of a Unix time.
-pub fn utc_date(unix: u64) -> String {
-    let (days, secs) = ((unix / 86_400) as i64, unix % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
-}
-
 /// The report printed after a run and by `--from`: a heading line, the table, the summary.
 pub fn report(
     date: &str,
@@ -170,12 +149,5 @@ mod tests {
     fn baseline_row_names_bare_revm() {
         let r = baseline_row("data/mainnet", 100, 104);
         assert!(render_table(&[r]).contains("1.040× (bare revm 0.000 ms)"));
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(utc_date(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(utc_date(951_782_400), "2000-02-29 00:00:00 UTC");
-        assert_eq!(utc_date(1_700_000_000), "2023-11-14 22:13:20 UTC");
     }
 }
