@@ -126,6 +126,32 @@ impl StateView<u64, u64> for History {
 }
 
 impl MockBlock {
+    /// A delta chain: transaction 0 writes key 1 in full (and credits key 9), 1 and 2
+    /// credit key 1 with 7 and 11, 3 resolves key 1 by walking the chain below them.
+    pub fn credit_chain() -> Self {
+        let credit = |amount| MockTxn {
+            write_variants: vec![vec![]],
+            credits: vec![(1, amount)],
+            ..MockTxn::default()
+        };
+        MockBlock {
+            txns: vec![
+                MockTxn {
+                    write_variants: vec![vec![1]],
+                    credits: vec![(9, 1)],
+                    ..MockTxn::default()
+                },
+                credit(7),
+                credit(11),
+                MockTxn {
+                    write_variants: vec![vec![]],
+                    resolves: vec![1],
+                    ..MockTxn::default()
+                },
+            ],
+        }
+    }
+
     /// Runs transaction `txn_idx` through `view`.
     fn run(
         &self,

@@ -349,28 +349,8 @@ mod tests {
     /// below the same bounds, and every production strategy ends correct on the replay.
     #[test]
     fn below_reads_are_recorded_and_replayed_below_their_bounds() {
-        use stmlab::core::mock::{MockBlock, MockTxn};
-        let credit = |amount| MockTxn {
-            write_variants: vec![vec![]],
-            credits: vec![(1, amount)],
-            ..MockTxn::default()
-        };
-        let block = MockBlock {
-            txns: vec![
-                MockTxn {
-                    write_variants: vec![vec![1]],
-                    credits: vec![(9, 1)],
-                    ..MockTxn::default()
-                },
-                credit(7),
-                credit(11),
-                MockTxn {
-                    write_variants: vec![vec![]],
-                    resolves: vec![1],
-                    ..MockTxn::default()
-                },
-            ],
-        };
+        use stmlab::core::mock::MockBlock;
+        let block = MockBlock::credit_chain();
         let opts = crate::record::RecordOptions {
             passes: 1,
             strategy_costs: false,

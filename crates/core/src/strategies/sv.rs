@@ -195,36 +195,11 @@ pub fn execute<T: TxnExecutor>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mock::{MockBlock, MockTxn, DELTA};
-
-    /// 0 writes key 1 in full, 1 and 2 credit it, 3 resolves it by walking the chain.
-    fn chain() -> MockBlock {
-        let credit = |amount| MockTxn {
-            write_variants: vec![vec![]],
-            credits: vec![(1, amount)],
-            ..MockTxn::default()
-        };
-        MockBlock {
-            txns: vec![
-                MockTxn {
-                    write_variants: vec![vec![1]],
-                    credits: vec![(9, 1)],
-                    ..MockTxn::default()
-                },
-                credit(7),
-                credit(11),
-                MockTxn {
-                    write_variants: vec![vec![]],
-                    resolves: vec![1],
-                    ..MockTxn::default()
-                },
-            ],
-        }
-    }
+    use crate::mock::{MockBlock, DELTA};
 
     #[test]
     fn older_committed_writes_answer_reads_below_a_bound() {
-        let block = chain();
+        let block = MockBlock::credit_chain();
         let run = Sv::<MockBlock>::default();
         let mut metrics = Metrics::default();
         let attempts: Vec<_> = (0..4).map(|j| run.execute_once(&block, j)).collect();
@@ -258,7 +233,7 @@ mod tests {
 
     #[test]
     fn a_below_read_is_validated_against_the_history() {
-        let block = chain();
+        let block = MockBlock::credit_chain();
         let run = Sv::<MockBlock>::default();
         let mut metrics = Metrics::default();
         for j in 0..3 {
