@@ -41,7 +41,7 @@ fn ops<M: MvMemory<u64, u64>>(threads: usize, keys: u64) {
             s.spawn(move || {
                 for i in (w * chunk)..((w + 1) * chunk).min(TXNS) {
                     let writes: Vec<(u64, u64)> = keys_of(i, keys).map(|k| (k, i as u64)).collect();
-                    memory.record(Version::new(i, 0), &writes);
+                    memory.record(Version::new(i, 0), &writes, &[]);
                 }
             });
         }

@@ -132,7 +132,7 @@ fn racing_writers_of_new_keys_keep_both_entries() {
                         .map(|k| (round * KEYS + k, k * 10 + txn as u64))
                         .collect();
                     barrier.wait();
-                    memory.record(Version::new(txn, 0), &writes);
+                    memory.record(Version::new(txn, 0), &writes, &[]);
                 });
             }
         });

@@ -31,23 +31,27 @@ fn replaced_entries_are_freed() {
     // Warm up thread-local structures first, so they do not count.
     {
         let m: LockFreeMvMemory<u64, Vec<u8>> = LockFreeMvMemory::new(4);
-        m.record(Version::new(0, 0), &[(1, vec![0; 8])]);
+        m.record(Version::new(0, 0), &[(1, vec![0; 8])], &[]);
         let _ = m.read(&1, 1);
     }
     let before = LIVE.load(Ordering::Relaxed);
 
     let m: LockFreeMvMemory<u64, Vec<u8>> = LockFreeMvMemory::new(64);
+    // Each transaction's last recorded write set, which the next one replaces.
+    let mut last: Vec<Vec<(u64, Vec<u8>)>> = vec![Vec::new(); 64];
     for round in 0..200u32 {
-        for txn in 0..64usize {
+        for (txn, last) in last.iter_mut().enumerate() {
             // Each record replaces the previous incarnation's 1 KiB values.
             let writes: Vec<(u64, Vec<u8>)> =
                 (0..4).map(|k| (k, vec![round as u8; 1024])).collect();
-            m.record(Version::new(txn, round), &writes);
+            m.record(Version::new(txn, round), &writes, last);
             if round % 3 == 0 {
-                m.mark_estimates(txn);
+                m.mark_estimates(txn, &writes);
             }
+            *last = writes;
         }
     }
+    drop(last);
     let during = LIVE.load(Ordering::Relaxed) - before;
     // What is live: 64 transactions x 4 keys x ~1 KiB, plus nodes and indices. 200 rounds
     // of replaced values (50 MiB) must be gone.
@@ -69,7 +73,7 @@ fn replaced_entries_are_freed() {
         let writes: Vec<(u64, Vec<u8>)> = (0..3)
             .map(|k| ((txn / 2 + k) as u64, vec![1; 256]))
             .collect();
-        m.record(Version::new(txn, 0), &writes);
+        m.record(Version::new(txn, 0), &writes, &[]);
     }
     let held = LIVE.load(Ordering::Relaxed) - before;
     assert!(

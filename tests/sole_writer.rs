@@ -229,8 +229,33 @@ fn broken_hints_many_threads() {
 fn memory_reads_slots_and_spills() {
     use stmlab::core::mvmemory::MvMemory;
     use stmlab::core::txn::Version;
+    /// The memory with each transaction's last recorded write set, which the memory's
+    /// caller hands back (`MvMemory::record`).
+    struct Tracked<M> {
+        m: M,
+        last: Vec<Vec<(K, u64)>>,
+    }
+    impl<M: MvMemory<K, u64>> Tracked<M> {
+        fn record(&mut self, v: Version, writes: &[(K, u64)]) -> bool {
+            let wrote_new = self.m.record(v, writes, &self.last[v.txn_idx]);
+            self.last[v.txn_idx] = writes.to_vec();
+            wrote_new
+        }
+        fn mark_estimates(&self, txn: usize) {
+            self.m.mark_estimates(txn, &self.last[txn]);
+        }
+        fn read(&self, key: &K, txn: usize) -> ReadResult<u64> {
+            self.m.read(key, txn)
+        }
+        fn read_origin(&self, key: &K, txn: usize) -> Result<Option<Version>, usize> {
+            self.m.read_origin(key, txn)
+        }
+    }
     fn exercise<M: MvMemory<K, u64>>() {
-        let m = M::new(6);
+        let mut m = Tracked {
+            m: M::new(6),
+            last: vec![Vec::new(); 6],
+        };
         assert!(m.record(Version::new(2, 0), &[(K::Own(2), 20)]));
         assert_eq!(m.read(&K::Own(2), 2), ReadResult::Base);
         assert_eq!(

@@ -42,20 +42,21 @@ fn writes_estimates_and_a_reader_race() {
         // first use by another thread as a causality violation). The reader's own entry
         // is invisible to its read below itself.
         let v2 = Version::new(2, 0);
-        m.record(v2, &[(KEY, (tag(v2), tag(v2)))]);
+        m.record(v2, &[(KEY, (tag(v2), tag(v2)))], &[]);
         let a = {
             let m = m.clone();
             thread::spawn(move || {
                 let v = Version::new(0, 0);
-                m.record(v, &[(KEY, (tag(v), tag(v)))]);
+                m.record(v, &[(KEY, (tag(v), tag(v)))], &[]);
             })
         };
         let b = {
             let m = m.clone();
             thread::spawn(move || {
                 let v = Version::new(1, 0);
-                m.record(v, &[(KEY, (tag(v), tag(v)))]);
-                m.mark_estimates(1);
+                let writes = [(KEY, (tag(v), tag(v)))];
+                m.record(v, &writes, &[]);
+                m.mark_estimates(1, &writes);
             })
         };
         let seen = m.read(&KEY, 2);
@@ -85,12 +86,16 @@ fn replaced_entry_survives_a_concurrent_reader() {
     loom::model(|| {
         let m = Arc::new(LockFreeMvMemory::<u64, Pair>::new(2));
         let v0 = Version::new(0, 0);
-        m.record(v0, &[(KEY, (tag(v0), tag(v0)))]);
+        m.record(v0, &[(KEY, (tag(v0), tag(v0)))], &[]);
         let writer = {
             let m = m.clone();
             thread::spawn(move || {
-                let v1 = Version::new(0, 1);
-                m.record(v1, &[(KEY, (tag(v1), tag(v1)))]);
+                let (v0, v1) = (Version::new(0, 0), Version::new(0, 1));
+                m.record(
+                    v1,
+                    &[(KEY, (tag(v1), tag(v1)))],
+                    &[(KEY, (tag(v0), tag(v0)))],
+                );
             })
         };
         let seen = m.read(&KEY, 1);
@@ -113,12 +118,12 @@ fn a_read_below_a_bound_races_a_write_below_it() {
     loom::model(|| {
         let m = Arc::new(LockFreeMvMemory::<u64, Pair>::new(4));
         let v2 = Version::new(2, 0);
-        m.record(v2, &[(KEY, (tag(v2), tag(v2)))]);
+        m.record(v2, &[(KEY, (tag(v2), tag(v2)))], &[]);
         let writer = {
             let m = m.clone();
             thread::spawn(move || {
                 let v0 = Version::new(0, 0);
-                m.record(v0, &[(KEY, (tag(v0), tag(v0)))]);
+                m.record(v0, &[(KEY, (tag(v0), tag(v0)))], &[]);
             })
         };
         let mut reads = ReadSet::default();

@@ -353,7 +353,7 @@ where
             let t_exec = ns(start);
             let (writes, output) = execution.into_done(j)?;
             let start = Instant::now();
-            black_box(memory.record(Version::new(j, 0), &writes));
+            black_box(memory.record(Version::new(j, 0), &writes, &[]));
             let t_rec = ns(start);
             let start = Instant::now();
             black_box(memory.validate(j, &reads));

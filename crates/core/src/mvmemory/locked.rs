@@ -2,8 +2,8 @@
 //! mutex-guarded ordered map of versions. Simple to trust; the baseline the lock-free
 //! implementation is benchmarked against.
 //!
-//! Lock order: `last_written[i]`, then `scc`'s bucket lock, then that key's mutex. No thread
-//! holds two key mutexes or two `last_written` slots at once. (Not modelled under loom:
+//! Lock order: `scc`'s bucket lock, then that key's mutex. No thread holds two key mutexes
+//! at once. (Not modelled under loom:
 //! `scc`'s bucket locks are invisible to it; the std mutexes here stay std under loom.)
 
 use std::collections::BTreeMap;
@@ -29,8 +29,6 @@ pub(crate) enum Entry<V> {
 
 pub struct LockedMvMemory<K, V> {
     data: scc::HashMap<K, Mutex<BTreeMap<TxnIndex, Entry<V>>>, FastHash>,
-    /// The keys each transaction's last recorded incarnation wrote.
-    last_written: Vec<Mutex<Vec<K>>>,
     /// Each transaction's sole-writer key's entry (`sole_writer.rs`); `None` once removed.
     sole: Vec<SoleEntry<K, Option<Entry<V>>>>,
 }
@@ -136,12 +134,11 @@ where
     fn new(num_txns: usize) -> Self {
         Self {
             data: scc::HashMap::with_hasher(FastHash::default()),
-            last_written: (0..num_txns).map(|_| Mutex::new(Vec::new())).collect(),
             sole: (0..num_txns).map(|_| SoleEntry::default()).collect(),
         }
     }
 
-    fn record(&self, version: Version, writes: &[(K, V)]) -> bool {
+    fn record(&self, version: Version, writes: &[(K, V)], previous: &[(K, V)]) -> bool {
         let idx = version.txn_idx;
         perturb::at(Site::MemoryWrite);
         for (key, value) in writes {
@@ -151,15 +148,11 @@ where
                 Some(Entry::Written(version.incarnation, value.clone())),
             );
         }
-        let mut last = lock(&self.last_written[idx]);
-        let wrote_new = diff_write_sets(&last, writes, |key| self.set(key, idx, None));
-        *last = writes.iter().map(|(k, _)| k.clone()).collect();
-        wrote_new
+        diff_write_sets(previous, writes, |key| self.set(key, idx, None))
     }
 
-    fn mark_estimates(&self, txn_idx: TxnIndex) {
-        let last = lock(&self.last_written[txn_idx]);
-        for key in last.iter() {
+    fn mark_estimates(&self, txn_idx: TxnIndex, written: &[(K, V)]) {
+        for (key, _) in written {
             // Every key here was written by this transaction's last incarnation, so its
             // entry exists where `set` looks.
             self.set(key, txn_idx, Some(Entry::Estimate));

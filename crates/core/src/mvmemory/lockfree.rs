@@ -2,9 +2,9 @@
 //! (`version_list.rs`). Finding a key's versions takes no lock: `HashIndex::peek_with` is
 //! lock-free, and a version list is traversed without one. Inserting a key never seen
 //! before goes through `HashIndex`'s insert, once per key and block. The mutexes are per
-//! version (the entry one transaction wrote for one key) and per transaction (the keys
-//! its last incarnation wrote): each is written only by the worker holding that
-//! transaction, so they are all but uncontended, an atomic swap each.
+//! version (the entry one transaction wrote for one key) and per transaction (its
+//! sole-writer slot): each is written only by the worker holding that transaction, so they
+//! are all but uncontended, an atomic swap each.
 
 use crossbeam_utils::CachePadded;
 
@@ -12,7 +12,6 @@ use super::sole_writer::{self, route, Route, SoleEntry, TwoPlaces};
 use super::version_list::{release_index, Entry, VersionList};
 use super::{diff_write_sets, MvMemory};
 use crate::perturb::{self, Site};
-use crate::sync::{lock, Mutex};
 use crate::txn::{Incarnation, Key, TxnIndex, Version};
 use crate::FastHash;
 
@@ -27,17 +26,11 @@ const MIN_TXNS_TO_RELEASE_IN_PARALLEL: usize = 4096;
 
 pub struct LockFreeMvMemory<K: 'static, V: 'static> {
     data: scc::HashIndex<K, Box<VersionList<V>>, FastHash>,
-    /// Per transaction, on a cache line of its own: what only the worker holding the
-    /// transaction (executing it, or aborting it) writes, and the scheduler's status lock
-    /// orders those workers one after another.
-    txns: Vec<CachePadded<TxnSlots<K, V>>>,
-}
-
-struct TxnSlots<K, V> {
-    /// The keys the transaction's last recorded incarnation wrote.
-    last_written: Mutex<Vec<K>>,
-    /// Its sole-writer key's entry (`sole_writer.rs`), if it writes one.
-    sole: SoleEntry<K, Entry<V>>,
+    /// Per transaction, on a cache line of its own, its sole-writer key's entry
+    /// (`sole_writer.rs`), if it writes one: what only the worker holding the transaction
+    /// (executing it, or aborting it) writes, and the scheduler's status lock orders those
+    /// workers one after another.
+    sole: Vec<CachePadded<SoleEntry<K, Entry<V>>>>,
 }
 
 impl<K, V> LockFreeMvMemory<K, V>
@@ -49,16 +42,14 @@ where
     /// sole-writer key, in the index otherwise (`sole_writer.rs`).
     fn set(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
         perturb::at(Site::MemoryWrite);
-        let entry = match route(key, txn_idx, self.txns.len()) {
+        let entry = match route(key, txn_idx, self.sole.len()) {
             Route::Index => entry,
-            Route::OwnSlot(owner) => match self.txns[owner].sole.set(key, entry) {
+            Route::OwnSlot(owner) => match self.sole[owner].set(key, entry) {
                 Ok(()) => return,
                 Err(entry) => entry,
             },
             Route::Foreign(owner) => {
-                self.txns[owner]
-                    .sole
-                    .move_out(key, |moved| self.set_in_index(key, owner, moved));
+                self.sole[owner].move_out(key, |moved| self.set_in_index(key, owner, moved));
                 entry
             }
         };
@@ -125,7 +116,7 @@ where
     }
 
     fn slot(&self, owner: TxnIndex) -> Option<&SoleEntry<K, Entry<V>>> {
-        self.txns.get(owner).map(|t| &t.sole)
+        self.sole.get(owner).map(|slot| &**slot)
     }
 
     fn lend<R>(
@@ -173,33 +164,24 @@ where
                 num_txns.saturating_mul(KEYS_PER_TXN),
                 FastHash::default(),
             ),
-            txns: (0..num_txns)
-                .map(|_| {
-                    CachePadded::new(TxnSlots {
-                        last_written: Mutex::new(Vec::new()),
-                        sole: SoleEntry::default(),
-                    })
-                })
+            sole: (0..num_txns)
+                .map(|_| CachePadded::new(SoleEntry::default()))
                 .collect(),
         }
     }
 
-    fn record(&self, version: Version, writes: &[(K, V)]) -> bool {
+    fn record(&self, version: Version, writes: &[(K, V)], previous: &[(K, V)]) -> bool {
         let idx = version.txn_idx;
         for (key, value) in writes {
             self.set(key, idx, Entry::Written(version.incarnation, value.clone()));
         }
-        let mut last = lock(&self.txns[idx].last_written);
-        let wrote_new = diff_write_sets(&last, writes, |key| {
+        diff_write_sets(previous, writes, |key| {
             self.set(key, idx, Entry::Removed);
-        });
-        last.clear();
-        last.extend(writes.iter().map(|(k, _)| k.clone()));
-        wrote_new
+        })
     }
 
-    fn mark_estimates(&self, txn_idx: TxnIndex) {
-        for key in lock(&self.txns[txn_idx].last_written).iter() {
+    fn mark_estimates(&self, txn_idx: TxnIndex, written: &[(K, V)]) {
+        for (key, _) in written {
             self.set(key, txn_idx, Entry::Estimate);
         }
     }
@@ -211,11 +193,11 @@ where
     fn release(self, threads: usize) {
         // A small block's memory is freed faster by one thread than handed out to two
         // (2,000 chained transfers: 0.1 ms alone, 0.8 ms split over two workers).
-        if threads <= 1 || self.txns.len() < MIN_TXNS_TO_RELEASE_IN_PARALLEL || cfg!(stmlab_loom) {
+        if threads <= 1 || self.sole.len() < MIN_TXNS_TO_RELEASE_IN_PARALLEL || cfg!(stmlab_loom) {
             return;
         }
-        let Self { data, txns, .. } = self;
-        drop(txns);
+        let Self { data, sole } = self;
+        drop(sole);
         release_index(data, threads);
     }
 }

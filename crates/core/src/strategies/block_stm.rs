@@ -113,7 +113,11 @@ enum PendingWork<T: TxnExecutor> {
     Suspended,
     /// A validation's verdict on the recorded read set.
     /// `stale`: the kind of the first stale read (`StaleRead::kind`), `None` if valid.
-    Validated { stale: Option<&'static str> },
+    /// `record`: what was validated, whose writes an abort marks as ESTIMATEs.
+    Validated {
+        stale: Option<&'static str>,
+        record: Arc<Record<T>>,
+    },
 }
 
 /// What a pending task is, for a driver that models its cost.
@@ -213,7 +217,7 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
             .memory
             .first_stale(idx, &record.reads)
             .map(|read| read.kind());
-        Ok(PendingWork::Validated { stale })
+        Ok(PendingWork::Validated { stale, record })
     }
 
     /// The publishing half: records an execution's writes and tells the scheduler, or
@@ -235,7 +239,13 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                 }
                 Execution::Failed { error } => Err(BlockError::Txn { txn: idx, error }),
                 Execution::Done { writes, output } => {
-                    let wrote_new_key = self.memory.record(version, &writes);
+                    // The last recorded write set, which this one replaces in the memory:
+                    // the slot still holds the record of the transaction's previous
+                    // recorded incarnation (if any), as only the worker holding the
+                    // transaction replaces it.
+                    let previous = crate::sync::lock(&self.records[idx]).clone();
+                    let previous = previous.as_ref().map_or(&[][..], |r| &r.writes[..]);
+                    let wrote_new_key = self.memory.record(version, &writes, previous);
                     // Published before `finish_execution` marks the version executed (the
                     // status mutex orders the two), so a validator of this version finds
                     // this record or a newer one.
@@ -247,7 +257,7 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                     Ok(self.scheduler.finish_execution(version, wrote_new_key)?)
                 }
             },
-            PendingWork::Validated { stale } => {
+            PendingWork::Validated { stale, record } => {
                 let aborted = stale.is_some() && self.scheduler.try_validation_abort(version);
                 if let (true, Some(kind)) = (aborted, stale) {
                     self.counters.aborts.fetch_add(1, Ordering::Relaxed);
@@ -256,7 +266,11 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                         .unwrap_or_else(|e| e.into_inner())
                         .entry(kind)
                         .or_default() += 1;
-                    self.memory.mark_estimates(idx);
+                    // The abort succeeded, so `version` was still the last executed
+                    // incarnation, and `record` (in the slot when the validation began,
+                    // after `version` executed) is its record: no later one can exist
+                    // before this abort.
+                    self.memory.mark_estimates(idx, &record.writes);
                 }
                 Ok(self.scheduler.finish_validation(version, aborted)?)
             }

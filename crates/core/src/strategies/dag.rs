@@ -170,11 +170,12 @@ impl<T: TxnExecutor> Dag<T> {
     /// The second half: records `j`'s writes in the store, then commits it in the graph.
     /// Returns how many dependents it made ready, and the re-execution, if there was one.
     pub fn complete_commit(&self, j: TxnIndex, work: CommitWork<T>) -> (usize, Option<Run<T>>) {
+        // The first write set of `j` the store records: none before it to replace.
         match &work.0 {
             None => self
                 .store
-                .record(Version::new(j, 0), &self.round1[j].writes),
-            Some(run) => self.store.record(Version::new(j, 1), &run.writes),
+                .record(Version::new(j, 0), &self.round1[j].writes, &[]),
+            Some(run) => self.store.record(Version::new(j, 1), &run.writes, &[]),
         };
         // The writes are in the store: now the dependents may run.
         crate::perturb::at(crate::perturb::Site::DagCommit);
@@ -217,9 +218,14 @@ impl<T: TxnExecutor> Dag<T> {
             return Ok(None);
         };
         fin.incarnation += 1;
-        fin.run = execute_against_store(txns, &self.store, j)?;
-        self.store
-            .record(Version::new(j, fin.incarnation), &fin.run.writes);
+        // The store holds `fin`'s writes (the commit loop or an earlier repair recorded
+        // them): the new ones replace them.
+        let stale = std::mem::replace(&mut fin.run, execute_against_store(txns, &self.store, j)?);
+        self.store.record(
+            Version::new(j, fin.incarnation),
+            &fin.run.writes,
+            &stale.writes,
+        );
         Ok(Some(kind))
     }
 }
