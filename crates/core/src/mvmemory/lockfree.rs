@@ -1,31 +1,33 @@
-//! The lock-free multi-version memory: an `scc::HashIndex` from keys to version lists
-//! (`version_list.rs`). Finding a key's versions takes no lock: `HashIndex::peek_with` is
-//! lock-free, and a version list is traversed without one. Inserting a key never seen
-//! before goes through `HashIndex`'s insert, once per key and block. The mutexes are per
+//! The lock-free multi-version memory: a table of keys sized for the block
+//! (`key_table.rs`), each key with its version list (`version_list.rs`). Finding a key's
+//! versions takes no lock: a look-up in the table is a few loads, and a version list is
+//! traversed without one. Inserting a key never seen before sets one slot of the table,
+//! once per key and block. The mutexes are per
 //! version (the entry one transaction wrote for one key) and per transaction (its
 //! sole-writer slot): each is written only by the worker holding that transaction, so they
 //! are all but uncontended, an atomic swap each.
 
 use crossbeam_utils::CachePadded;
 
+use super::key_table::KeyTable;
 use super::sole_writer::{self, route, Route, SoleEntry, TwoPlaces};
 use super::version_list::{release_index, Entry, VersionList};
 use super::{diff_write_sets, MvMemory};
 use crate::perturb::{self, Site};
 use crate::txn::{Incarnation, Key, TxnIndex, Version};
-use crate::FastHash;
 
 /// Index capacity reserved per transaction: an ERC-20 transfer writes three keys to the
 /// index under the coarse conflict model (sender account, two balances; its fee goes to
 /// its own slot), four under `fields` and `deltas` (the sender's balance and nonce are
-/// two keys); room for one more keeps the index from growing during such a block.
+/// two keys); room for one more, rounded up to a power of two, leaves such a block's table at most four fifths full,
+/// and its keys out of the overflow index.
 const KEYS_PER_TXN: usize = 5;
 
 /// Blocks of fewer transactions free their memory on the calling thread alone.
 const MIN_TXNS_TO_RELEASE_IN_PARALLEL: usize = 4096;
 
 pub struct LockFreeMvMemory<K: 'static, V: 'static> {
-    data: scc::HashIndex<K, Box<VersionList<V>>, FastHash>,
+    data: KeyTable<K, VersionList<V>>,
     /// Per transaction, on a cache line of its own, its sole-writer key's entry
     /// (`sole_writer.rs`), if it writes one: what only the worker holding the transaction
     /// (executing it, or aborting it) writes, and the scheduler's status lock orders those
@@ -57,10 +59,10 @@ where
     }
 
     /// Sets transaction `txn_idx`'s entry in `key`'s version list, inserting the list if
-    /// the key is new. The list is boxed, not held in the index's entry: the index moves
-    /// its entries when it grows, and a writer that found the key just before would set
-    /// its entry in the moved-from copy, lost (the racing-writers test in
-    /// `tests/core_mock.rs` caught exactly that). A box is shared by every copy.
+    /// the key is new. (The table never moves a list once inserted: with an index that
+    /// moved its entries as it grew, a writer that found the key just before would set
+    /// its entry in the moved-from copy, lost; the racing-writers test in
+    /// `tests/core_mock.rs` caught exactly that.)
     fn set_in_index(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
         let mut entry = entry;
         // At most twice round: keys are never removed during a block, so a key another
@@ -72,11 +74,11 @@ where
             };
             // A new key: publish a list that already holds the entry. If another writer
             // published the key first, theirs stays, and the entry goes into it.
-            let list = Box::new(VersionList::with_first(txn_idx, unset));
-            match self.data.insert_sync(key.clone(), list) {
+            let list = VersionList::with_first(txn_idx, unset);
+            match self.data.insert(key, list) {
                 Ok(()) => return,
-                // Never shared: the index gave it back untouched.
-                Err((_, lost)) => entry = lost.into_first_entry(),
+                // Never shared: the table gave it back untouched.
+                Err(lost) => entry = lost.into_first_entry(),
             }
         }
     }
@@ -84,7 +86,7 @@ where
     /// Sets the entry in `key`'s list if the index has one; gives the entry back if not.
     fn set_existing(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) -> Option<Entry<V>> {
         let mut entry = Some(entry);
-        self.data.peek_with(key, |_, list| {
+        self.data.with(key, |list| {
             if let Some(entry) = entry.take() {
                 list.set(txn_idx, entry);
             }
@@ -107,7 +109,7 @@ where
         on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
     ) -> Option<R> {
         self.data
-            .peek_with(key, |_, list| {
+            .with(key, |list| {
                 list.read_below(below, |idx, entry| {
                     lend(idx, entry, on).expect("read_below skips removed entries")
                 })
@@ -158,12 +160,9 @@ where
 
     fn new(num_txns: usize) -> Self {
         Self {
-            // Sized for a few keys per transaction up front: growing the index while
-            // workers insert into it relocates its buckets, several times over a block.
-            data: scc::HashIndex::with_capacity_and_hasher(
-                num_txns.saturating_mul(KEYS_PER_TXN),
-                FastHash::default(),
-            ),
+            // Sized for a few keys per transaction up front: the table does not grow
+            // (keys beyond it go to its slower overflow index).
+            data: KeyTable::with_capacity(num_txns.saturating_mul(KEYS_PER_TXN)),
             sole: (0..num_txns)
                 .map(|_| CachePadded::new(SoleEntry::default()))
                 .collect(),
@@ -198,6 +197,8 @@ where
         }
         let Self { data, sole } = self;
         drop(sole);
-        release_index(data, threads);
+        let (lists, overflow) = data.into_parts(threads);
+        release_index(overflow, threads);
+        crate::pool::drop_on_workers(lists);
     }
 }

@@ -11,6 +11,7 @@
 //! one transaction ever writes (`Key::sole_writer`) in a slot of that transaction, not in
 //! their index (`sole_writer.rs`).
 
+mod key_table;
 pub mod locked;
 pub mod lockfree;
 mod sole_writer;

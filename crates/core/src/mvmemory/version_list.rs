@@ -208,16 +208,10 @@ pub(crate) fn release_index<K, V, H>(
     drop(index);
     let share = chains.len().div_ceil(threads.max(1)).max(1);
     let mut chains = chains;
-    let mut shares: Vec<Mutex<Vec<Detached<V>>>> = Vec::new();
+    let mut shares: Vec<Vec<Detached<V>>> = Vec::new();
     while !chains.is_empty() {
         let tail = chains.split_off(chains.len().saturating_sub(share));
-        shares.push(Mutex::new(tail));
+        shares.push(tail);
     }
-    if shares.len() <= 1 {
-        return;
-    }
-    // A worker that fails to start leaves its share to be dropped here.
-    let _ = crate::pool::run_workers(shares.len(), |id| {
-        drop(std::mem::take(&mut *lock(&shares[id])));
-    });
+    crate::pool::drop_on_workers(shares);
 }

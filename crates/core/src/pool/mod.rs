@@ -172,6 +172,20 @@ pub fn run_workers<R: Send>(
     })
 }
 
+/// Drops each of `parts` on a worker of its own (the calling thread is one): the memory
+/// of a large block, freed in about `1 / parts.len()` of the time. What a worker that
+/// fails to start leaves is dropped here.
+pub fn drop_on_workers<T: Send>(parts: Vec<Vec<T>>) {
+    if parts.len() <= 1 {
+        return;
+    }
+    let shares: Vec<crate::sync::Mutex<Vec<T>>> =
+        parts.into_iter().map(crate::sync::Mutex::new).collect();
+    let _ = run_workers(shares.len(), |id| {
+        drop(std::mem::take(&mut *crate::sync::lock(&shares[id])));
+    });
+}
+
 /// Runs `work(i)` for every `i` in `0..n` on `threads` workers, which claim indices from
 /// a shared counter, and returns the results in index order.
 pub fn map_indices<R: Send>(
