@@ -31,6 +31,8 @@ pub(crate) struct KeyTable<K: 'static, T: 'static> {
     slots: Box<[OnceLock<(K, T)>]>,
     /// `slots.len() - 1`; the length is a power of two.
     mask: usize,
+    /// `log2(slots.len())`.
+    bits: u32,
     hasher: FastHash,
     /// Keys whose slots were all taken. Boxed: the index moves its entries when it grows,
     /// and a writer holding a reference into a moved-from copy would lose what it set.
@@ -52,14 +54,22 @@ where
         Self {
             slots: (0..len).map(|_| OnceLock::new()).collect(),
             mask: len - 1,
+            bits: len.trailing_zeros(),
             hasher: FastHash::default(),
             overflow: scc::HashIndex::with_hasher(FastHash::default()),
         }
     }
 
-    /// The slots `key` may be in, in probing order.
+    /// The slots `key` may be in, in probing order. The first is taken from the hash's
+    /// high bits, spread by a multiplication (Fibonacci hashing): foldhash's fast hash is
+    /// made for tables that use its high bits, and its low bits alone left runs of taken
+    /// slots long enough to push keys of 2,000 ERC-20 transfers into the overflow.
     fn probe(&self, key: &K) -> impl Iterator<Item = &OnceLock<(K, T)>> {
-        let start = self.hasher.hash_one(key) as usize;
+        let spread = self
+            .hasher
+            .hash_one(key)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let start = (spread >> (u64::BITS - self.bits)) as usize;
         (0..PROBES.min(self.slots.len()))
             .map(move |i| &self.slots[start.wrapping_add(i) & self.mask])
     }

@@ -3,8 +3,6 @@
 
 use std::collections::HashMap;
 
-use crate::core::FastHash;
-
 use revm::bytecode::Bytecode;
 use revm::database_interface::DBErrorMarker;
 use revm::primitives::{Address, B256, U256};
@@ -13,6 +11,7 @@ use revm::{Database, DatabaseRef};
 
 use super::lazy::{Lazy, LazyFields, PendingRead};
 use super::location::{AccountValue, EvmValue, Location};
+use super::maps::AddressMap;
 use super::observe::{Observe, Observed};
 use crate::core::txn::{ReadResult, StateView, TxnIndex, Version};
 use crate::core::Invariant;
@@ -41,7 +40,7 @@ pub struct TxnDb<'a, S, P> {
     /// The accounts this execution read, as returned to revm (the beneficiary with its
     /// fees added): storage reads need the account's storage epoch, and the write set
     /// leaves out accounts whose value did not change.
-    accounts: HashMap<Address, AccountValue, FastHash>,
+    accounts: AddressMap<AccountValue>,
     /// Under the `fields` and `deltas` models, the peeked balances and nonces and what the
     /// execution observed of them (`lazy.rs`); unused under `coarse`.
     lazy: Lazy,
@@ -71,7 +70,7 @@ where
         pre: &'a P,
         txn_idx: TxnIndex,
         beneficiary: Address,
-        mut accounts: HashMap<Address, AccountValue, FastHash>,
+        mut accounts: AddressMap<AccountValue>,
         mut lazy: Lazy,
     ) -> Self {
         accounts.clear();
@@ -87,7 +86,7 @@ where
     }
 
     /// The map of accounts read and the lazy state, to be lent to the next execution.
-    pub fn into_parts(self) -> (HashMap<Address, AccountValue, FastHash>, Lazy) {
+    pub fn into_parts(self) -> (AddressMap<AccountValue>, Lazy) {
         (self.accounts, self.lazy)
     }
 
@@ -140,7 +139,7 @@ where
     }
 
     /// The accounts read, for building the write set.
-    pub fn accounts_read(&self) -> &HashMap<Address, AccountValue, FastHash> {
+    pub fn accounts_read(&self) -> &AddressMap<AccountValue> {
         &self.accounts
     }
 

@@ -12,6 +12,7 @@ use revm::DatabaseRef;
 use super::block::Block;
 use super::executor::EvmTxOutput;
 use super::location::{AccountValue, EvmValue, Location};
+use super::maps::AddressMap;
 use super::output::{AccountChange, AccountSummary, BlockOutput, Receipt, StateChanges};
 use crate::core::pool::run_workers;
 use crate::core::txn::TxnIndex;
@@ -27,12 +28,12 @@ use crate::error::{EngineError, ExecuteError, Invariant};
 /// locations were written (existence, code, storage epoch; balance and nonce zero), and
 /// the balances and nonces are kept apart (`balances`, `nonces`) and joined at the end.
 pub struct FinalState<A = Box<AccountValue>> {
-    accounts: HashMap<Address, (A, TxnIndex), FastHash>,
+    accounts: AddressMap<(A, TxnIndex)>,
     slots: HashMap<(Address, U256), (U256, TxnIndex), FastHash>,
     fees: Vec<(TxnIndex, U256)>,
     /// Per account, its last full balance written (with its writer) and the credits since.
-    balances: HashMap<Address, (Option<(U256, TxnIndex)>, U256), FastHash>,
-    nonces: HashMap<Address, u64, FastHash>,
+    balances: AddressMap<(Option<(U256, TxnIndex)>, U256)>,
+    nonces: AddressMap<u64>,
     /// Some write was of a field model's location.
     by_fields: bool,
 }
@@ -272,15 +273,16 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
                     storage_epoch: None,
                 },
             };
+            let (balance, nonce) = (self.balances.get(&address), self.nonces.get(&address));
             // The beneficiary exists once it holds fees or a written balance or nonce,
             // whatever its `Code` location says (`adapter.rs`).
-            let held = self.balances.contains_key(&address) || self.nonces.contains_key(&address);
+            let held = balance.is_some() || nonce.is_some();
             if value.info.is_none() && address == beneficiary && (held || !fees.is_zero()) {
                 value.info = Some(AccountInfo::default());
             }
             if let Some(info) = value.info.as_mut() {
                 let pre_balance = pre_info.as_ref().map_or(U256::ZERO, |i| i.balance);
-                info.balance = match self.balances.get(&address) {
+                info.balance = match balance {
                     Some((Some((full, _)), credits)) => full.saturating_add(*credits),
                     Some((None, credits)) => pre_balance.saturating_add(*credits),
                     None => pre_balance,
@@ -288,7 +290,7 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
                 if address == beneficiary {
                     info.balance = info.balance.saturating_add(fees);
                 }
-                info.nonce = match self.nonces.get(&address) {
+                info.nonce = match nonce {
                     Some(nonce) => *nonce,
                     None => pre_info.as_ref().map_or(0, |i| i.nonce),
                 };

@@ -23,10 +23,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::maps::CodeHashMap;
 use revm::bytecode::{Bytecode, JumpTable};
 use revm::primitives::B256;
-
-use crate::core::FastHash;
 
 /// Distinguishes blocks: a thread checks each kept copy once per block (see the module
 /// docs).
@@ -46,7 +45,7 @@ struct Copy {
 
 thread_local! {
     /// The copies by code hash.
-    static COPIES: RefCell<(HashMap<B256, Copy, FastHash>, usize)> =
+    static COPIES: RefCell<(CodeHashMap<Copy>, usize)> =
         RefCell::new((HashMap::default(), 0));
 }
 

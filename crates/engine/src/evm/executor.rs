@@ -11,7 +11,7 @@ use revm::handler::{EthFrame, EthPrecompiles, Handler};
 use revm::interpreter::instructions::{gas_table_spec, GasTable};
 use revm::interpreter::interpreter::EthInterpreter;
 use revm::primitives::hardfork::SpecId;
-use revm::primitives::{Address, Log, U256};
+use revm::primitives::{Log, U256};
 use revm::DatabaseRef;
 
 use super::adapter::{AdapterError, TxnDb};
@@ -21,10 +21,11 @@ use super::conflicts::ConflictModel;
 use super::handler::{DeferredFeeHandler, SharedInstructions};
 use super::lazy::Lazy;
 use super::location::{AccountValue, EvmValue, Location};
+use super::maps::AddressMap;
 use super::observe::{Observe, BALANCE, HUGE, NONCE};
 use super::writes::{field_write_set, write_set};
 use crate::core::txn::{Execution, StateView, TxnExecutor, TxnIndex};
-use crate::core::{FastHash, Invariant};
+use crate::core::Invariant;
 
 /// What one transaction did, as far as its receipt goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -100,7 +101,7 @@ struct Reused {
     local: LocalContext,
     frames: Frames,
     /// The adapter's map of the accounts an execution read.
-    accounts: HashMap<Address, AccountValue, FastHash>,
+    accounts: AddressMap<AccountValue>,
     /// The adapter's lazy fields (`fields`, `deltas`).
     lazy: Lazy,
 }
@@ -128,7 +129,7 @@ pub struct EvmTxns<'a, P> {
 
 impl<'a, P: DatabaseRef + Sync> EvmTxns<'a, P> {
     pub fn new(block: &'a Block, pre: &'a P) -> Self {
-        let mut last: HashMap<Address, TxnIndex, FastHash> = HashMap::default();
+        let mut last: AddressMap<TxnIndex> = HashMap::default();
         let same_sender_before = block
             .txs
             .iter()

@@ -11,16 +11,14 @@
 //! peeked value was. Under `fields` a changed balance is written in full, so it is
 //! observed.
 
-use std::collections::HashMap;
-
 use revm::primitives::{Address, KECCAK_EMPTY, U256};
 use revm::state::Account;
 
 use super::conflicts::ConflictModel;
 use super::location::Location;
+use super::maps::AddressMap;
 use super::observe::{Observed, BALANCE, EMPTY, HUGE, NONCE};
 use crate::core::txn::{TxnIndex, Version};
-use crate::core::FastHash;
 
 /// A read a peek made, recorded only if its field is observed: the key, the bound it was
 /// read below (`None`: as the transaction itself), the origin it resolved to.
@@ -60,7 +58,7 @@ pub struct Lazy {
     pub model: ConflictModel,
     fields: Vec<(Address, LazyFields)>,
     /// Position in `fields` by address, once `fields` outgrows `INDEXED`.
-    index: HashMap<Address, u32, FastHash>,
+    index: AddressMap<u32>,
     pub pending: Vec<PendingRead>,
     /// Observations of accounts not loaded yet (`BALANCE` notes the address before revm
     /// loads it).

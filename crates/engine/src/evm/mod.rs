@@ -13,6 +13,7 @@ pub mod header;
 pub mod lazy;
 pub mod location;
 pub mod mainnet;
+pub mod maps;
 pub mod observe;
 pub mod output;
 pub mod post_state;

@@ -11,17 +11,16 @@ use std::time::{Duration, Instant};
 use revm::context::result::EVMError;
 use revm::database::CacheDB;
 use revm::handler::{MainnetContext, MainnetEvm};
-use revm::primitives::Address;
 use revm::{DatabaseCommit, DatabaseRef, ExecuteEvm, MainBuilder};
 
 use super::assemble::{receipts, FinalState};
 use super::block::Block;
 use super::executor::{cfg_env, summarize, EvmTxOutput};
 use super::location::AccountValue;
+use super::maps::AddressMap;
 use super::output::BlockOutput;
 use super::writes::write_set;
 use crate::core::metrics::Metrics;
-use crate::core::FastHash;
 use crate::error::ExecuteError;
 
 pub fn execute<P: DatabaseRef>(
@@ -81,7 +80,7 @@ impl<'a, P: DatabaseRef> SequentialRun<'a, P> {
                     let state = result_and_state.state;
                     // Only the storage epochs matter to the write set here: revm's own
                     // state already holds the fee credit, and no account write is skipped.
-                    let epochs: std::collections::HashMap<Address, AccountValue, FastHash> = state
+                    let epochs: AddressMap<AccountValue> = state
                         .keys()
                         .map(|a| {
                             (

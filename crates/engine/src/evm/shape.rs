@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use revm::primitives::Address;
 
 use super::block::Block;
-use crate::core::FastHash;
+use super::maps::AddressMap;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shape {
@@ -19,7 +19,7 @@ pub struct Shape {
 
 impl Shape {
     pub fn of(block: &Block) -> Self {
-        let mut per_sender: HashMap<Address, usize, FastHash> = HashMap::default();
+        let mut per_sender: AddressMap<usize> = HashMap::default();
         for tx in &block.txs {
             *per_sender.entry(tx.caller).or_default() += 1;
         }

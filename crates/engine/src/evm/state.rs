@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 
+use super::maps::{AddressMap, CodeHashMap, SlotMap};
 use crate::core::FastHash;
 
 use revm::bytecode::Bytecode;
@@ -15,9 +16,9 @@ use revm::DatabaseRef;
 /// A read-only pre-block state held in hash maps.
 #[derive(Clone, Debug, Default)]
 pub struct InMemoryState {
-    pub accounts: HashMap<Address, AccountInfo, FastHash>,
-    pub storage: HashMap<Address, HashMap<U256, U256, FastHash>, FastHash>,
-    pub bytecodes: HashMap<B256, Bytecode, FastHash>,
+    pub accounts: AddressMap<AccountInfo>,
+    pub storage: AddressMap<SlotMap<U256>>,
+    pub bytecodes: CodeHashMap<Bytecode>,
     pub block_hashes: HashMap<u64, B256, FastHash>,
 }
 
