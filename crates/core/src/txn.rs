@@ -175,6 +175,13 @@ pub trait TxnExecutor: Sync {
         view: &mut S,
     ) -> Execution<Self::Key, Self::Value, Self::Output, Self::Error>;
 
+    /// About how many distinct keys the block's transactions write in all, if the machine
+    /// can tell before running them: a hint the multi-version memory sizes its index by
+    /// (`MvMemory::for_block`). `None` (the default): a few per transaction.
+    fn expected_keys(&self) -> Option<usize> {
+        None
+    }
+
     /// An earlier transaction that `txn_idx` is known to depend on before anything runs
     /// (an EVM transaction's previous one from the same sender, whose nonce it needs), if
     /// any. A hint only: Block-STM suspends a first execution on it instead of running it

@@ -1,6 +1,6 @@
 //! The lock-free memory's index of keys: a table of slots sized for the block before it
-//! starts, each slot set once (a key and its value, held in place) and never cleared or
-//! moved while the table is shared. A key goes in the first free slot at or after its
+//! starts, each slot set once (to a boxed key and value) and never cleared or moved while
+//! the table is shared. A key goes in the first free slot at or after its
 //! hash (linear probing); a look-up walks the same slots until it finds the key or a free
 //! slot. A key whose first [`PROBES`] slots are all taken goes to an overflow index
 //! (`scc::HashIndex`, which grows), so a block with more keys than its table planned for
@@ -10,8 +10,15 @@
 //! its entries, so each look-up enters an epoch, and each new key pays an insert that may
 //! relocate buckets. Here a look-up is a hash, a few loads and key comparisons, and a new
 //! key one `OnceLock::set`: on 2,000 ERC-20 transfers at 1 thread the memory's reads and
-//! writes were a tenth of Block-STM's instructions. A slot holds its value in place, with
-//! no allocation per key: the table never moves it.
+//! writes were a tenth of Block-STM's instructions.
+//!
+//! A slot is a pointer (16 bytes with its `OnceLock`), the key and value boxed beside it:
+//! so the table can be planned with room to spare (twice the keys a block is expected to
+//! write) at little memory. With keys and values held in the slots themselves (72 bytes
+//! a slot for EVM locations), a table of that size cost Block-STM a tenth more peak
+//! memory on 10,000 ERC-20 transfers, and one sized tighter filled up on blocks that
+//! write more keys than planned (5,000 swaps: 35,000 keys, 3,230 of them in the
+//! overflow).
 //!
 //! Why a free slot ends a look-up: slots are only ever set, so the slots a key's insert
 //! found taken are still taken; a key is in the overflow only if all of its [`PROBES`]
@@ -28,7 +35,7 @@ use crate::FastHash;
 const PROBES: usize = 32;
 
 pub(crate) struct KeyTable<K: 'static, T: 'static> {
-    slots: Box<[OnceLock<(K, T)>]>,
+    slots: Box<[OnceLock<Box<(K, T)>>]>,
     /// `slots.len() - 1`; the length is a power of two.
     mask: usize,
     /// `log2(slots.len())`.
@@ -44,10 +51,12 @@ where
     K: Eq + Hash + Clone + 'static,
     T: 'static,
 {
-    /// A table of the next power of two at or above `keys` slots (at least [`PROBES`]).
-    /// Its caller plans for fewer keys than that: probing grows long as a table fills.
+    /// A table for about `keys` keys: the next power of two at or above twice as many
+    /// slots (at least [`PROBES`]), so that probing stays short while the table is at most
+    /// half full.
     pub(crate) fn with_capacity(keys: usize) -> Self {
         let len = keys
+            .saturating_mul(2)
             .max(PROBES)
             .checked_next_power_of_two()
             .unwrap_or(usize::MAX / 2 + 1);
@@ -64,7 +73,7 @@ where
     /// high bits, spread by a multiplication (Fibonacci hashing): foldhash's fast hash is
     /// made for tables that use its high bits, and its low bits alone left runs of taken
     /// slots long enough to push keys of 2,000 ERC-20 transfers into the overflow.
-    fn probe(&self, key: &K) -> impl Iterator<Item = &OnceLock<(K, T)>> {
+    fn probe(&self, key: &K) -> impl Iterator<Item = &OnceLock<Box<(K, T)>>> {
         let spread = self
             .hasher
             .hash_one(key)
@@ -80,7 +89,7 @@ where
             // `get` is an Acquire load of the slot's state: it pairs with the Release of
             // the `set` that published the key and its value, so both are seen whole.
             match slot.get() {
-                Some((k, value)) if k == key => return Some(f(value)),
+                Some(held) if held.0 == *key => return Some(f(&held.1)),
                 Some(_) => {}
                 None => return None,
             }
@@ -96,12 +105,12 @@ where
             if slot.get().is_none() {
                 // Another thread may set this slot first (its key or another): then our
                 // value comes back, and the slot is looked at as taken.
-                match slot.set((key.clone(), value)) {
+                match slot.set(Box::new((key.clone(), value))) {
                     Ok(()) => return Ok(()),
-                    Err((_, lost)) => value = lost,
+                    Err(lost) => value = lost.1,
                 }
             }
-            if slot.get().is_some_and(|(k, _)| k == key) {
+            if slot.get().is_some_and(|held| held.0 == *key) {
                 return Err(value);
             }
         }
@@ -127,7 +136,7 @@ where
                 chunk
                     .iter_mut()
                     .filter_map(|s| s.take())
-                    .map(|(_, v)| v)
+                    .map(|held| held.1)
                     .collect()
             })
             .collect();

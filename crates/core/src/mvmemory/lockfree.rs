@@ -16,11 +16,11 @@ use super::{diff_write_sets, MvMemory};
 use crate::perturb::{self, Site};
 use crate::txn::{Incarnation, Key, TxnIndex, Version};
 
-/// Index capacity reserved per transaction: an ERC-20 transfer writes three keys to the
-/// index under the coarse conflict model (sender account, two balances; its fee goes to
-/// its own slot), four under `fields` and `deltas` (the sender's balance and nonce are
-/// two keys); room for one more, rounded up to a power of two, leaves such a block's table at most four fifths full,
-/// and its keys out of the overflow index.
+/// Keys planned per transaction, unless the block says otherwise
+/// ([`MvMemory::for_block`]): an ERC-20 transfer writes three keys to the index under the
+/// coarse conflict model (sender account, two balances; its fee goes to its own slot),
+/// four under `fields` and `deltas` (the sender's balance and nonce are two keys), a swap
+/// seven. The table has twice as many slots as planned keys (`key_table.rs`).
 const KEYS_PER_TXN: usize = 5;
 
 /// Blocks of fewer transactions free their memory on the calling thread alone.
@@ -159,10 +159,17 @@ where
     }
 
     fn new(num_txns: usize) -> Self {
+        Self::for_block(num_txns, None)
+    }
+
+    fn for_block(num_txns: usize, expected_keys: Option<usize>) -> Self {
+        let planned = num_txns
+            .saturating_mul(KEYS_PER_TXN)
+            .max(expected_keys.unwrap_or(0));
         Self {
             // Sized for a few keys per transaction up front: the table does not grow
             // (keys beyond it go to its slower overflow index).
-            data: KeyTable::with_capacity(num_txns.saturating_mul(KEYS_PER_TXN)),
+            data: KeyTable::with_capacity(planned),
             sole: (0..num_txns)
                 .map(|_| CachePadded::new(SoleEntry::default()))
                 .collect(),

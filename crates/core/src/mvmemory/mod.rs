@@ -41,6 +41,17 @@ pub trait MvMemory<K, V>: Send + Sync {
     where
         Self: Sized;
 
+    /// Memory for a block of `num_txns` transactions that are expected to write about
+    /// `expected_keys` distinct keys in all (`TxnExecutor::expected_keys`), sized for
+    /// them where the memory sizes anything up front.
+    fn for_block(num_txns: usize, expected_keys: Option<usize>) -> Self
+    where
+        Self: Sized,
+    {
+        let _ = expected_keys;
+        Self::new(num_txns)
+    }
+
     /// Records incarnation `version`'s write set `writes`, replacing `previous`: the write
     /// set last recorded for the same transaction (empty if none was). Keys of `previous`
     /// that `writes` lacks are removed. Returns true when `writes` has a key `previous`

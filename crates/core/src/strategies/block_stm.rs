@@ -339,8 +339,18 @@ where
     M: MvMemory<T::Key, T::Value>,
 {
     pub fn new(num_txns: usize) -> Self {
+        Self::with_memory(num_txns, M::new(num_txns))
+    }
+
+    /// The run of `txns`, its memory sized by their hint (`TxnExecutor::expected_keys`).
+    pub fn for_txns(txns: &T) -> Self {
+        let n = txns.num_txns();
+        Self::with_memory(n, M::for_block(n, txns.expected_keys()))
+    }
+
+    fn with_memory(num_txns: usize, memory: M) -> Self {
         Self {
-            memory: M::new(num_txns),
+            memory,
             scheduler: Scheduler::new(num_txns),
             records: (0..num_txns)
                 .map(|_| CachePadded::new(Mutex::new(None)))
@@ -498,7 +508,7 @@ where
     M: MvMemory<T::Key, T::Value>,
 {
     let start = Instant::now();
-    let run = BlockStm::<T, M>::new(txns.num_txns());
+    let run = BlockStm::<T, M>::for_txns(txns);
     metrics.phase(Phase::Setup, start.elapsed());
     let start = Instant::now();
     for outcome in run_workers(threads, |_| run.work(txns))? {
