@@ -38,8 +38,10 @@
 //!   writer below `j`. An aborted incarnation's entries become *ESTIMATE* markers: a
 //!   reader that meets one suspends until that transaction executes again. Two
 //!   implementations: lock-based (`locked.rs`) and one whose key index and version lists
-//!   are lock-free (`lockfree.rs` over `version_list.rs`; each version's entry sits
-//!   behind its own mutex, written only by its transaction's worker).
+//!   are read without locks (`lockfree.rs` over `key_table.rs`, a table of keys sized for
+//!   the block whose slots are set once, and `version_list.rs`; each version's entry
+//!   sits behind its own mutex, written only by its transaction's worker). The memory
+//!   keeps no copy of a write set: its caller hands back the last one recorded.
 //!
 //! ## The strategies (`strategies/`, one file each)
 //! - `sequential` (the engine crate's `evm::sequential`): plain revm, the reference.

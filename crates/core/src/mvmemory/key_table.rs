@@ -20,6 +20,10 @@
 //! write more keys than planned (5,000 swaps: 35,000 keys, 3,230 of them in the
 //! overflow).
 //!
+//! A look-up takes no lock: `OnceLock::get` is one load. An insert sets a free slot with
+//! `OnceLock::set`, a compare-and-swap; a second thread setting the same slot at that
+//! moment waits for the first one's store of a pointer, then finds the slot taken.
+//!
 //! Why a free slot ends a look-up: slots are only ever set, so the slots a key's insert
 //! found taken are still taken; a key is in the overflow only if all of its [`PROBES`]
 //! slots were taken when it was inserted, so a look-up that meets a free slot among them

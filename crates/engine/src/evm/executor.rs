@@ -179,8 +179,8 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
     /// more before). So a block of many storage writes plans for them: block 16257471's 98
     /// transactions write 926 keys, which would have filled nine tenths of a table
     /// planned by its transactions alone. (A block of the 2016 attacks, whose
-    /// self-destructs touched accounts at next to no gas, still overflows its table:
-    /// 2462997, 9 transactions, 1,946 keys, all correct, the overflowing ones slower.)
+    /// self-destructs touched accounts at next to no gas, writes more than its gas says:
+    /// 2462997, 9 transactions, 1,946 keys; the memory's minimum table holds them.)
     fn expected_keys(&self) -> Option<usize> {
         const KEYS_PER_TXN: usize = 4;
         const LEAST_GAS_PER_SLOT_WRITE: u64 = 2_900;
