@@ -87,6 +87,12 @@ where
             .map(move |i| &self.slots[start.wrapping_add(i) & self.mask])
     }
 
+    /// How many slots the table has.
+    #[cfg(test)]
+    pub(crate) fn slots_len(&self) -> usize {
+        self.slots.len()
+    }
+
     /// Applies `f` to `key`'s value, if the table holds the key.
     pub(crate) fn with<R>(&self, key: &K, f: impl FnOnce(&T) -> R) -> Option<R> {
         for slot in self.probe(key) {
@@ -124,7 +130,9 @@ where
     }
 
     /// Every value, taken out of the table, which is then empty: in `shares` parts of
-    /// about the same number of slots each, for as many threads to free.
+    /// about the same number of slots each, for as many threads to free. (The slots' boxes
+    /// and keys are freed here, on the calling thread; what the values own, a version
+    /// list's nodes, goes with the parts.)
     pub(crate) fn into_parts(
         self,
         shares: usize,

@@ -2,7 +2,8 @@
 //! (`key_table.rs`), each key with its version list (`version_list.rs`). Finding a key's
 //! versions takes no lock: a look-up in the table is a few loads, and a version list is
 //! traversed without one. Inserting a key never seen before sets one slot of the table,
-//! once per key and block. The mutexes are per
+//! once per key and block (a thread setting the same slot at the same moment waits for
+//! that store, `key_table.rs`). The mutexes are per
 //! version (the entry one transaction wrote for one key) and per transaction (its
 //! sole-writer slot): each is written only by the worker holding that transaction, so they
 //! are all but uncontended, an atomic swap each.
@@ -28,6 +29,12 @@ const KEYS_PER_TXN: usize = 5;
 /// 2016 attack, nine transactions) writes 1,946, which overflowed the 512 slots planned by
 /// its transactions and gas, and ran a fifth slower for it.
 const MIN_PLANNED_KEYS: usize = 2_048;
+
+/// The most keys a hint (`TxnExecutor::expected_keys`) may plan for: 2^20 keys, a table
+/// of 32 MiB. A hint comes from input not yet checked (an EVM block's header), so it must
+/// not make the memory reserve what the machine cannot hold; a block that writes more
+/// keys than planned is slower, never wrong.
+const MAX_HINTED_KEYS: usize = 1 << 20;
 
 /// Blocks of fewer transactions free their memory on the calling thread alone.
 const MIN_TXNS_TO_RELEASE_IN_PARALLEL: usize = 4096;
@@ -171,7 +178,7 @@ where
     fn for_block(num_txns: usize, expected_keys: Option<usize>) -> Self {
         let planned = num_txns
             .saturating_mul(KEYS_PER_TXN)
-            .max(expected_keys.unwrap_or(0))
+            .max(expected_keys.unwrap_or(0).min(MAX_HINTED_KEYS))
             .max(MIN_PLANNED_KEYS);
         Self {
             // Sized for a few keys per transaction up front: the table does not grow
@@ -214,5 +221,28 @@ where
         let (lists, overflow) = data.into_parts(threads);
         release_index(overflow, threads);
         crate::pool::drop_on_workers(lists);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::txn::ReadResult;
+
+    #[test]
+    fn a_hint_beyond_any_machine_is_capped() {
+        // A header's gas used is read before the block is checked: a hint of usize::MAX
+        // keys must not make the memory try to reserve them.
+        let m = LockFreeMvMemory::<u64, u64>::for_block(4, Some(usize::MAX));
+        assert!(m.data.slots_len() <= 2 * MAX_HINTED_KEYS);
+        m.record(Version::new(1, 0), &[(7, 70)], &[]);
+        assert_eq!(
+            m.read(&7, 2),
+            ReadResult::Written {
+                version: Version::new(1, 0),
+                value: 70
+            }
+        );
+        assert_eq!(m.read(&7, 1), ReadResult::Base);
     }
 }

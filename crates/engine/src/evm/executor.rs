@@ -173,14 +173,16 @@ impl<P: DatabaseRef + Sync> TxnExecutor for EvmTxns<'_, P> {
         self.same_sender_before.get(txn_idx).copied().flatten()
     }
 
-    /// For a block with a header: a few keys per transaction (its sender's balance and
-    /// nonce, a recipient, a fee), and a storage slot per 2,900 gas the header says the
-    /// block used, the least a write of a slot not yet written costs since Berlin (and
-    /// more before). So a block of many storage writes plans for them: block 16257471's 98
-    /// transactions write 926 keys, which would have filled nine tenths of a table
-    /// planned by its transactions alone. (A block of the 2016 attacks, whose
-    /// self-destructs touched accounts at next to no gas, writes more than its gas says:
-    /// 2462997, 9 transactions, 1,946 keys; the memory's minimum table holds them.)
+    /// For a block with a header, an estimate (not a bound): a few keys per transaction
+    /// (its sender's balance and nonce, a recipient, a fee), and a storage slot per 2,900
+    /// gas the header says the block used, what a first write of a slot costs since Berlin
+    /// when it was read before (a write that changes nothing costs less, refunds lower the
+    /// gas used, and older forks priced writes otherwise). So a block of many storage
+    /// writes plans for them beyond the memory's minimum table. A block of the 2016
+    /// attacks, whose self-destructs touched accounts at next to no gas, writes far more
+    /// than its gas says (2462997: 9 transactions, 1,946 keys; the minimum table holds
+    /// them). The memory caps the hint, so a header's gas used, checked only after the
+    /// block ran, cannot make it reserve more than it can hold.
     fn expected_keys(&self) -> Option<usize> {
         const KEYS_PER_TXN: usize = 4;
         const LEAST_GAS_PER_SLOT_WRITE: u64 = 2_900;
