@@ -5,13 +5,13 @@ use std::collections::HashMap;
 
 use revm::bytecode::Bytecode;
 use revm::database_interface::DBErrorMarker;
+use revm::primitives::map::AddressMap;
 use revm::primitives::{Address, B256, U256};
 use revm::state::AccountInfo;
 use revm::{Database, DatabaseRef};
 
 use super::lazy::{Lazy, LazyFields, PendingRead};
 use super::location::{AccountValue, EvmValue, Location};
-use super::maps::AddressMap;
 use super::observe::{Observe, Observed};
 use crate::core::txn::{ReadResult, StateView, TxnIndex, Version};
 use crate::core::Invariant;

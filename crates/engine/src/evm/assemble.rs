@@ -5,6 +5,7 @@ use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 
 use revm::primitives::hardfork::SpecId;
+use revm::primitives::map::AddressMap;
 use revm::primitives::{Address, Bytes, KECCAK_EMPTY, U256};
 use revm::state::AccountInfo;
 use revm::DatabaseRef;
@@ -12,7 +13,6 @@ use revm::DatabaseRef;
 use super::block::Block;
 use super::executor::EvmTxOutput;
 use super::location::{AccountValue, EvmValue, Location};
-use super::maps::AddressMap;
 use super::output::{AccountChange, AccountSummary, BlockOutput, Receipt, StateChanges};
 use crate::core::pool::run_workers;
 use crate::core::txn::TxnIndex;

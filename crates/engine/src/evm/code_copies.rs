@@ -23,8 +23,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::maps::CodeHashMap;
 use revm::bytecode::{Bytecode, JumpTable};
+use revm::primitives::map::B256Map;
 use revm::primitives::B256;
 
 /// Distinguishes blocks: a thread checks each kept copy once per block (see the module
@@ -45,7 +45,7 @@ struct Copy {
 
 thread_local! {
     /// The copies by code hash.
-    static COPIES: RefCell<(CodeHashMap<Copy>, usize)> =
+    static COPIES: RefCell<(B256Map<Copy>, usize)> =
         RefCell::new((HashMap::default(), 0));
 }
 

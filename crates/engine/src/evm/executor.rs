@@ -11,6 +11,7 @@ use revm::handler::{EthFrame, EthPrecompiles, Handler};
 use revm::interpreter::instructions::{gas_table_spec, GasTable};
 use revm::interpreter::interpreter::EthInterpreter;
 use revm::primitives::hardfork::SpecId;
+use revm::primitives::map::AddressMap;
 use revm::primitives::{Log, U256};
 use revm::DatabaseRef;
 
@@ -21,7 +22,6 @@ use super::conflicts::ConflictModel;
 use super::handler::{DeferredFeeHandler, SharedInstructions};
 use super::lazy::Lazy;
 use super::location::{AccountValue, EvmValue, Location};
-use super::maps::AddressMap;
 use super::observe::{Observe, BALANCE, HUGE, NONCE};
 use super::writes::{field_write_set, write_set};
 use crate::core::txn::{Execution, StateView, TxnExecutor, TxnIndex};

@@ -11,12 +11,12 @@
 //! peeked value was. Under `fields` a changed balance is written in full, so it is
 //! observed.
 
+use revm::primitives::map::AddressMap;
 use revm::primitives::{Address, KECCAK_EMPTY, U256};
 use revm::state::Account;
 
 use super::conflicts::ConflictModel;
 use super::location::Location;
-use super::maps::AddressMap;
 use super::observe::{Observed, BALANCE, EMPTY, HUGE, NONCE};
 use crate::core::txn::{TxnIndex, Version};
 

@@ -13,7 +13,6 @@ pub mod header;
 pub mod lazy;
 pub mod location;
 pub mod mainnet;
-pub mod maps;
 pub mod observe;
 pub mod output;
 pub mod post_state;

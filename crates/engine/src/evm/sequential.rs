@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 use revm::context::result::EVMError;
 use revm::database::CacheDB;
 use revm::handler::{MainnetContext, MainnetEvm};
+use revm::primitives::map::AddressMap;
 use revm::{DatabaseCommit, DatabaseRef, ExecuteEvm, MainBuilder};
 
 use super::assemble::{receipts, FinalState};
 use super::block::Block;
 use super::executor::{cfg_env, summarize, EvmTxOutput};
 use super::location::AccountValue;
-use super::maps::AddressMap;
 use super::output::BlockOutput;
 use super::writes::write_set;
 use crate::core::metrics::Metrics;

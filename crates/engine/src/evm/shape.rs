@@ -5,10 +5,10 @@
 
 use std::collections::HashMap;
 
+use revm::primitives::map::AddressMap;
 use revm::primitives::Address;
 
 use super::block::Block;
-use super::maps::AddressMap;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shape {

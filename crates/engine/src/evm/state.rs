@@ -4,11 +4,11 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 
-use super::maps::{AddressMap, CodeHashMap, SlotMap};
 use crate::core::FastHash;
 
 use revm::bytecode::Bytecode;
 use revm::database_interface::DBErrorMarker;
+use revm::primitives::map::{AddressMap, B256Map, U256Map};
 use revm::primitives::{keccak256, Address, B256, U256};
 use revm::state::AccountInfo;
 use revm::DatabaseRef;
@@ -17,8 +17,8 @@ use revm::DatabaseRef;
 #[derive(Clone, Debug, Default)]
 pub struct InMemoryState {
     pub accounts: AddressMap<AccountInfo>,
-    pub storage: AddressMap<SlotMap<U256>>,
-    pub bytecodes: CodeHashMap<Bytecode>,
+    pub storage: AddressMap<U256Map<U256>>,
+    pub bytecodes: B256Map<Bytecode>,
     pub block_hashes: HashMap<u64, B256, FastHash>,
 }
 

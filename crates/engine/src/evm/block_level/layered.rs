@@ -8,11 +8,11 @@ use std::collections::HashMap;
 
 use revm::bytecode::Bytecode;
 use revm::primitives::hardfork::SpecId;
+use revm::primitives::map::B256Map;
 use revm::primitives::{Address, B256, KECCAK_EMPTY, U256};
 use revm::state::AccountInfo;
 use revm::DatabaseRef;
 
-use super::super::maps::CodeHashMap;
 use crate::evm::output::{AccountChange, AccountSummary, StateChanges};
 
 /// `below` with `top` applied. Without a top (`Layered::plain`) every read goes straight
@@ -21,7 +21,7 @@ pub struct Layered<'a, P> {
     below: &'a P,
     top: Option<&'a StateChanges>,
     /// The code the top's accounts were given, by hash (`below` does not know it).
-    code: CodeHashMap<Bytecode>,
+    code: B256Map<Bytecode>,
 }
 
 impl<'a, P> Layered<'a, P> {
