@@ -87,7 +87,7 @@ fn no_lost_wake_up() {
     loom::model(|| {
         let s = Arc::new(Scheduler::new(2));
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
-        assert_eq!(s.next_task(), None);
+        // The validation index skips 0, still executing.
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
         let t = {
             let s = s.clone();

@@ -190,13 +190,34 @@ impl Scheduler {
         None
     }
 
-    /// The lower of the next validation and the next execution task, if any is ready.
+    /// The lower of the next validation and the next execution task; `None` only when both
+    /// indices have passed the block (the caller waits for tasks in progress to lower one,
+    /// or for `done`).
+    ///
+    /// An index that hands out nothing (a validation of a transaction still executing,
+    /// whose `finish_execution` returns that validation itself; an execution another
+    /// worker claimed) has still moved past that transaction, so the next round asks for
+    /// the next one: every round claims an index with `fetch_add`, and the loop ends. (It
+    /// returned `None` there, and the worker yielded its core: on 10,000 independent
+    /// transfers at 2 threads each worker went idle some 4,400 times per block, 2.7 ms of
+    /// its 22.)
     pub fn next_task(&self) -> Option<Task> {
         perturb::at(Site::TaskHandOut);
-        if self.validation_idx.load(SC) < self.execution_idx.load(SC) {
-            self.next_version_to_validate().map(Task::Validate)
-        } else {
-            self.next_version_to_execute().map(Task::Execute)
+        loop {
+            let validation = self.validation_idx.load(SC);
+            let execution = self.execution_idx.load(SC);
+            if validation.min(execution) >= self.num_txns {
+                self.check_done();
+                return None;
+            }
+            let task = if validation < execution {
+                self.next_version_to_validate().map(Task::Validate)
+            } else {
+                self.next_version_to_execute().map(Task::Execute)
+            };
+            if task.is_some() {
+                return task;
+            }
         }
     }
 
@@ -429,8 +450,7 @@ mod tests {
     fn executes_then_validates_in_order() {
         let s = Scheduler::new(2);
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
-        // Validation index 0 < execution index 1: tries to validate 0, still executing.
-        assert_eq!(s.next_task(), None);
+        // The validation index skips the transaction still executing.
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
         // Validation index 1 is past 0, which wrote a new key: revalidate from 0.
         assert_eq!(s.finish_execution(v(0, 0), true).unwrap(), None);
@@ -454,8 +474,7 @@ mod tests {
     fn dependency_suspends_and_resumes() {
         let s = Scheduler::new(2);
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
-        // Validation index 0 < execution index 1: tries to validate 0, still executing.
-        assert_eq!(s.next_task(), None);
+        // The validation index skips the transaction still executing.
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
         // 1 read an ESTIMATE of 0, which has not finished: suspended.
         assert!(s.add_dependency(1, 0).unwrap());
@@ -480,9 +499,9 @@ mod tests {
     fn resumed_transaction_runs_on_the_finishing_worker_without_a_new_key() {
         let s = Scheduler::new(4);
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
-        assert_eq!(s.next_task(), None); // validation of 0: still executing
+        // The validation index skips the transaction still executing.
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
-        assert_eq!(s.next_task(), None); // validation of 1: still executing
+        // The validation index skips the transaction still executing.
         assert_eq!(s.next_task(), Some(Task::Execute(v(2, 0))));
         // 2 waits on 1.
         assert!(s.add_dependency(2, 1).unwrap());
@@ -520,9 +539,9 @@ mod tests {
     fn two_waiters_one_claimed_the_other_handed_out_by_the_index() {
         let s = Scheduler::new(3);
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
-        assert_eq!(s.next_task(), None);
+        // The validation index skips the transaction still executing.
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
-        assert_eq!(s.next_task(), None);
+        // The validation index skips the transaction still executing.
         assert_eq!(s.next_task(), Some(Task::Execute(v(2, 0))));
         assert!(s.add_dependency(1, 0).unwrap());
         assert!(s.add_dependency(2, 0).unwrap());
@@ -534,7 +553,7 @@ mod tests {
         );
         assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
         assert_eq!(s.finish_validation(v(0, 0), false).unwrap(), None);
-        assert_eq!(s.next_task(), None); // validation of 1: the claimed run is going on
+        // The validation index skips the transaction still executing.
         assert_eq!(s.next_task(), Some(Task::Execute(v(2, 1))));
         // The validation index (2) is past 1, no new key: validated at once.
         assert_eq!(
@@ -554,8 +573,7 @@ mod tests {
     fn dependency_on_finished_transaction_is_refused() {
         let s = Scheduler::new(2);
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
-        // Validation index 0 < execution index 1: tries to validate 0, still executing.
-        assert_eq!(s.next_task(), None);
+        // The validation index skips the transaction still executing.
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
         assert_eq!(
             s.finish_execution(v(0, 0), false).unwrap(),
@@ -569,8 +587,7 @@ mod tests {
     fn only_the_first_abort_wins() {
         let s = Scheduler::new(2);
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
-        // Validation index 0 < execution index 1: tries to validate 0, still executing.
-        assert_eq!(s.next_task(), None);
+        // The validation index skips the transaction still executing.
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
         assert_eq!(s.finish_execution(v(0, 0), true).unwrap(), None);
         assert_eq!(s.finish_execution(v(1, 0), true).unwrap(), None);
