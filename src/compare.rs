@@ -69,6 +69,12 @@ pub struct Row {
     /// How long the kept executor of this thread count took to start its threads, once,
     /// before the timed runs (not part of `wall_ns`).
     pub executor_startup_ns: u64,
+    /// How long the executor's first run of the block took, untimed otherwise (not part of
+    /// `wall_ns`): its worker threads' heaps are faulted in there (on the AMD machine of
+    /// 2026-12-02, 10,000 ETH transfers at 2 threads assembled in 36-41 ms in a cold
+    /// executor's first three runs, 8-9 ms after).
+    #[serde(default)]
+    pub executor_first_run_ns: u64,
 }
 
 /// The first way a strategy's output differed from sequential execution's.
@@ -121,8 +127,10 @@ pub fn compare(
 /// One executor is live at a time (several pools at once would stop their threads from
 /// spinning while they wait, `stmlab_core::pool`): with one model it is kept over every
 /// round, as a node keeps one; with several, a run of another model than the last one's
-/// first builds that model's executor and runs the block once on it, both untimed, so
-/// every timed run is on a warm executor.
+/// first builds that model's executor. Either way a new executor first runs the block
+/// once, untimed (its time kept as `executor_first_run_ns`), so every timed run is on a
+/// warm executor, as the timed sequential runs are on the thread whose reference run
+/// warmed it.
 pub fn compare_models(
     input: &Input,
     strategies: &[Strategy],
@@ -182,31 +190,32 @@ pub fn compare_models(
         // keeps one: its threads start untimed (`Executor::startup`).
         let mut current: Option<Executor> = None;
         let mut startup = vec![0u64; pairs.len()];
+        let mut first_run = vec![0u64; pairs.len()];
         // The live executor, of `model` (built, and warmed by one untimed run of
         // `strategy`, when the live one is of another model).
+        // Returns the time of the new executor's first (untimed) run, if one was built.
         let executor_for = |model: ConflictModel,
                             strategy: Strategy,
                             current: &mut Option<Executor>|
-         -> Result<(), String> {
+         -> Result<Option<u64>, String> {
             if current
                 .as_ref()
                 .is_some_and(|e| e.options().conflicts == model)
             {
-                return Ok(());
+                return Ok(None);
             }
             // The old pool goes first: one live at a time.
             *current = None;
             let executor =
                 Executor::with_options(t, options_of(model)).map_err(|e| err(e.into()))?;
-            if models.len() > 1 {
-                drop(
-                    executor
-                        .execute(&input.block, &input.state, strategy)
-                        .map_err(err)?,
-                );
-            }
+            let start = std::time::Instant::now();
+            let run = executor
+                .execute(&input.block, &input.state, strategy)
+                .map_err(err)?;
+            let first = start.elapsed().as_nanos() as u64;
+            drop(run);
             *current = Some(executor);
-            Ok(())
+            Ok(Some(first))
         };
         let mut last = vec![None; pairs.len()];
         let mut peaks: Vec<Option<u64>> = vec![None; pairs.len()];
@@ -228,7 +237,13 @@ pub fn compare_models(
                     return Ok(());
                 }
                 let (s, (model, strategy)) = (slot - 1, pairs[slot - 1]);
-                executor_for(model, strategy, &mut current)?;
+                if let Some(first) = executor_for(model, strategy, &mut current)? {
+                    // The first of this pair's executors (a pair of several models may
+                    // build one per round): what a node pays once.
+                    if first_run[s] == 0 {
+                        first_run[s] = first;
+                    }
+                }
                 let executor = current.as_ref().expect("just built");
                 startup[s] = executor.startup().as_nanos() as u64;
                 let run = stopwatch
@@ -311,6 +326,7 @@ pub fn compare_models(
                 header_ok,
                 post_state_ok,
                 executor_startup_ns: startup[s],
+                executor_first_run_ns: first_run[s],
             });
         }
     }

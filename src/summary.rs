@@ -195,6 +195,7 @@ mod tests {
             },
             post_state_ok: None,
             executor_startup_ns: 0,
+            executor_first_run_ns: 0,
         }
     }
 
