@@ -191,13 +191,13 @@ pub fn compare_models(
         let mut current: Option<Executor> = None;
         let mut startup = vec![0u64; pairs.len()];
         let mut first_run = vec![0u64; pairs.len()];
-        // The live executor, of `model` (built, and warmed by one untimed run of
-        // `strategy`, when the live one is of another model).
-        // Returns the time of the new executor's first (untimed) run, if one was built.
+        // Makes the live executor one of `model`: kept if it is, else built and warmed by
+        // one untimed run of `strategy`, whose time and run it returns (the run is checked
+        // against the reference like a timed one).
         let executor_for = |model: ConflictModel,
                             strategy: Strategy,
                             current: &mut Option<Executor>|
-         -> Result<Option<u64>, String> {
+         -> Result<Option<(u64, stmlab::Executed)>, String> {
             if current
                 .as_ref()
                 .is_some_and(|e| e.options().conflicts == model)
@@ -213,9 +213,8 @@ pub fn compare_models(
                 .execute(&input.block, &input.state, strategy)
                 .map_err(err)?;
             let first = start.elapsed().as_nanos() as u64;
-            drop(run);
             *current = Some(executor);
-            Ok(Some(first))
+            Ok(Some((first, run)))
         };
         let mut last = vec![None; pairs.len()];
         let mut peaks: Vec<Option<u64>> = vec![None; pairs.len()];
@@ -237,7 +236,23 @@ pub fn compare_models(
                     return Ok(());
                 }
                 let (s, (model, strategy)) = (slot - 1, pairs[slot - 1]);
-                if let Some(first) = executor_for(model, strategy, &mut current)? {
+                // Every run's output, untimed warm-up runs too, against the reference.
+                let mut check = |output: &stmlab::evm::output::BlockOutput| {
+                    if let Some(difference) = output.first_difference(&reference.output) {
+                        if identical[s] {
+                            mismatches.push(Mismatch {
+                                block: input.label.clone(),
+                                strategy,
+                                conflicts: model,
+                                threads: t,
+                                difference,
+                            });
+                        }
+                        identical[s] = false;
+                    }
+                };
+                if let Some((first, run)) = executor_for(model, strategy, &mut current)? {
+                    check(&run.output);
                     // The first of this pair's executors (a pair of several models may
                     // build one per round): what a node pays once.
                     if first_run[s] == 0 {
@@ -249,18 +264,7 @@ pub fn compare_models(
                 let run = stopwatch
                     .time(|| executor.execute(&input.block, &input.state, strategy))
                     .map_err(err)?;
-                if let Some(difference) = run.output.first_difference(&reference.output) {
-                    if identical[s] {
-                        mismatches.push(Mismatch {
-                            block: input.label.clone(),
-                            strategy,
-                            conflicts: model,
-                            threads: t,
-                            difference,
-                        });
-                    }
-                    identical[s] = false;
-                }
+                check(&run.output);
                 last[s] = Some(run);
                 Ok(())
             },
