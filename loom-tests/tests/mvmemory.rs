@@ -1,6 +1,8 @@
 //! Models of the lock-free multi-version memory (`core::mvmemory::lockfree` over
-//! `version_list.rs`): every atomic and mutex of the version lists is loom's. (The key
-//! index, `scc::HashIndex`, is not loom-aware: keys are inserted before threads race.)
+//! `version_list.rs`): every atomic and mutex of the version lists is loom's, and so is
+//! the counter that hands out the slots of the nodes' arena. (The key table's slots and
+//! the arena's buckets are `std::sync::OnceLock`s, set once each, which loom does not
+//! model: it runs their sets whole, one thread at a time.)
 #![cfg(all(stmlab_loom, not(stmlab_mutant_double_abort)))]
 
 use loom::sync::Arc;

@@ -39,9 +39,10 @@
 //!   reader that meets one suspends until that transaction executes again. Two
 //!   implementations: lock-based (`locked.rs`) and one whose key index and version lists
 //!   are read without locks (`lockfree.rs` over `key_table.rs`, a table of keys sized for
-//!   the block whose slots are set once, and `version_list.rs`; each version's entry
-//!   sits behind its own mutex, written only by its transaction's worker). The memory
-//!   keeps no copy of a write set: its caller hands back the last one recorded.
+//!   the block whose slots are set once, and `version_list.rs`, whose nodes live in one
+//!   arena of the block, freed at once; each version's entry sits behind its own mutex,
+//!   written only by its transaction's worker). The memory keeps no copy of a write
+//!   set: its caller hands back the last one recorded.
 //!
 //! ## The strategies (`strategies/`, one file each)
 //! - `sequential` (the engine crate's `evm::sequential`): plain revm, the reference.
@@ -61,8 +62,8 @@
 //!   both indices have passed it and no task is active.
 //!
 //! `unsafe` is in two small places, each with its safety argument where it stands:
-//! `mvmemory::version_list` (the lock-free version lists) and `pool::kept` (a job's
-//! lifetime erased while the kept threads run it).
+//! `mvmemory::version_list` (the lock-free version lists and the block's arena of their
+//! nodes) and `pool::kept` (a job's lifetime erased while the kept threads run it).
 #![deny(unsafe_code)]
 #![warn(unsafe_op_in_unsafe_fn)]
 

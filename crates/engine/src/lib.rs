@@ -69,9 +69,9 @@
 //! sequential execution and says so in `metrics.fell_back`.
 //!
 //! `unsafe` is in three small places, each with its safety argument where it stands:
-//! `core::mvmemory::version_list` (the lock-free version lists), `core::pool::kept`
-//! (a job's lifetime erased while the kept threads run it) and one call in
-//! `evm::code_copies` (revm's constructor of already-analysed code). By default the
+//! `core::mvmemory::version_list` (the lock-free version lists, their nodes' arena),
+//! `core::pool::kept` (a job's lifetime erased while the kept threads run it) and one
+//! call in `evm::code_copies` (revm's constructor of already-analysed code). By default the
 //! engine is *adaptive* (`adaptive`): a block that parallel execution cannot speed up
 //! (too small, one sender's chain, cheap transactions by its header or a timed probe)
 //! runs sequentially, and the metrics say so; `engine::Options::RAW` runs

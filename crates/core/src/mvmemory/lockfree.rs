@@ -1,5 +1,6 @@
 //! The lock-free multi-version memory: a table of keys sized for the block
-//! (`key_table.rs`), each key with its version list (`version_list.rs`). Finding a key's
+//! (`key_table.rs`), each key with its version list, the lists' nodes in one arena of the
+//! block (`version_list.rs`). Finding a key's
 //! versions takes no lock: a look-up in the table is a few loads, and a version list is
 //! traversed without one. Inserting a key never seen before sets one slot of the table,
 //! once per key and block (a thread setting the same slot at the same moment waits for
@@ -10,9 +11,8 @@
 
 use crossbeam_utils::CachePadded;
 
-use super::key_table::KeyTable;
 use super::sole_writer::{self, route, Route, SoleEntry, TwoPlaces};
-use super::version_list::{release_index, Entry, VersionList};
+use super::version_list::{Entry, Versions};
 use super::{diff_write_sets, MvMemory};
 use crate::perturb::{self, Site};
 use crate::txn::{Incarnation, Key, TxnIndex, Version};
@@ -40,7 +40,7 @@ const MAX_HINTED_KEYS: usize = 1 << 20;
 const MIN_TXNS_TO_RELEASE_IN_PARALLEL: usize = 4096;
 
 pub struct LockFreeMvMemory<K: 'static, V: 'static> {
-    data: KeyTable<K, VersionList<V>>,
+    data: Versions<K, V>,
     /// Per transaction, on a cache line of its own, its sole-writer key's entry
     /// (`sole_writer.rs`), if it writes one: what only the worker holding the transaction
     /// (executing it, or aborting it) writes, and the scheduler's status lock orders those
@@ -71,40 +71,8 @@ where
         self.set_in_index(key, txn_idx, entry);
     }
 
-    /// Sets transaction `txn_idx`'s entry in `key`'s version list, inserting the list if
-    /// the key is new. (The table never moves a list once inserted: with an index that
-    /// moved its entries as it grew, a writer that found the key just before would set
-    /// its entry in the moved-from copy, lost; the racing-writers test in
-    /// `tests/core_mock.rs` caught exactly that.)
     fn set_in_index(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) {
-        let mut entry = entry;
-        // At most twice round: keys are never removed during a block, so a key another
-        // writer published is found on the second look. Looping rather than asserting it
-        // makes a lost entry impossible, not merely unexpected.
-        loop {
-            let Some(unset) = self.set_existing(key, txn_idx, entry) else {
-                return;
-            };
-            // A new key: publish a list that already holds the entry. If another writer
-            // published the key first, theirs stays, and the entry goes into it.
-            let list = VersionList::with_first(txn_idx, unset);
-            match self.data.insert(key, list) {
-                Ok(()) => return,
-                // Never shared: the table gave it back untouched.
-                Err(lost) => entry = lost.into_first_entry(),
-            }
-        }
-    }
-
-    /// Sets the entry in `key`'s list if the index has one; gives the entry back if not.
-    fn set_existing(&self, key: &K, txn_idx: TxnIndex, entry: Entry<V>) -> Option<Entry<V>> {
-        let mut entry = Some(entry);
-        self.data.with(key, |list| {
-            if let Some(entry) = entry.take() {
-                list.set(txn_idx, entry);
-            }
-        });
-        entry
+        self.data.set(key, txn_idx, entry);
     }
 }
 
@@ -121,13 +89,9 @@ where
         below: TxnIndex,
         on: impl FnOnce(TxnIndex, Option<(Incarnation, &V)>) -> R,
     ) -> Option<R> {
-        self.data
-            .with(key, |list| {
-                list.read_below(below, |idx, entry| {
-                    lend(idx, entry, on).expect("read_below skips removed entries")
-                })
-            })
-            .flatten()
+        self.data.read_below(key, below, |idx, entry| {
+            lend(idx, entry, on).expect("read_below skips removed entries")
+        })
     }
 
     fn slot(&self, owner: TxnIndex) -> Option<&SoleEntry<K, Entry<V>>> {
@@ -183,7 +147,7 @@ where
         Self {
             // Sized for a few keys per transaction up front: the table does not grow
             // (keys beyond it go to its slower overflow index).
-            data: KeyTable::with_capacity(planned),
+            data: Versions::with_capacity(planned),
             sole: (0..num_txns)
                 .map(|_| CachePadded::new(SoleEntry::default()))
                 .collect(),
@@ -206,21 +170,20 @@ where
         }
     }
 
-    /// The version lists are most of what a block leaves to free (a node per write, a
-    /// list per key), and freeing them took a tenth of a 2-thread run on a block of cheap
-    /// transactions. So they are freed on `threads` workers, a share each
-    /// (`version_list::release_index`).
+    /// The version lists are most of what a block leaves to free (a list per key, a
+    /// node per write): the index of lists and the arena of nodes are freed on two
+    /// workers, one each, on a large block (`Versions::release`).
     fn release(self, threads: usize) {
         // A small block's memory is freed faster by one thread than handed out to two
         // (2,000 chained transfers: 0.1 ms alone, 0.8 ms split over two workers).
-        if threads <= 1 || self.sole.len() < MIN_TXNS_TO_RELEASE_IN_PARALLEL || cfg!(stmlab_loom) {
-            return;
-        }
+        let threads = if self.sole.len() < MIN_TXNS_TO_RELEASE_IN_PARALLEL || cfg!(stmlab_loom) {
+            1
+        } else {
+            threads
+        };
         let Self { data, sole } = self;
         drop(sole);
-        let (lists, overflow) = data.into_parts(threads);
-        release_index(overflow, threads);
-        crate::pool::drop_on_workers(lists);
+        data.release(threads);
     }
 }
 

@@ -38,6 +38,7 @@ pub enum Location {
 /// over again on ERC-20 transfers, where every read and write hashes a location. Hashes
 /// every field `Eq` compares, so equal locations hash alike.
 impl Hash for Location {
+    #[inline]
     fn hash<H: Hasher>(&self, state: &mut H) {
         match self {
             Location::Account(address) => hash_address(address, 0, state),
@@ -60,6 +61,7 @@ impl Hash for Location {
 
 /// An address as three words, the last holding its final four bytes and `tag` (which
 /// kind of location).
+#[inline]
 fn hash_address<H: Hasher>(address: &Address, tag: u64, state: &mut H) {
     let bytes: &[u8; 20] = &address.0 .0;
     let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
