@@ -190,7 +190,7 @@ pub fn compare_models(
         // keeps one: its threads start untimed (`Executor::startup`).
         let mut current: Option<Executor> = None;
         let mut startup = vec![0u64; pairs.len()];
-        let mut first_run = vec![0u64; pairs.len()];
+        let mut first_run: Vec<Option<u64>> = vec![None; pairs.len()];
         // Makes the live executor one of `model`: kept if it is, else built and warmed by
         // one untimed run of `strategy`, whose time and run it returns (the run is checked
         // against the reference like a timed one).
@@ -255,9 +255,7 @@ pub fn compare_models(
                     check(&run.output);
                     // The first of this pair's executors (a pair of several models may
                     // build one per round): what a node pays once.
-                    if first_run[s] == 0 {
-                        first_run[s] = first;
-                    }
+                    first_run[s].get_or_insert(first);
                 }
                 let executor = current.as_ref().expect("just built");
                 startup[s] = executor.startup().as_nanos() as u64;
@@ -330,7 +328,8 @@ pub fn compare_models(
                 header_ok,
                 post_state_ok,
                 executor_startup_ns: startup[s],
-                executor_first_run_ns: first_run[s],
+                // Every pair builds an executor before its first timed run.
+                executor_first_run_ns: first_run[s].unwrap_or_default(),
             });
         }
     }

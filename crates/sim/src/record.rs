@@ -335,7 +335,8 @@ where
         // Through a multi-version memory filled as a one-thread Block-STM run fills it:
         // transaction `j` executes when `0..j` have recorded their writes (so its reads
         // resolve to the sequential values), then records its own and is validated.
-        let memory = LockFreeMvMemory::<T::Key, T::Value>::new(n);
+        // Sized by the block's own hint, as the Block-STM run it stands for sizes it.
+        let memory = LockFreeMvMemory::<T::Key, T::Value>::for_block(n, txns.expected_keys());
         let mut kept = Vec::with_capacity(n);
         prime();
         for j in 0..n {

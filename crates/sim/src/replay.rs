@@ -108,6 +108,10 @@ pub struct ReplayTxns<'a, K> {
     /// Per transaction, the trace of its latest execution through `TxnExecutor::execute`
     /// (what a driver that runs the production strategies reads to cost an execution).
     last: Vec<Mutex<Trace>>,
+    /// The keys the recorded executions wrote, counted once per transaction that wrote
+    /// each: what the multi-version memory is sized for (`expected_keys`), as the
+    /// recorded block's own hint sized the memory it ran on.
+    writes: usize,
 }
 
 impl<'a, K> ReplayTxns<'a, K> {
@@ -115,6 +119,7 @@ impl<'a, K> ReplayTxns<'a, K> {
         Self {
             txns,
             last: txns.iter().map(|_| Mutex::new(Trace::default())).collect(),
+            writes: txns.iter().map(|t| t.base_writes.len()).sum(),
         }
     }
 
@@ -233,6 +238,10 @@ where
 
     fn dependency_hint(&self, txn_idx: TxnIndex) -> Option<TxnIndex> {
         self.txns[txn_idx].hint
+    }
+
+    fn expected_keys(&self) -> Option<usize> {
+        Some(self.writes)
     }
 }
 
