@@ -128,3 +128,11 @@ fn adaptive_mode_chooses_sequential_only_where_nothing_can_be_gained() {
         }
     }
 }
+
+/// A block of 4,096 transactions or more: at 2 threads and up, Block-STM frees its memory
+/// on a second worker while it collects the results (`finish_freeing_beside`), a path
+/// that smaller blocks never take. With conflicts, so the memory holds aborted versions.
+#[test]
+fn large_block_frees_its_memory_beside_the_collection() {
+    check("transfers:txs=4500,accounts=9000,hot=0.2");
+}

@@ -55,6 +55,10 @@ pub enum Invariant {
     /// Block-STM ended with a transaction's record still held elsewhere.
     #[error("record of transaction {txn} still shared")]
     RecordStillShared { txn: usize },
+    /// Block-STM's collection of the results, run beside the freeing of its memory, did
+    /// not run on the calling thread.
+    #[error("block-stm's results were never collected")]
+    CollectionNeverRan,
     /// The DAG strategy's commit loop ended with transactions uncommitted.
     #[error("the commit loop ended before every transaction committed")]
     CommitLoopUnfinished,

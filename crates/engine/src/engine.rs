@@ -350,6 +350,14 @@ where
         Strategy::Dag => strategies::dag::execute(txns, threads, m)
             .map_err(ExecuteError::from)
             .and_then(|results| assemble_results(block, pre, results, threads, m)),
+        Strategy::BlockStm if threads >= 2 && txns.num_txns() >= FREE_BESIDE_COLLECTION_TXNS => {
+            // A large block: its memory is freed while the results are collected, and
+            // assembly (sharded when large enough) then has both workers to itself.
+            strategies::block_stm::run_block::<_, LockFreeMvMemory<_, _>>(txns, threads, m)
+                .and_then(|run| run.finish_freeing_beside(m))
+                .map_err(ExecuteError::from)
+                .and_then(|results| assemble_results(block, pre, results, threads, m))
+        }
         Strategy::BlockStm => {
             strategies::block_stm::execute_unreleased::<_, LockFreeMvMemory<_, _>>(txns, threads, m)
                 .map_err(ExecuteError::from)
@@ -387,11 +395,20 @@ fn unzip_results(results: EvmResults) -> (Vec<Vec<(Location, EvmValue)>>, Vec<Ev
     results.into_iter().map(|r| (r.writes, r.output)).unzip()
 }
 
+/// Blocks of at least this many transactions have Block-STM's memory freed beside the
+/// collection of their results (`BlockStm::finish_freeing_beside`), at 2 threads or more;
+/// smaller ones beside their assembly (`assemble_freeing`), when it takes one thread. The
+/// same bound as the memory's own for freeing on two workers: below it, a block's memory
+/// is freed faster than a worker is woken (2,000 chained transfers: 0.1 ms).
+const FREE_BESIDE_COLLECTION_TXNS: usize = 4096;
+
 /// Assembles Block-STM's output and frees its multi-version memory. When assembly takes
 /// one thread (`assemble_shards`: a block of fewer than 20,000 written entries at 2
 /// threads) and there is a second worker, that worker frees the memory meanwhile, so
 /// freeing costs the block nothing (on the bundled mainnet blocks it was 5-8% of a
-/// 2-thread run); otherwise the memory is freed first and assembly sharded.
+/// 2-thread run); otherwise the memory is freed first and assembly sharded. (Blocks of
+/// `FREE_BESIDE_COLLECTION_TXNS` or more, at 2 threads or more, have had their memory
+/// freed beside the collection of their results and do not come here.)
 fn assemble_freeing<P: DatabaseRef + Sync>(
     block: &Block,
     pre: &P,
