@@ -39,8 +39,8 @@ fn check_consistent(result: &ReadResult<Pair>) {
 fn writes_estimates_and_a_reader_race() {
     loom::model(|| {
         let m = Arc::new(LockFreeMvMemory::<u64, Pair>::new(3));
-        // The key's version list exists before the race: `scc`'s index, which publishes
-        // it, synchronises with atomics loom cannot see (loom would report the list's
+        // The key's version list exists before the race: the key table's `OnceLock`,
+        // which publishes it, synchronises with atomics loom cannot see (loom would report the list's
         // first use by another thread as a causality violation). The reader's own entry
         // is invisible to its read below itself.
         let v2 = Version::new(2, 0);

@@ -1,8 +1,8 @@
 //! The versions of one key: a singly linked list of nodes sorted by transaction index,
 //! highest first, one node per transaction that ever wrote the key; and [`Versions`], the
 //! block's index of keys to lists together with the arena their nodes live in. **All of
-//! the multi-version memory's `unsafe` lives in this module** (the crate's other two
-//! sites: `stmlab::core::pool::kept`, `evm::code_copies`).
+//! the multi-version memory's `unsafe` lives in this module** (the crate's other site:
+//! `pool::kept`; the engine crate's: `evm::code_copies`).
 //!
 //! - A block's nodes live in one arena ([`Nodes`]: buckets that double in size and never
 //!   move their nodes, slots handed out by an atomic counter), not each in a box of its
@@ -14,9 +14,13 @@
 //! - Nodes are inserted with one CAS on the predecessor's `next` and never unlinked, so a
 //!   node reference stays valid as long as the arena does. The arena is a field of
 //!   [`Versions`] beside the index of lists, and nothing outside this module reaches a
-//!   list: every node a list links is one of that arena's, and the arena is dropped after
-//!   the index (field order), when no thread can be reading. Traversal therefore needs
-//!   no epoch or hazard protection at all.
+//!   list: every node a list links is one of that arena's, and nodes are only reached
+//!   through `&Versions`, so never once the arena is dropped. Dropping a list follows no
+//!   pointer (`VersionList` has no `Drop`, and must never get one): so the index and the
+//!   arena may be dropped in either order, or at once on two threads
+//!   (`Versions::release`), and the index's overflow may free its boxed lists after the
+//!   arena has gone (`scc` frees entries lazily). Traversal therefore needs no epoch or
+//!   hazard protection at all.
 //! - A node's entry (a value with its incarnation, an ESTIMATE, or "removed") is held in
 //!   place behind the node's own mutex and replaced under it. Only the worker that holds
 //!   the node's transaction ever writes it, and readers hold it for the length of a clone,
@@ -164,6 +168,11 @@ struct VersionList<V> {
     head: AtomicPtr<Node<V>>,
 }
 
+// A list's drop must follow no pointer (module docs): it has no drop at all. (Not under
+// loom, whose atomics keep state of their own to drop.)
+#[cfg(not(stmlab_loom))]
+const _: () = assert!(!std::mem::needs_drop::<VersionList<String>>());
+
 // SAFETY: a list is a pointer into its block's arena, whose nodes hold their values
 // behind mutexes and atomics: reaching a value from another thread needs `V: Send`, as a
 // `Mutex<V>` does to be `Send` and `Sync`. (`AtomicPtr` alone would make the list both
@@ -265,8 +274,8 @@ impl<V> VersionList<V> {
     }
 }
 
-/// A block's version lists, by key, and the arena of their nodes. Declared in this order
-/// so that the index is dropped before the arena (module docs).
+/// A block's version lists, by key, and the arena of their nodes. Either may be dropped
+/// first: a list's drop follows no pointer (module docs).
 pub(crate) struct Versions<K: 'static, V: 'static> {
     lists: KeyTable<K, VersionList<V>>,
     nodes: Nodes<V>,

@@ -423,8 +423,9 @@ where
     }
 
     /// `finish`, handing the multi-version memory back unfreed, for the caller to free
-    /// when it suits it (the engine frees it on a second worker while it assembles the
-    /// block's output).
+    /// when it suits it (the engine frees a small block's memory on a second worker while
+    /// it assembles the block's output on one; a large block's goes through
+    /// `finish_freeing_beside`).
     pub fn finish_unreleased(
         self,
         metrics: &mut Metrics,
@@ -440,7 +441,7 @@ where
     /// while this thread collects the results, so freeing costs the block only what it
     /// takes beyond the collection (on 10,000 transfers at 2 threads, collecting took
     /// about 1.3 ms and freeing 1.8 ms, one after the other). The phase is timed as
-    /// `Collect`, its wall time.
+    /// `Collect`, its wall time; no `FreeMemory` phase is recorded for such a block.
     pub fn finish_freeing_beside(
         self,
         metrics: &mut Metrics,
@@ -453,7 +454,7 @@ where
         fn take<X>(m: &std::sync::Mutex<Option<X>>) -> Option<X> {
             m.lock().unwrap_or_else(|e| e.into_inner()).take()
         }
-        let mut parts = run_workers(2, |worker| {
+        let ran = run_workers(2, |worker| {
             if worker == 0 {
                 take(&records).map(collect::<T>)
             } else {
@@ -462,7 +463,17 @@ where
                 }
                 None
             }
-        })?;
+        });
+        let mut parts = match ran {
+            Ok(parts) => parts,
+            // No worker ran (a second thread could not be started): the block is done,
+            // so it is finished here, on this thread alone, rather than lost.
+            Err(_) if records.lock().is_ok_and(|r| r.is_some()) => {
+                drop(take(&memory));
+                vec![take(&records).map(collect::<T>)]
+            }
+            Err(e) => return Err(e.into()),
+        };
         metrics.phase(Phase::Collect, start.elapsed());
         // Worker 0 is this thread (`run_workers`), which took the records.
         let collected = parts.swap_remove(0).ok_or(Invariant::CollectionNeverRan)?;
