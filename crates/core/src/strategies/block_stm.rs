@@ -537,7 +537,7 @@ where
     T: TxnExecutor,
     M: MvMemory<T::Key, T::Value>,
 {
-    run::<T, M>(txns, threads, metrics)?.finish(metrics, threads)
+    run_block::<T, M>(txns, threads, metrics)?.finish(metrics, threads)
 }
 
 /// `execute`, handing the multi-version memory back unfreed (see `finish_unreleased`).
@@ -550,25 +550,13 @@ where
     T: TxnExecutor,
     M: MvMemory<T::Key, T::Value>,
 {
-    run::<T, M>(txns, threads, metrics)?.finish_unreleased(metrics)
+    run_block::<T, M>(txns, threads, metrics)?.finish_unreleased(metrics)
 }
 
-/// The block run on `threads` workers to its end, not yet finished: for a caller that
-/// finishes it its own way (`BlockStm::finish_freeing_beside`).
+/// Sets the block up and runs every worker's loop to its end: the run, not yet finished
+/// (`execute` finishes it; a caller may finish it its own way, as the engine does with
+/// `BlockStm::finish_freeing_beside`).
 pub fn run_block<T, M>(
-    txns: &T,
-    threads: usize,
-    metrics: &mut Metrics,
-) -> Result<BlockStm<T, M>, BlockError<T::Error>>
-where
-    T: TxnExecutor,
-    M: MvMemory<T::Key, T::Value>,
-{
-    run(txns, threads, metrics)
-}
-
-/// Sets the block up and runs every worker's loop to its end.
-fn run<T, M>(
     txns: &T,
     threads: usize,
     metrics: &mut Metrics,
