@@ -51,7 +51,7 @@ fn run_with_two_workers(n: usize) {
         run.work(&block).unwrap();
         other.join().unwrap().unwrap();
         let run = Arc::try_unwrap(run).ok().expect("workers are done");
-        let got = run.finish(&mut Metrics::default(), 1).unwrap();
+        let got = run.finish(&mut Metrics::default()).unwrap();
         assert!(
             same_results(&got, &block.sequential()),
             "differs from sequential"

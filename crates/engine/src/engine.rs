@@ -10,7 +10,6 @@ use revm::DatabaseRef;
 use crate::adaptive::{cost_choice, probe_size, sequential_choice};
 use crate::core::metrics::Metrics;
 use crate::core::mvmemory::lockfree::LockFreeMvMemory;
-use crate::core::mvmemory::MvMemory;
 use crate::core::pool::WorkerPool;
 use crate::core::txn::{TxnExecutor, TxnResult};
 use crate::error::{EngineError, ExecuteError, Invariant};
@@ -397,9 +396,9 @@ fn unzip_results(results: EvmResults) -> (Vec<Vec<(Location, EvmValue)>>, Vec<Ev
 
 /// Blocks of at least this many transactions have Block-STM's memory freed beside the
 /// collection of their results (`BlockStm::finish_freeing_beside`), at 2 threads or more;
-/// smaller ones beside their assembly (`assemble_freeing`), when it takes one thread. The
-/// same bound as the memory's own for freeing on two workers: below it, a block's memory
-/// is freed faster than a worker is woken (2,000 chained transfers: 0.1 ms).
+/// smaller ones beside their assembly (`assemble_freeing`), when it takes one thread.
+/// Below it, a block's memory is freed faster than a worker is woken for it (2,000
+/// chained transfers: 0.1 ms).
 const FREE_BESIDE_COLLECTION_TXNS: usize = 4096;
 
 /// Assembles Block-STM's output and frees its multi-version memory. When assembly takes
@@ -419,11 +418,10 @@ fn assemble_freeing<P: DatabaseRef + Sync>(
 ) -> Result<BlockOutput, ExecuteError<P::Error>> {
     let (writes, outputs) = unzip_results(results);
     if threads < 2 || assemble_shards(&writes, threads) > 1 {
-        // Freed first (on the workers, for a block big enough: `MvMemory::release`): the
-        // memory and the assembled state are then never held at once (peak heap of
+        // Freed first: the memory and the assembled state are then never held at once (peak heap of
         // 10,000 ERC-20 transfers: 30.3 MiB, against 32.6 the other way).
         let start = Instant::now();
-        memory.release(threads);
+        drop(memory);
         metrics.phase(crate::core::phase::Phase::FreeMemory, start.elapsed());
         let start = Instant::now();
         let output = assemble_on(block, pre, &writes, outputs, threads);

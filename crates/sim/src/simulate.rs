@@ -550,7 +550,7 @@ fn simulate_block_stm<K: SimKey>(
         }
     }
     let mut metrics = Metrics::default();
-    let results = run.finish(&mut metrics, 1)?;
+    let results = run.finish(&mut metrics)?;
     if let Some(j) = results.iter().position(|r| !r.output) {
         return Err(wrong_at_end("block-stm", j));
     }

@@ -36,9 +36,6 @@ const MIN_PLANNED_KEYS: usize = 2_048;
 /// keys than planned is slower, never wrong.
 const MAX_HINTED_KEYS: usize = 1 << 20;
 
-/// Blocks of fewer transactions free their memory on the calling thread alone.
-const MIN_TXNS_TO_RELEASE_IN_PARALLEL: usize = 4096;
-
 pub struct LockFreeMvMemory<K: 'static, V: 'static> {
     data: Versions<K, V>,
     /// Per transaction, on a cache line of its own, its sole-writer key's entry
@@ -168,22 +165,6 @@ where
         for (key, _) in written {
             self.set(key, txn_idx, Entry::Estimate);
         }
-    }
-
-    /// The version lists are most of what a block leaves to free (a list per key, a
-    /// node per write): the index of lists and the arena of nodes are freed on two
-    /// workers, one each, on a large block (`Versions::release`).
-    fn release(self, threads: usize) {
-        // A small block's memory is freed faster by one thread than handed out to two
-        // (2,000 chained transfers: 0.1 ms alone, 0.8 ms split over two workers).
-        let threads = if self.sole.len() < MIN_TXNS_TO_RELEASE_IN_PARALLEL || cfg!(stmlab_loom) {
-            1
-        } else {
-            threads
-        };
-        let Self { data, sole } = self;
-        drop(sole);
-        data.release(threads);
     }
 }
 

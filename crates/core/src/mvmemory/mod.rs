@@ -100,14 +100,6 @@ pub trait MvMemory<K, V>: Send + Sync {
         .unwrap_or(Ok(None))
     }
 
-    /// Frees the memory, on up to `threads` threads (the default: dropped here).
-    fn release(self, threads: usize)
-    where
-        Self: Sized,
-    {
-        let _ = threads;
-    }
-
     /// True when every read recorded in `reads` by transaction `txn_idx` still resolves
     /// to the same version (an ESTIMATE never does). A read below bound `t` is the same
     /// "highest writer below" look-up with `t` in place of the reader.

@@ -17,8 +17,8 @@
 //!   list: every node a list links is one of that arena's, and nodes are only reached
 //!   through `&Versions`, so never once the arena is dropped. Dropping a list follows no
 //!   pointer (`VersionList` has no `Drop`, and must never get one): so the index and the
-//!   arena may be dropped in either order, or at once on two threads
-//!   (`Versions::release`), and the index's overflow may free its boxed lists after the
+//!   arena may be dropped in either order, or at once on two threads, and the index's
+//!   overflow may free its boxed lists after the
 //!   arena has gone (`scc` frees entries lazily). Traversal therefore needs no epoch or
 //!   hazard protection at all.
 //! - A node's entry (a value with its incarnation, an ESTIMATE, or "removed") is held in
@@ -350,27 +350,6 @@ where
             .with(key, |list| list.read_below(below, read))
             .flatten()
     }
-
-    /// Frees the versions: the index's slots here, the arena of nodes on a second worker
-    /// when `threads > 1`. Lists free nothing of their own, so the index is freed in one
-    /// pass over its slots, and the nodes in one pass over the arena's buckets.
-    pub(crate) fn release(self, threads: usize) {
-        let Self { lists, nodes } = self;
-        if threads <= 1 {
-            drop(lists);
-            drop(nodes);
-            return;
-        }
-        let parts = [Part::Lists(lists), Part::Nodes(nodes)].map(|part| vec![part]);
-        crate::pool::drop_on_workers(parts.into());
-    }
-}
-
-/// What `Versions::release` frees on each of its two workers: held only to be dropped.
-#[allow(dead_code)]
-enum Part<K: 'static, V: 'static> {
-    Lists(KeyTable<K, VersionList<V>>),
-    Nodes(Nodes<V>),
 }
 
 #[cfg(all(test, not(stmlab_loom)))]
@@ -437,7 +416,7 @@ mod tests {
         }
         // 8 values a key were made; the 4 replaced ones were dropped at once.
         assert_eq!(dropped.load(Ordering::Relaxed), 4 * keys as usize);
-        versions.release(2);
+        drop(versions);
         assert_eq!(dropped.load(Ordering::Relaxed), 8 * keys as usize);
     }
 }

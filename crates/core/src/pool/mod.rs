@@ -5,8 +5,8 @@
 //! [`run_workers`] runs on the kept threads of the [`WorkerPool`] installed on the calling
 //! thread ([`WorkerPool::install`], what `engine::Executor` does around every block), and
 //! on scoped threads started for the call where none is installed, or it is busy or too
-//! small: the same work either way, and every strategy, the assembly and the memory's
-//! release use it unchanged.
+//! small: the same work either way, and every strategy, the assembly and the freeing
+//! of a block's memory beside its collection use it unchanged.
 
 #[allow(unsafe_code)]
 mod kept;
@@ -170,20 +170,6 @@ pub fn run_workers<R: Send>(
             .map(|r| r.map_err(|()| panicked()))
             .collect()
     })
-}
-
-/// Drops each of `parts` on a worker of its own (the calling thread is one): the memory
-/// of a large block, freed in about `1 / parts.len()` of the time. What a worker that
-/// fails to start leaves is dropped here.
-pub fn drop_on_workers<T: Send>(parts: Vec<Vec<T>>) {
-    if parts.len() <= 1 {
-        return;
-    }
-    let shares: Vec<crate::sync::Mutex<Vec<T>>> =
-        parts.into_iter().map(crate::sync::Mutex::new).collect();
-    let _ = run_workers(shares.len(), |id| {
-        drop(std::mem::take(&mut *crate::sync::lock(&shares[id])));
-    });
 }
 
 /// Runs `work(i)` for every `i` in `0..n` on `threads` workers, which claim indices from

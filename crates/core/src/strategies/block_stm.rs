@@ -408,16 +408,12 @@ where
         self.worker(txns).run(&self.failed)
     }
 
-    /// The last recorded execution of every transaction (call once every worker returned).
-    /// `threads`: how many threads may free the multi-version memory.
-    pub fn finish(
-        self,
-        metrics: &mut Metrics,
-        threads: usize,
-    ) -> Result<BlockResults<T>, BlockError<T::Error>> {
+    /// The last recorded execution of every transaction (call once every worker
+    /// returned); the multi-version memory is freed here.
+    pub fn finish(self, metrics: &mut Metrics) -> Result<BlockResults<T>, BlockError<T::Error>> {
         let (results, memory) = self.finish_unreleased(metrics)?;
         let start = Instant::now();
-        memory.release(threads);
+        drop(memory);
         metrics.phase(Phase::FreeMemory, start.elapsed());
         Ok(results)
     }
@@ -458,9 +454,7 @@ where
             if worker == 0 {
                 take(&records).map(collect::<T>)
             } else {
-                if let Some(memory) = take(&memory) {
-                    memory.release(1);
-                }
+                drop(take(&memory));
                 None
             }
         });
@@ -537,7 +531,7 @@ where
     T: TxnExecutor,
     M: MvMemory<T::Key, T::Value>,
 {
-    run_block::<T, M>(txns, threads, metrics)?.finish(metrics, threads)
+    run_block::<T, M>(txns, threads, metrics)?.finish(metrics)
 }
 
 /// `execute`, handing the multi-version memory back unfreed (see `finish_unreleased`).
