@@ -19,15 +19,23 @@ pub mod fixtures {
     use stmlab_core::txn::Version;
     use stmlab_core::EngineError;
 
-    /// Two transactions, both executed (incarnation 0, writing new keys), no validation
-    /// handed out yet: the state in which validations of transaction 1 race.
+    /// Two transactions, both executed (incarnation 0, writing new keys), 0 validated,
+    /// no task active: the state in which validations of transaction 1 race.
     pub fn two_executed() -> Arc<Scheduler> {
         let s = Arc::new(Scheduler::new(2));
-        assert_eq!(s.next_task(), Some(Task::Execute(Version::new(0, 0))));
+        let (v0, v1) = (Version::new(0, 0), Version::new(1, 0));
+        assert_eq!(s.next_task(), Some(Task::Execute(v0)));
         // The validation index skips 0, still executing.
-        assert_eq!(s.next_task(), Some(Task::Execute(Version::new(1, 0))));
-        s.finish_execution(Version::new(0, 0), true).unwrap();
-        s.finish_execution(Version::new(1, 0), true).unwrap();
+        assert_eq!(s.next_task(), Some(Task::Execute(v1)));
+        // 1 finishes first; the validation index (1) is not past it.
+        assert_eq!(s.finish_execution(v1, true).unwrap(), None);
+        // 0's new key lowers the validation index to 1 (1 had finished); 0 validates
+        // itself.
+        assert_eq!(
+            s.finish_execution(v0, true).unwrap(),
+            Some(Task::Validate(v0))
+        );
+        assert_eq!(s.finish_validation(v0, false, None).unwrap(), None);
         s
     }
 
@@ -44,7 +52,7 @@ pub mod fixtures {
                 if won {
                     *wins.lock().unwrap() += 1;
                 }
-                s.finish_validation(version, won)
+                s.finish_validation(version, won, None)
             }
         };
         let t = thread::spawn(validate(s.clone(), wins.clone()));

@@ -12,27 +12,44 @@ fn v(i: usize, inc: u32) -> Version {
     Version::new(i, inc)
 }
 
-/// A worker whose executions always succeed (writing a new key on incarnation 0) and
-/// whose validations pass; logs every task it ran.
-fn worker(s: &Scheduler, log: &Mutex<Vec<Task>>) {
-    let mut task = None;
+/// Runs `task` as a worker whose executions always succeed (writing a new key on
+/// incarnation 0 when `new_keys`) and whose validations pass; logs it (a
+/// `ValidateThenExecute` as its validation: its execution is logged when the follow-up
+/// runs) and returns the follow-up task.
+fn step(s: &Scheduler, log: &Mutex<Vec<Task>>, task: Task, new_keys: bool) -> Option<Task> {
+    match task {
+        Task::Execute(version) => {
+            log.lock().unwrap().push(task);
+            s.finish_execution(version, new_keys && version.incarnation == 0)
+                .unwrap()
+        }
+        Task::Validate(version) => {
+            log.lock().unwrap().push(task);
+            s.finish_validation(version, false, None).unwrap()
+        }
+        Task::ValidateThenExecute(version, then) => {
+            log.lock().unwrap().push(Task::Validate(version));
+            s.finish_validation(version, false, Some(then)).unwrap()
+        }
+    }
+}
+
+/// A worker that starts with `task` (or asks the scheduler) and runs until the block is
+/// done.
+fn worker_from(s: &Scheduler, log: &Mutex<Vec<Task>>, mut task: Option<Task>, new_keys: bool) {
     while !s.done() {
         task = match task {
-            Some(Task::Execute(version)) => {
-                log.lock().unwrap().push(Task::Execute(version));
-                s.finish_execution(version, version.incarnation == 0)
-                    .unwrap()
-            }
-            Some(Task::Validate(version)) => {
-                log.lock().unwrap().push(Task::Validate(version));
-                s.finish_validation(version, false).unwrap()
-            }
+            Some(t) => step(s, log, t, new_keys),
             None => s.next_task(),
         };
         if task.is_none() {
             thread::yield_now();
         }
     }
+}
+
+fn worker(s: &Scheduler, log: &Mutex<Vec<Task>>) {
+    worker_from(s, log, None, true);
 }
 
 #[test]
@@ -97,37 +114,15 @@ fn no_lost_wake_up() {
         let follow_up = t.join().unwrap();
         // Drive the rest single-threaded: transaction 1 must run again.
         let log = Mutex::new(Vec::new());
-        let mut task = follow_up;
         if !suspended {
-            // Refused: the caller re-executes incarnation 0 at once.
-            log.lock().unwrap().push(Task::Execute(v(1, 0)));
-            let next = s.finish_execution(v(1, 0), false).unwrap();
-            if task.is_none() {
-                task = next;
-            } else if let Some(n) = next {
-                log.lock().unwrap().push(n);
-                s.finish_validation(
-                    match n {
-                        Task::Validate(x) | Task::Execute(x) => x,
-                    },
-                    false,
-                )
-                .unwrap();
+            // Refused: the caller re-executes incarnation 0 at once, and runs its
+            // follow-ups before taking anything else.
+            let mut next = step(&s, &log, Task::Execute(v(1, 0)), false);
+            while let Some(t) = next {
+                next = step(&s, &log, t, false);
             }
         }
-        while !s.done() {
-            task = match task {
-                Some(Task::Execute(version)) => {
-                    log.lock().unwrap().push(Task::Execute(version));
-                    s.finish_execution(version, false).unwrap()
-                }
-                Some(Task::Validate(version)) => {
-                    log.lock().unwrap().push(Task::Validate(version));
-                    s.finish_validation(version, false).unwrap()
-                }
-                None => s.next_task(),
-            };
-        }
+        worker_from(&s, &log, follow_up, false);
         let log = log.lock().unwrap();
         let expected = if suspended { v(1, 1) } else { v(1, 0) };
         assert!(
@@ -139,5 +134,44 @@ fn no_lost_wake_up() {
             .filter(|t| matches!(t, Task::Execute(x) if x.txn_idx == 1))
             .count();
         assert_eq!(resumed, 1, "{log:?}");
+    });
+}
+
+/// A worker validates transaction 0 before running transaction 1, which 0's execution
+/// resumed and this worker claimed; the validation fails. The worker still runs 1, 0 runs
+/// again through the execution index on the other worker, and the block finishes with
+/// each incarnation executed once and validated.
+#[test]
+#[cfg(not(stmlab_mutant_double_abort))]
+fn a_failed_validation_still_runs_its_claimed_execution() {
+    loom::model(|| {
+        let s = Arc::new(Scheduler::new(2));
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        assert!(s.add_dependency(1, 0).unwrap());
+        assert_eq!(
+            s.finish_execution(v(0, 0), true).unwrap(),
+            Some(Task::ValidateThenExecute(v(0, 0), v(1, 1)))
+        );
+        assert!(s.try_validation_abort(v(0, 0)));
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let other = {
+            let (s, log) = (s.clone(), log.clone());
+            thread::spawn(move || worker_from(&s, &log, None, false))
+        };
+        let follow_up = s.finish_validation(v(0, 0), true, Some(v(1, 1))).unwrap();
+        assert_eq!(follow_up, Some(Task::Execute(v(1, 1))));
+        worker_from(&s, &log, follow_up, false);
+        other.join().unwrap();
+        let log = log.lock().unwrap();
+        for version in [v(0, 1), v(1, 1)] {
+            let runs = log.iter().filter(|t| **t == Task::Execute(version)).count();
+            assert_eq!(runs, 1, "{version:?} executed {runs} times: {log:?}");
+            assert!(
+                log.contains(&Task::Validate(version)),
+                "{version:?} never validated: {log:?}"
+            );
+        }
+        assert_eq!(s.final_incarnations(), vec![1, 1]);
     });
 }

@@ -64,6 +64,11 @@ struct TxnState {
 pub enum Task {
     Execute(Version),
     Validate(Version),
+    /// Validate the first version, then execute the second (already claimed for this
+    /// worker): what `finish_execution` hands back when it resumed a waiting transaction
+    /// and its own transaction is due for validation. `finish_validation` of the first
+    /// returns the execution of the second.
+    ValidateThenExecute(Version, Version),
 }
 
 pub struct Scheduler {
@@ -79,6 +84,10 @@ pub struct Scheduler {
     decrease_cnt: CachePadded<AtomicUsize>,
     /// Tasks handed out and not yet finished.
     num_active_tasks: CachePadded<AtomicUsize>,
+    /// The highest transaction that has begun `finish_execution` (`fetch_max`, before its
+    /// status becomes `Executed`): tells a transaction that wrote a new key whether any
+    /// later one may already have read around it (`any_later_finished`).
+    highest_finished: CachePadded<AtomicUsize>,
     done_marker: CachePadded<AtomicBool>,
     /// Transactions waiting for transaction `j` to finish executing. Padded: workers
     /// touch neighbouring transactions at once.
@@ -101,6 +110,7 @@ impl Scheduler {
             validation_idx: CachePadded::new(AtomicUsize::new(0)),
             decrease_cnt: CachePadded::new(AtomicUsize::new(0)),
             num_active_tasks: CachePadded::new(AtomicUsize::new(0)),
+            highest_finished: CachePadded::new(AtomicUsize::new(0)),
             done_marker: CachePadded::new(AtomicBool::new(num_txns == 0)),
             dependencies: (0..num_txns)
                 .map(|_| CachePadded::new(Mutex::new(Vec::new())))
@@ -274,9 +284,10 @@ impl Scheduler {
     }
 
     /// Incarnation `version` finished executing; `wrote_new_key` when it wrote a key its
-    /// previous incarnation did not. May return the validation of this same version, or
-    /// the execution of the lowest transaction it resumed, claimed for the caller: the
-    /// caller's task goes on as that task (a continuation: no task is counted or ended).
+    /// previous incarnation did not. May return a follow-up task for the caller (a
+    /// continuation: no task is counted or ended): the validation of this same version
+    /// (`Validate`), the execution of the lowest transaction it resumed, claimed for the
+    /// caller (`Execute`), or both, validation first (`ValidateThenExecute`).
     pub fn finish_execution(
         &self,
         version: Version,
@@ -285,6 +296,9 @@ impl Scheduler {
         let txn_idx = version.txn_idx;
         perturb::at(Site::StatusChange);
         perturb::progress();
+        // Before the status change: a later transaction that a validator can find
+        // executed has registered here first.
+        let later_finished = self.any_later_finished(txn_idx, wrote_new_key);
         {
             let mut state = lock(&self.status[txn_idx]);
             if state.status != Status::Executing || state.incarnation != version.incarnation {
@@ -311,18 +325,16 @@ impl Scheduler {
             for &dep in &waiting {
                 self.set_ready(dep)?;
             }
-            // The lowest resumed transaction is run by this worker itself, next: it is
-            // most often this one's successor from the same sender, and this worker's
-            // cache holds the state it reads (handed out through the execution index, it
-            // went to whichever worker asked first, and a chain of them bounced between
-            // the cores). Only when the index has passed it: otherwise the index hands it
-            // out in order anyway. Claimed under its status lock, so if another worker
-            // reached it through a lowered index first, that one runs it. Not when this
-            // worker would otherwise validate its own transaction right away (no new key
-            // written): handing that validation to the index would revalidate every
-            // transaction between them.
-            let validates_next = validation_past && !wrote_new_key;
-            if !validates_next && self.execution_idx.load(SC) > min {
+            // The lowest resumed transaction is run by this worker itself, next (after
+            // validating its own, if that is due): it is most often this one's successor
+            // from the same sender, and this worker's cache holds the state it reads
+            // (handed out through the execution index, it went to whichever worker asked
+            // first, and a chain of them bounced between the cores, each core validating
+            // what the other was writing the next link over). Only when the index has
+            // passed it: otherwise the index hands it out in order anyway. Claimed under
+            // its status lock, so if another worker reached it through a lowered index
+            // first, that one runs it.
+            if self.execution_idx.load(SC) > min {
                 handed = self.claim(min);
             }
             let rest = waiting.iter().copied().filter(|&d| d != min).min();
@@ -333,14 +345,21 @@ impl Scheduler {
             }
         }
         if validation_past {
-            if wrote_new_key || handed.is_some() {
-                // Later transactions may have read around the new key: revalidate them
-                // all. (`handed` without a new key is ruled out above; were it to happen,
-                // the lowered index would still hand this validation out.)
-                self.decrease_validation_idx(txn_idx);
-            } else {
-                return Ok(Some(Task::Validate(version)));
+            if wrote_new_key && later_finished {
+                // A later transaction may have read around the new key: revalidate every
+                // one after this (this one is validated here, below). When none had
+                // finished, each validates after its own `finish_execution`, which
+                // happens after this one's writes (`any_later_finished`), so lowering the
+                // index would only revalidate transactions not yet executed: on a chain
+                // of one sender's transactions, where each resumed link writes the
+                // sender's next nonce slot, it walked the index over every suspended
+                // transaction after each link.
+                self.decrease_validation_idx(txn_idx + 1);
             }
+            return Ok(Some(match handed {
+                Some(resumed) => Task::ValidateThenExecute(version, resumed),
+                None => Task::Validate(version),
+            }));
         }
         if let Some(resumed) = handed {
             // The finished execution's task goes on as the resumed one's execution.
@@ -348,6 +367,34 @@ impl Scheduler {
         }
         self.finish_task();
         Ok(None)
+    }
+
+    /// Registers `txn_idx` in `highest_finished`; when it wrote a new key, also says
+    /// whether a later transaction registered before it (and so may have executed, or
+    /// been validated, without seeing the new key).
+    ///
+    /// Why `false` is safe: the caller's `fetch_max` is a SeqCst read-modify-write, so it
+    /// reads the last value before it in the counter's modification order; `false` means
+    /// that value was at most `txn_idx`, so every later transaction `k` registers after
+    /// it in that order. `k`'s registration (a `fetch_max`, or a load that saw a value
+    /// at least `k`, written by a read-modify-write after the caller's) reads from the
+    /// release sequence the caller's `fetch_max` heads (read-modify-writes continue a
+    /// release sequence), so it synchronizes with it: the caller's recorded writes happen
+    /// before `k`'s status becomes `Executed`, and so before every validation of `k`
+    /// (its own, or one an index walker starts after seeing `Executed` under the status
+    /// lock). Each of them sees the new key. A transaction that did not write a new key
+    /// needs no answer: it registers with a load, and a `fetch_max` only when the value
+    /// is below it (a counter already at or past it is left as it is, and its cache line
+    /// not written).
+    fn any_later_finished(&self, txn_idx: TxnIndex, wrote_new_key: bool) -> bool {
+        if wrote_new_key {
+            self.highest_finished.fetch_max(txn_idx, SC) > txn_idx
+        } else {
+            if self.highest_finished.load(SC) < txn_idx {
+                self.highest_finished.fetch_max(txn_idx, SC);
+            }
+            false
+        }
     }
 
     /// Claims the execution of `txn_idx` if it is ready: the caller's current task goes
@@ -379,22 +426,32 @@ impl Scheduler {
         }
     }
 
-    /// The validation of `version` ended; `aborted` when it won the abort. May return the
-    /// re-execution of the transaction.
+    /// The validation of `version` ended; `aborted` when it won the abort. `then`: the
+    /// execution claimed for the caller to run after this validation
+    /// (`Task::ValidateThenExecute`), returned as the follow-up task. Otherwise, may return
+    /// the re-execution of the transaction.
     pub fn finish_validation(
         &self,
         version: Version,
         aborted: bool,
+        then: Option<Version>,
     ) -> Result<Option<Task>, EngineError> {
         let txn_idx = version.txn_idx;
         perturb::progress();
         if aborted {
             self.set_ready(txn_idx)?;
             self.decrease_validation_idx(txn_idx + 1);
-            if self.execution_idx.load(SC) > txn_idx {
+            if then.is_some() {
+                // This worker goes on with the execution it holds: the re-execution is
+                // handed out through the execution index.
+                self.decrease_execution_idx(txn_idx);
+            } else if self.execution_idx.load(SC) > txn_idx {
                 // `try_incarnate` ends this task if the re-execution was claimed elsewhere.
                 return Ok(self.try_incarnate(txn_idx).map(Task::Execute));
             }
+        }
+        if let Some(claimed) = then {
+            return Ok(Some(Task::Execute(claimed)));
         }
         self.finish_task();
         Ok(None)
@@ -452,10 +509,13 @@ mod tests {
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
         // The validation index skips the transaction still executing.
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
-        // Validation index 1 is past 0, which wrote a new key: revalidate from 0.
-        assert_eq!(s.finish_execution(v(0, 0), true).unwrap(), None);
-        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
-        assert_eq!(s.finish_validation(v(0, 0), false).unwrap(), None);
+        // Validation index 1 is past 0, which wrote a new key while no later transaction
+        // had finished: 0 is validated at once, the index left where it is.
+        assert_eq!(
+            s.finish_execution(v(0, 0), true).unwrap(),
+            Some(Task::Validate(v(0, 0)))
+        );
+        assert_eq!(s.finish_validation(v(0, 0), false, None).unwrap(), None);
         // Transaction 1 is still executing: its validation slot is skipped.
         assert_eq!(s.next_task(), None);
         assert!(!s.done());
@@ -464,10 +524,32 @@ mod tests {
             s.finish_execution(v(1, 0), false).unwrap(),
             Some(Task::Validate(v(1, 0)))
         );
-        assert_eq!(s.finish_validation(v(1, 0), false).unwrap(), None);
+        assert_eq!(s.finish_validation(v(1, 0), false, None).unwrap(), None);
         assert_eq!(s.next_task(), None);
         assert!(s.done());
         assert_eq!(s.final_incarnations(), vec![0, 0]);
+    }
+
+    #[test]
+    fn a_new_key_revalidates_the_later_transactions_that_finished() {
+        let s = Scheduler::new(2);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        // 1 finishes first (validation index 1 is not past it) and is validated.
+        assert_eq!(s.finish_execution(v(1, 0), false).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(1, 0))));
+        assert_eq!(s.finish_validation(v(1, 0), false, None).unwrap(), None);
+        // 0 then writes a new key: 1 may have read around it, so the index goes back to
+        // 1, and 0 validates itself.
+        assert_eq!(
+            s.finish_execution(v(0, 0), true).unwrap(),
+            Some(Task::Validate(v(0, 0)))
+        );
+        assert_eq!(s.finish_validation(v(0, 0), false, None).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(1, 0))));
+        assert_eq!(s.finish_validation(v(1, 0), false, None).unwrap(), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
     }
 
     #[test]
@@ -478,25 +560,63 @@ mod tests {
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
         // 1 read an ESTIMATE of 0, which has not finished: suspended.
         assert!(s.add_dependency(1, 0).unwrap());
-        // 1 resumed with incarnation 1, and the worker that finished 0 runs it next (the
-        // execution index had passed it); 0's validation goes back to the index.
+        // 1 resumed with incarnation 1, and the worker that finished 0 runs it (the
+        // execution index had passed it) after validating 0 (the validation index had
+        // passed 0).
         assert_eq!(
             s.finish_execution(v(0, 0), true).unwrap(),
+            Some(Task::ValidateThenExecute(v(0, 0), v(1, 1)))
+        );
+        assert_eq!(
+            s.finish_validation(v(0, 0), false, Some(v(1, 1))).unwrap(),
             Some(Task::Execute(v(1, 1)))
         );
-        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
-        assert_eq!(s.finish_validation(v(0, 0), false).unwrap(), None);
         // Validation index 1 is not past 1: validated through the index instead.
         assert_eq!(s.finish_execution(v(1, 1), false).unwrap(), None);
         assert_eq!(s.next_task(), Some(Task::Validate(v(1, 1))));
-        assert_eq!(s.finish_validation(v(1, 1), false).unwrap(), None);
+        assert_eq!(s.finish_validation(v(1, 1), false, None).unwrap(), None);
         assert_eq!(s.next_task(), None);
         assert!(s.done());
         assert_eq!(s.final_incarnations(), vec![0, 1]);
     }
 
     #[test]
-    fn resumed_transaction_runs_on_the_finishing_worker_without_a_new_key() {
+    fn an_aborted_validation_goes_on_to_its_claimed_execution() {
+        let s = Scheduler::new(2);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
+        assert!(s.add_dependency(1, 0).unwrap());
+        assert_eq!(
+            s.finish_execution(v(0, 0), true).unwrap(),
+            Some(Task::ValidateThenExecute(v(0, 0), v(1, 1)))
+        );
+        // 0's validation fails: this worker still runs 1, and 0's re-execution goes to
+        // the execution index.
+        assert!(s.try_validation_abort(v(0, 0)));
+        assert_eq!(
+            s.finish_validation(v(0, 0), true, Some(v(1, 1))).unwrap(),
+            Some(Task::Execute(v(1, 1)))
+        );
+        assert_eq!(s.next_task(), Some(Task::Execute(v(0, 1))));
+        // 1 reads 0's ESTIMATE and waits again.
+        assert!(s.add_dependency(1, 0).unwrap());
+        // The execution index (1) has not passed 1: the index hands it out.
+        assert_eq!(
+            s.finish_execution(v(0, 1), false).unwrap(),
+            Some(Task::Validate(v(0, 1)))
+        );
+        assert_eq!(s.finish_validation(v(0, 1), false, None).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Execute(v(1, 2))));
+        assert_eq!(s.finish_execution(v(1, 2), false).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(1, 2))));
+        assert_eq!(s.finish_validation(v(1, 2), false, None).unwrap(), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+        assert_eq!(s.final_incarnations(), vec![1, 2]);
+    }
+
+    #[test]
+    fn resumed_transaction_runs_on_the_finishing_worker() {
         let s = Scheduler::new(4);
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
         // The validation index skips the transaction still executing.
@@ -505,31 +625,30 @@ mod tests {
         assert_eq!(s.next_task(), Some(Task::Execute(v(2, 0))));
         // 2 waits on 1.
         assert!(s.add_dependency(2, 1).unwrap());
-        // 0 wrote a new key: the validation index goes back to 0.
-        assert_eq!(s.finish_execution(v(0, 0), true).unwrap(), None);
-        // 1 finishes with no new key, the validation index not past it: the finishing
-        // worker runs 2 itself, and 1 is validated through the index.
+        assert_eq!(
+            s.finish_execution(v(0, 0), true).unwrap(),
+            Some(Task::Validate(v(0, 0)))
+        );
+        assert_eq!(s.finish_validation(v(0, 0), false, None).unwrap(), None);
+        // 1 finishes, the validation index past it: the finishing worker validates 1,
+        // then runs 2.
         assert_eq!(
             s.finish_execution(v(1, 0), false).unwrap(),
+            Some(Task::ValidateThenExecute(v(1, 0), v(2, 1)))
+        );
+        assert_eq!(
+            s.finish_validation(v(1, 0), false, Some(v(2, 1))).unwrap(),
             Some(Task::Execute(v(2, 1)))
         );
+        // Validation index 2 is not past 2: validated through the index.
         assert_eq!(s.finish_execution(v(2, 1), false).unwrap(), None);
-        for i in 0..3 {
-            assert_eq!(
-                s.next_task(),
-                Some(Task::Validate(v(i, if i == 2 { 1 } else { 0 })))
-            );
-            assert_eq!(
-                s.finish_validation(v(i, if i == 2 { 1 } else { 0 }), false)
-                    .unwrap(),
-                None
-            );
-        }
+        assert_eq!(s.next_task(), Some(Task::Validate(v(2, 1))));
+        assert_eq!(s.finish_validation(v(2, 1), false, None).unwrap(), None);
         assert_eq!(s.next_task(), Some(Task::Execute(v(3, 0))));
         // 3 finishes with the validation index (3) not past it, waiters none.
         assert_eq!(s.finish_execution(v(3, 0), false).unwrap(), None);
         assert_eq!(s.next_task(), Some(Task::Validate(v(3, 0))));
-        assert_eq!(s.finish_validation(v(3, 0), false).unwrap(), None);
+        assert_eq!(s.finish_validation(v(3, 0), false, None).unwrap(), None);
         assert_eq!(s.next_task(), None);
         assert!(s.done());
         assert_eq!(s.final_incarnations(), vec![0, 0, 1, 0]);
@@ -545,25 +664,27 @@ mod tests {
         assert_eq!(s.next_task(), Some(Task::Execute(v(2, 0))));
         assert!(s.add_dependency(1, 0).unwrap());
         assert!(s.add_dependency(2, 0).unwrap());
-        // A new key: 0's validation goes to the index, 1 is claimed, 2 is left to the
-        // execution index (lowered to 2).
+        // 0 is validated by its worker, then 1 is run there; 2 is left to the execution
+        // index (lowered to 2).
         assert_eq!(
             s.finish_execution(v(0, 0), true).unwrap(),
+            Some(Task::ValidateThenExecute(v(0, 0), v(1, 1)))
+        );
+        assert_eq!(
+            s.finish_validation(v(0, 0), false, Some(v(1, 1))).unwrap(),
             Some(Task::Execute(v(1, 1)))
         );
-        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
-        assert_eq!(s.finish_validation(v(0, 0), false).unwrap(), None);
-        // The validation index skips the transaction still executing.
+        // The validation index (2) is not below the execution index (2).
         assert_eq!(s.next_task(), Some(Task::Execute(v(2, 1))));
         // The validation index (2) is past 1, no new key: validated at once.
         assert_eq!(
             s.finish_execution(v(1, 1), false).unwrap(),
             Some(Task::Validate(v(1, 1)))
         );
-        assert_eq!(s.finish_validation(v(1, 1), false).unwrap(), None);
+        assert_eq!(s.finish_validation(v(1, 1), false, None).unwrap(), None);
         assert_eq!(s.finish_execution(v(2, 1), false).unwrap(), None);
         assert_eq!(s.next_task(), Some(Task::Validate(v(2, 1))));
-        assert_eq!(s.finish_validation(v(2, 1), false).unwrap(), None);
+        assert_eq!(s.finish_validation(v(2, 1), false, None).unwrap(), None);
         assert_eq!(s.next_task(), None);
         assert!(s.done());
         assert_eq!(s.final_incarnations(), vec![0, 1, 1]);
@@ -589,23 +710,25 @@ mod tests {
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
         // The validation index skips the transaction still executing.
         assert_eq!(s.next_task(), Some(Task::Execute(v(1, 0))));
-        assert_eq!(s.finish_execution(v(0, 0), true).unwrap(), None);
+        assert_eq!(
+            s.finish_execution(v(0, 0), true).unwrap(),
+            Some(Task::Validate(v(0, 0)))
+        );
         assert_eq!(s.finish_execution(v(1, 0), true).unwrap(), None);
-        assert_eq!(s.next_task(), Some(Task::Validate(v(0, 0))));
         assert_eq!(s.next_task(), Some(Task::Validate(v(1, 0))));
         assert!(s.try_validation_abort(v(1, 0)));
         assert!(!s.try_validation_abort(v(1, 0)));
         // The winner gets the re-execution (execution index 2 > 1); the loser ends.
         assert_eq!(
-            s.finish_validation(v(1, 0), true).unwrap(),
+            s.finish_validation(v(1, 0), true, None).unwrap(),
             Some(Task::Execute(v(1, 1)))
         );
-        assert_eq!(s.finish_validation(v(0, 0), false).unwrap(), None);
+        assert_eq!(s.finish_validation(v(0, 0), false, None).unwrap(), None);
         assert_eq!(
             s.finish_execution(v(1, 1), false).unwrap(),
             Some(Task::Validate(v(1, 1)))
         );
-        assert_eq!(s.finish_validation(v(1, 1), false).unwrap(), None);
+        assert_eq!(s.finish_validation(v(1, 1), false, None).unwrap(), None);
         assert_eq!(s.next_task(), None);
         assert!(s.done());
         assert_eq!(s.final_incarnations(), vec![0, 1]);
@@ -629,7 +752,7 @@ mod tests {
             .into())
         );
         assert!(matches!(
-            s.finish_validation(v(1, 0), true),
+            s.finish_validation(v(1, 0), true, None),
             Err(EngineError::Invariant(Invariant::ReadyWhileNotSuspended {
                 txn: 1,
                 ..

@@ -114,9 +114,11 @@ enum PendingWork<T: TxnExecutor> {
     /// A validation's verdict on the recorded read set.
     /// `stale`: the kind of the first stale read (`StaleRead::kind`), `None` if valid.
     /// `record`: what was validated, whose writes an abort marks as ESTIMATEs.
+    /// `then`: the execution claimed to run after it (`Task::ValidateThenExecute`).
     Validated {
         stale: Option<&'static str>,
         record: Arc<Record<T>>,
+        then: Option<Version>,
     },
 }
 
@@ -171,7 +173,10 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
         };
         let (version, work) = match task {
             Task::Execute(version) => (version, self.begin_execution(version)?),
-            Task::Validate(version) => (version, self.begin_validation(version)?),
+            Task::Validate(version) => (version, self.begin_validation(version, None)?),
+            Task::ValidateThenExecute(version, then) => {
+                (version, self.begin_validation(version, Some(then))?)
+            }
         };
         Ok(Step::Working(Pending { version, work }))
     }
@@ -201,7 +206,11 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
         Ok(PendingWork::Executed { reads, execution })
     }
 
-    fn begin_validation(&self, version: Version) -> Result<PendingWork<T>, BlockError<T::Error>> {
+    fn begin_validation(
+        &self,
+        version: Version,
+        then: Option<Version>,
+    ) -> Result<PendingWork<T>, BlockError<T::Error>> {
         let idx = version.txn_idx;
         let record = crate::sync::lock(&self.records[idx]).clone().ok_or(
             Invariant::ValidatedBeforeExecuted {
@@ -217,7 +226,11 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
             .memory
             .first_stale(idx, &record.reads)
             .map(|read| read.kind());
-        Ok(PendingWork::Validated { stale, record })
+        Ok(PendingWork::Validated {
+            stale,
+            record,
+            then,
+        })
     }
 
     /// The publishing half: records an execution's writes and tells the scheduler, or
@@ -257,7 +270,11 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                     Ok(self.scheduler.finish_execution(version, wrote_new_key)?)
                 }
             },
-            PendingWork::Validated { stale, record } => {
+            PendingWork::Validated {
+                stale,
+                record,
+                then,
+            } => {
                 let aborted = stale.is_some() && self.scheduler.try_validation_abort(version);
                 if let (true, Some(kind)) = (aborted, stale) {
                     self.counters.aborts.fetch_add(1, Ordering::Relaxed);
@@ -272,7 +289,7 @@ impl<T: TxnExecutor, M: MvMemory<T::Key, T::Value>> Worker<'_, T, M> {
                     // before this abort.
                     self.memory.mark_estimates(idx, &record.writes);
                 }
-                Ok(self.scheduler.finish_validation(version, aborted)?)
+                Ok(self.scheduler.finish_validation(version, aborted, then)?)
             }
         }
     }
