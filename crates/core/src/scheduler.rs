@@ -319,7 +319,17 @@ impl Scheduler {
         // Read once: if it is past `txn_idx` now it stays so unless lowered, and then the
         // validation returned below is merely one more; if not, the index reaches
         // `txn_idx` later and finds it executed.
-        let validation_past = self.validation_idx.load(SC) > txn_idx;
+        //
+        // Read by a read-modify-write (adding 0), not a load: when the index is not past
+        // `txn_idx`, this worker leaves the validation of every later transaction to the
+        // index, and the worker the index then hands one to must see this execution's
+        // writes. Every later `fetch_add` or `fetch_min` of the index reads from the
+        // release sequence this read-modify-write heads, so it synchronizes with it: the
+        // writes recorded before it happen before the validations handed out after it.
+        // A plain SeqCst load would order only the index itself (a store-buffering shape:
+        // this worker's writes, then its load; the other's `fetch_add`, then its reads),
+        // which x86 and ARMv8 happen to forbid but the language does not.
+        let validation_past = self.validation_idx.fetch_add(0, SC) > txn_idx;
         let mut handed = None;
         if let Some(&min) = waiting.iter().min() {
             for &dep in &waiting {
