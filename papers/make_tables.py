@@ -2,6 +2,7 @@
 """Prints the report's tables (Markdown) from the result files in results/.
 
     python3 papers/make_tables.py            # reads results/sweep.json
+    python3 papers/make_tables.py --ablation # section 8b's table, from results/ablation.json
 
 Every number in papers/report.md's results section is printed by this script from
 results/sweep.json, which `cargo run --release -- sweep` writes.
@@ -10,6 +11,46 @@ import json
 import statistics
 import sys
 from collections import defaultdict
+
+def ablation_table(path="results/ablation.json"):
+    """Section 8b's condensed ablation table (the columns the report keeps)."""
+    a = json.load(open(path))
+    m = a["machine"]
+    print(f"Source: `{path}` (commit {m['commit']}{' + uncommitted changes' if a.get('tree_dirty') else ''}, "
+          f"{m['cpu_model']}, {m['cores']} cores, {a['date_utc']}; {a['repeat']} timed rounds, "
+          f"{a['passes']} recording passes)\n")
+    print("| input | model | edges | dep % | bound | tx bound | 2-worker | sim 4 | sim 16 | meas 1 | meas 2 | execs/tx | aborts at 2 threads (kind) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in a["rows"]:
+        name = r["input"]
+        if r["kind"] == "blocks":
+            name = f"{name} ({r['blocks']} blocks)" if r.get("blocks") else name
+        else:
+            kind, _, knobs = name.partition(":")
+            kept = [k for k in knobs.split(",") if not k.startswith(("txs=", "accounts="))]
+            name = f"{kind} {','.join(kept)}"
+        no_edges = r["edges"] == 0
+        sim = {s["workers"]: s["speedup"] for s in r["simulated"]}
+        meas = {x["threads"]: x["speedup"] for x in r["measured"]}
+        aborts = r["aborts_by_kind"]
+        total = sum(aborts.values())
+        kinds = ", ".join(f"{k} {v:,}" for k, v in sorted(aborts.items()))
+        cells = [
+            name, r["conflicts"], f"{r['edges']:,}",
+            "0" if no_edges else f"{100 * r['dependent_fraction']:.1f}",
+            "–" if no_edges else f"{r['bound']:.2f}x",
+            "–" if no_edges else f"{r['unweighted_bound']:.2f}x",
+            f"{r['two_worker_bound']:.2f}x",
+            f"{sim[4]:.2f}x", f"{sim[16]:.2f}x", f"{meas[1]:.2f}x", f"{meas[2]:.2f}x",
+            f"{r['executions_per_tx']:.3f}",
+            f"{total:,} ({kinds})" if total else "0",
+        ]
+        print("| " + " | ".join(cells) + " |")
+
+
+if len(sys.argv) > 1 and sys.argv[1] == "--ablation":
+    ablation_table(*sys.argv[2:3])
+    sys.exit(0)
 
 path = sys.argv[1] if len(sys.argv) > 1 else "results/sweep.json"
 d = json.load(open(path))
