@@ -20,22 +20,25 @@ pub mod fixtures {
     use stmlab_core::EngineError;
 
     /// Two transactions, both executed (incarnation 0, writing new keys), 0 validated,
-    /// no task active: the state in which validations of transaction 1 race.
+    /// and two validations of 1's incarnation 0 handed out by the validation index (both
+    /// counted as active tasks): the state in which those validations race.
     pub fn two_executed() -> Arc<Scheduler> {
         let s = Arc::new(Scheduler::new(2));
         let (v0, v1) = (Version::new(0, 0), Version::new(1, 0));
         assert_eq!(s.next_task(), Some(Task::Execute(v0)));
         // The validation index skips 0, still executing.
         assert_eq!(s.next_task(), Some(Task::Execute(v1)));
-        // 1 finishes first; the validation index (1) is not past it.
+        // 1 finishes first; the validation index (1) is not past it, and hands it out.
         assert_eq!(s.finish_execution(v1, true).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v1)));
         // 0's new key lowers the validation index to 1 (1 had finished); 0 validates
-        // itself.
+        // itself, and the index hands 1 out again.
         assert_eq!(
             s.finish_execution(v0, true).unwrap(),
             Some(Task::Validate(v0))
         );
         assert_eq!(s.finish_validation(v0, false, None).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v1)));
         s
     }
 

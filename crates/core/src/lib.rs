@@ -59,10 +59,11 @@
 //!   takes the lower of the next execution and validation task. A failed validation
 //!   aborts the incarnation (the first abort wins), marks its writes ESTIMATE, and lowers
 //!   the validation index so later transactions are revalidated; so does an execution
-//!   that wrote a key its previous incarnation did not, when a later transaction had
-//!   already finished executing. A worker whose finished execution resumed waiting
-//!   transactions validates its own (when due), then runs the lowest of them itself
-//!   (`Task::ValidateThenExecute`): a chain of one sender's transactions stays on one
+//!   that wrote a key its previous incarnation did not, when the validation index had
+//!   passed it and a later transaction had already begun finishing an execution. A
+//!   worker whose finished execution resumed waiting transactions validates its own
+//!   (when due), then runs the lowest of them itself when the execution index has passed
+//!   it (`Task::ValidateThenExecute`): a chain of one sender's transactions stays on one
 //!   core. The block is done when both indices have passed it and no task is active.
 //!
 //! `unsafe` is in two small places, each with its safety argument where it stands:

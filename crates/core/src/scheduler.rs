@@ -11,7 +11,8 @@
 //!        | set_ready (i+1)         | add_dependency                 | try_validation_abort
 //!        |                         v                                v
 //!        +-------------------- Aborting(i) <------------------------+
-//!          (resume_dependencies, or finish_validation of an abort)
+//!          (finish_execution of the transaction waited on, or finish_validation of
+//!           an abort)
 //! ```
 //! `i` is the incarnation number; only `set_ready` increments it, so an incarnation is
 //! executed at most once and aborted at most once (the first abort wins).
@@ -327,8 +328,13 @@ impl Scheduler {
         // release sequence this read-modify-write heads, so it synchronizes with it: the
         // writes recorded before it happen before the validations handed out after it.
         // A plain SeqCst load would order only the index itself (a store-buffering shape:
-        // this worker's writes, then its load; the other's `fetch_add`, then its reads),
-        // which x86 and ARMv8 happen to forbid but the language does not.
+        // this worker's writes, then its load; the other's `fetch_add`, then its reads):
+        // on x86 and ARMv8 the locked instructions between the writes and the load (the
+        // status and dependency mutexes, `fetch_max`) happen to forbid it, the language
+        // does not. (On x86 this idempotent read-modify-write compiles to a fence and a
+        // load, and leaves the shared line unwritten; on AArch64 it is a real write.)
+        // The loom model `a_validation_the_index_hands_out_sees_the_finished_writes`
+        // fails with a load here.
         let validation_past = self.validation_idx.fetch_add(0, SC) > txn_idx;
         let mut handed = None;
         if let Some(&min) = waiting.iter().min() {
@@ -383,7 +389,7 @@ impl Scheduler {
     /// whether a later transaction registered before it (and so may have executed, or
     /// been validated, without seeing the new key).
     ///
-    /// Why `false` is safe: the caller's `fetch_max` is a SeqCst read-modify-write, so it
+    /// Why `false` is safe: the caller's `fetch_max` is a read-modify-write, so it
     /// reads the last value before it in the counter's modification order; `false` means
     /// that value was at most `txn_idx`, so every later transaction `k` registers after
     /// it in that order. `k`'s registration (a `fetch_max`, or a load that saw a value
@@ -728,7 +734,7 @@ mod tests {
         assert_eq!(s.next_task(), Some(Task::Validate(v(1, 0))));
         assert!(s.try_validation_abort(v(1, 0)));
         assert!(!s.try_validation_abort(v(1, 0)));
-        // The winner gets the re-execution (execution index 2 > 1); the loser ends.
+        // The winner gets the re-execution (execution index 2 > 1); 0's validation ends.
         assert_eq!(
             s.finish_validation(v(1, 0), true, None).unwrap(),
             Some(Task::Execute(v(1, 1)))
