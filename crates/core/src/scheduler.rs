@@ -569,6 +569,62 @@ mod tests {
     }
 
     #[test]
+    fn a_new_key_leaves_the_index_alone_when_it_has_not_passed() {
+        let s = Scheduler::new(3);
+        for i in 0..3 {
+            assert_eq!(s.next_task(), Some(Task::Execute(v(i, 0))));
+        }
+        // 2 finishes; 0's new key then lowers the validation index to 1 (2 had finished).
+        assert_eq!(s.finish_execution(v(2, 0), true).unwrap(), None);
+        assert_eq!(
+            s.finish_execution(v(0, 0), true).unwrap(),
+            Some(Task::Validate(v(0, 0)))
+        );
+        assert_eq!(s.finish_validation(v(0, 0), false, None).unwrap(), None);
+        // 1 writes a new key with 2 finished, but the index (1) has not passed 1: it is
+        // left alone, and hands out 1 and then 2, after 1's writes.
+        assert_eq!(s.finish_execution(v(1, 0), true).unwrap(), None);
+        assert_eq!(s.next_task(), Some(Task::Validate(v(1, 0))));
+        assert_eq!(s.next_task(), Some(Task::Validate(v(2, 0))));
+        assert_eq!(s.finish_validation(v(1, 0), false, None).unwrap(), None);
+        assert_eq!(s.finish_validation(v(2, 0), false, None).unwrap(), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+    }
+
+    #[test]
+    fn validate_then_execute_with_the_index_lowered() {
+        let s = Scheduler::new(3);
+        for i in 0..3 {
+            assert_eq!(s.next_task(), Some(Task::Execute(v(i, 0))));
+        }
+        assert!(s.add_dependency(1, 0).unwrap());
+        assert_eq!(s.finish_execution(v(2, 0), true).unwrap(), None);
+        // 0 wrote a new key after 2 finished: the index goes back to 1, and 0's worker
+        // validates 0, then runs the resumed 1.
+        assert_eq!(
+            s.finish_execution(v(0, 0), true).unwrap(),
+            Some(Task::ValidateThenExecute(v(0, 0), v(1, 1)))
+        );
+        // The index skips 1 (claimed, executing) and revalidates 2.
+        assert_eq!(s.next_task(), Some(Task::Validate(v(2, 0))));
+        assert_eq!(s.finish_validation(v(2, 0), false, None).unwrap(), None);
+        assert_eq!(
+            s.finish_validation(v(0, 0), false, Some(v(1, 1))).unwrap(),
+            Some(Task::Execute(v(1, 1)))
+        );
+        // The index (3) is past 1, no new key: validated at once.
+        assert_eq!(
+            s.finish_execution(v(1, 1), false).unwrap(),
+            Some(Task::Validate(v(1, 1)))
+        );
+        assert_eq!(s.finish_validation(v(1, 1), false, None).unwrap(), None);
+        assert_eq!(s.next_task(), None);
+        assert!(s.done());
+        assert_eq!(s.final_incarnations(), vec![0, 1, 0]);
+    }
+
+    #[test]
     fn dependency_suspends_and_resumes() {
         let s = Scheduler::new(2);
         assert_eq!(s.next_task(), Some(Task::Execute(v(0, 0))));
