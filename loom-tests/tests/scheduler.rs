@@ -13,26 +13,34 @@ fn v(i: usize, inc: u32) -> Version {
     Version::new(i, inc)
 }
 
-/// Runs `task` as a worker whose executions always succeed (writing a new key on
-/// incarnation 0 when `new_keys`) and whose validations pass; logs it (a
-/// `ValidateThenExecute` as its validation: its execution is logged when the follow-up
-/// runs) and returns the follow-up task.
-fn step(s: &Scheduler, log: &Mutex<Vec<Task>>, task: Task, new_keys: bool) -> Option<Task> {
+/// Ends `task` as a worker whose executions always succeed (writing a new key on
+/// incarnation 0 when `new_keys`) and whose validations pass; returns the follow-up task.
+fn finish(s: &Scheduler, task: Task, new_keys: bool) -> Option<Task> {
     match task {
-        Task::Execute(version) => {
-            log.lock().unwrap().push(task);
-            s.finish_execution(version, new_keys && version.incarnation == 0)
-                .unwrap()
-        }
-        Task::Validate(version) => {
-            log.lock().unwrap().push(task);
-            s.finish_validation(version, false, None).unwrap()
-        }
+        Task::Execute(version) => s
+            .finish_execution(version, new_keys && version.incarnation == 0)
+            .unwrap(),
+        Task::Validate(version) => s.finish_validation(version, false, None).unwrap(),
         Task::ValidateThenExecute(version, then) => {
-            log.lock().unwrap().push(Task::Validate(version));
             s.finish_validation(version, false, Some(then)).unwrap()
         }
     }
+}
+
+/// The version `task` validates first, if it validates.
+fn validated(task: Task) -> Option<Version> {
+    match task {
+        Task::Validate(version) | Task::ValidateThenExecute(version, _) => Some(version),
+        Task::Execute(_) => None,
+    }
+}
+
+/// `finish`, logging the task first (a `ValidateThenExecute` as its validation: its
+/// execution is logged when the follow-up runs).
+fn step(s: &Scheduler, log: &Mutex<Vec<Task>>, task: Task, new_keys: bool) -> Option<Task> {
+    let logged = validated(task).map_or(task, Task::Validate);
+    log.lock().unwrap().push(logged);
+    finish(s, task, new_keys)
 }
 
 /// A worker that starts with `task` (or asks the scheduler) and runs until the block is
@@ -193,19 +201,10 @@ fn a_validation_the_index_hands_out_sees_the_finished_writes() {
         written: &AtomicUsize,
         seen: &Mutex<Vec<usize>>,
     ) -> Option<Task> {
-        match task {
-            Task::Validate(version) | Task::ValidateThenExecute(version, _) => {
-                if version.txn_idx == 2 {
-                    seen.lock().unwrap().push(written.load(Ordering::Acquire));
-                }
-                let then = match task {
-                    Task::ValidateThenExecute(_, then) => Some(then),
-                    _ => None,
-                };
-                s.finish_validation(version, false, then).unwrap()
-            }
-            Task::Execute(version) => s.finish_execution(version, false).unwrap(),
+        if validated(task).is_some_and(|version| version.txn_idx == 2) {
+            seen.lock().unwrap().push(written.load(Ordering::Acquire));
         }
+        finish(s, task, false)
     }
     /// A walker that asks the scheduler a bounded number of times (a spinning one would
     /// exceed loom's branches), then finishes what it holds.
