@@ -26,14 +26,14 @@ use crate::error::{EngineError, ExecuteError, Invariant};
 ///
 /// Under the `fields` and `deltas` conflict models `accounts` holds what the `Code`
 /// locations were written (existence, code, storage epoch; balance and nonce zero), and
-/// the balances and nonces are kept apart (`balances`, `nonces`) and joined at the end.
+/// the balances and nonces are kept apart (`fields`, one entry per account holding both)
+/// and joined at the end.
 pub struct FinalState<A = Box<AccountValue>> {
     accounts: AddressMap<(A, TxnIndex)>,
     slots: HashMap<(Address, U256), (U256, TxnIndex), FastHash>,
     fees: Vec<(TxnIndex, U256)>,
-    /// Per account, its last full balance written (with its writer) and the credits since.
-    balances: AddressMap<(Option<(U256, TxnIndex)>, U256)>,
-    nonces: AddressMap<u64>,
+    /// Per account whose balance or nonce was written (field models), those writes.
+    fields: AddressMap<Fields>,
     /// Some write was of a field model's location.
     by_fields: bool,
 }
@@ -44,11 +44,19 @@ impl<A> Default for FinalState<A> {
             accounts: HashMap::default(),
             slots: HashMap::default(),
             fees: Vec::new(),
-            balances: HashMap::default(),
-            nonces: HashMap::default(),
+            fields: HashMap::default(),
             by_fields: false,
         }
     }
+}
+
+/// An account's balance and nonce as the field models' write sets left them: its last
+/// full balance written (with its writer) and the credits since, if any was written; its
+/// last nonce written, if any.
+#[derive(Default)]
+struct Fields {
+    balance: Option<(Option<(U256, TxnIndex)>, U256)>,
+    nonce: Option<u64>,
 }
 
 impl FinalState<Box<AccountValue>> {
@@ -116,11 +124,17 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
             (Location::Fee(i), EvmValue::Fee(f)) => self.fees.push((*i, *f)),
             (Location::Balance(a), EvmValue::Balance(v)) => {
                 self.by_fields = true;
-                self.balances.insert(*a, (Some((*v, txn_idx)), U256::ZERO));
+                self.fields.entry(*a).or_default().balance =
+                    Some((Some((*v, txn_idx)), U256::ZERO));
             }
             (Location::Balance(a), EvmValue::Credit(c)) => {
                 self.by_fields = true;
-                let (_, credits) = self.balances.entry(*a).or_default();
+                let (_, credits) = self
+                    .fields
+                    .entry(*a)
+                    .or_default()
+                    .balance
+                    .get_or_insert_default();
                 // No real block overflows (every credit moves existing ether); one that
                 // does would make the sequential run fail where this one cannot tell.
                 *credits = credits
@@ -133,7 +147,7 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
             }
             (Location::Nonce(a), EvmValue::Nonce(n)) => {
                 self.by_fields = true;
-                self.nonces.insert(*a, *n);
+                self.fields.entry(*a).or_default().nonce = Some(*n);
             }
             _ => {
                 return Err(Invariant::WrongWrite {
@@ -232,9 +246,9 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
         Ok(changes.into_iter().collect())
     }
 
-    /// `account_changes` under the field models: each account held (in `accounts`,
-    /// `balances` or `nonces`) joined from its parts, a part not written taken from
-    /// before the block; the beneficiary's fees are those since its last full balance.
+    /// `account_changes` under the field models: each account held (in `accounts` or
+    /// `fields`) joined from its parts, a part not written taken from before the block;
+    /// the beneficiary's fees are those since its last full balance.
     fn field_account_changes<P: DatabaseRef>(
         &self,
         pre: &P,
@@ -242,8 +256,9 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
         spec: SpecId,
     ) -> Result<BTreeMap<Address, AccountChange>, P::Error> {
         let since = self
-            .balances
+            .fields
             .get(&beneficiary)
+            .and_then(|f| f.balance)
             .and_then(|(full, _)| full.map(|(_, w)| w))
             .unwrap_or(0);
         let fees = self
@@ -251,20 +266,29 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
             .iter()
             .filter(|(i, _)| *i >= since)
             .fold(U256::ZERO, |s, (_, f)| s.saturating_add(*f));
-        let mut addresses: Vec<Address> = self
+        // Every account held, once: those with a balance or nonce written, then those with
+        // only their `Code` location written, then the beneficiary if it holds fees alone;
+        // sorted by address here, where an entry is small, so that the changes come out in
+        // the map's order (built in bulk from a sorted run without moving them again).
+        let code_only = self
             .accounts
             .keys()
-            .chain(self.balances.keys())
-            .chain(self.nonces.keys())
-            .copied()
+            .filter(|a| !self.fields.contains_key(*a))
+            .map(|a| (*a, None));
+        let fees_only = (!fees.is_zero()
+            && !self.fields.contains_key(&beneficiary)
+            && !self.accounts.contains_key(&beneficiary))
+        .then_some((beneficiary, None));
+        let mut held: Vec<(Address, Option<&Fields>)> = self
+            .fields
+            .iter()
+            .map(|(a, f)| (*a, Some(f)))
+            .chain(code_only)
+            .chain(fees_only)
             .collect();
-        if !fees.is_zero() {
-            addresses.push(beneficiary);
-        }
-        addresses.sort_unstable();
-        addresses.dedup();
-        let mut changes = Vec::new();
-        for address in addresses {
+        held.sort_unstable_by_key(|(a, _)| *a);
+        let mut changes = Vec::with_capacity(held.len());
+        for (address, fields) in held {
             let pre_info = pre.basic_ref(address)?;
             let mut value = match self.accounts.get(&address) {
                 Some((v, _)) => v.borrow().clone(),
@@ -273,7 +297,8 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
                     storage_epoch: None,
                 },
             };
-            let (balance, nonce) = (self.balances.get(&address), self.nonces.get(&address));
+            let balance = fields.and_then(|f| f.balance.as_ref());
+            let nonce = fields.and_then(|f| f.nonce);
             // The beneficiary exists once it holds fees or a written balance or nonce,
             // whatever its `Code` location says (`adapter.rs`).
             let held = balance.is_some() || nonce.is_some();
@@ -291,7 +316,7 @@ impl<A: Borrow<AccountValue>> FinalState<A> {
                     info.balance = info.balance.saturating_add(fees);
                 }
                 info.nonce = match nonce {
-                    Some(nonce) => *nonce,
+                    Some(nonce) => nonce,
                     None => pre_info.as_ref().map_or(0, |i| i.nonce),
                 };
             }
