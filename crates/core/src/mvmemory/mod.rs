@@ -11,6 +11,9 @@
 //! one transaction ever writes (`Key::sole_writer`) in a slot of that transaction, not in
 //! their index (`sole_writer.rs`).
 
+#[allow(unsafe_code)]
+mod arena;
+#[allow(unsafe_code)]
 mod key_table;
 pub mod locked;
 pub mod lockfree;

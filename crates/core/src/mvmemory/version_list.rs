@@ -1,14 +1,13 @@
 //! The versions of one key: a singly linked list of nodes sorted by transaction index,
 //! highest first, one node per transaction that ever wrote the key; and [`Versions`], the
-//! block's index of keys to lists together with the arena their nodes live in. **All of
-//! the multi-version memory's `unsafe` lives in this module** (the crate's other site:
-//! `pool::kept`; the engine crate's: `evm::code_copies`).
+//! block's index of keys to lists together with the arena their nodes live in. The
+//! multi-version memory's `unsafe` lives here and in the two files it builds on,
+//! `arena.rs` (where nodes and keys are made) and `key_table.rs` (the index of keys); the
+//! crate's other site is `pool::kept`, the engine crate's `evm::code_copies`.
 //!
-//! - A block's nodes live in one arena ([`Nodes`]: buckets that double in size and never
-//!   move their nodes, slots handed out by an atomic counter), not each in a box of its
-//!   own. Making a node is a `fetch_add` and a write (an allocation only for a new
-//!   bucket); freeing the block's nodes is a scan of the buckets in the order they were
-//!   filled.
+//! - A block's nodes live in one arena (`arena.rs`), not each in a box of its own. Making
+//!   a node is a `fetch_add` and a write (an allocation only for a new bucket); freeing
+//!   the block's nodes is a scan of the buckets in the order they were filled.
 //!   With a box per node, freeing the chain block's memory at 1 thread was a cache miss
 //!   per node: 11% of the run's samples for 0.6% of its instructions (report item 30).
 //! - Nodes are inserted with one CAS on the predecessor's `next` and never unlinked, so a
@@ -17,10 +16,10 @@
 //!   list: every node a list links is one of that arena's, and nodes are only reached
 //!   through `&Versions`, so never once the arena is dropped. Dropping a list follows no
 //!   pointer (`VersionList` has no `Drop`, and must never get one): so the index and the
-//!   arena may be dropped in either order, or at once on two threads, and the index's
-//!   overflow may free its boxed lists after the
-//!   arena has gone (`scc` frees entries lazily). Traversal therefore needs no epoch or
-//!   hazard protection at all.
+//!   arena may be dropped in either order, or at once on two threads (the index's lists
+//!   live in its own arena of keys, and its overflow holds pointers, which `scc` may free
+//!   lazily, after both arenas have gone: a pointer's drop reads nothing). Traversal
+//!   therefore needs no epoch or hazard protection at all.
 //! - A node's entry (a value with its incarnation, an ESTIMATE, or "removed") is held in
 //!   place behind the node's own mutex and replaced under it. Only the worker that holds
 //!   the node's transaction ever writes it, and readers hold it for the length of a clone,
@@ -32,13 +31,11 @@
 //!   transaction's node in place: which the scheduler rules out) stays in the arena with
 //!   its entry set to `Removed`, freed with the rest.
 
-use std::cell::UnsafeCell;
-use std::mem::MaybeUninit;
 use std::ptr;
-use std::sync::OnceLock;
 
+use super::arena::Arena;
 use super::key_table::KeyTable;
-use crate::sync::{lock, AtomicPtr, AtomicUsize, Mutex, Ordering};
+use crate::sync::{lock, AtomicPtr, Mutex, Ordering};
 use crate::txn::{Incarnation, TxnIndex};
 
 /// What a transaction's node says about the key.
@@ -58,108 +55,19 @@ struct Node<V> {
     next: AtomicPtr<Node<V>>,
 }
 
-/// Slots of the arena's first bucket; bucket `b` has `FIRST_BUCKET << b`.
-const FIRST_BUCKET: usize = 64;
-
-/// Buckets of the arena: room for `FIRST_BUCKET * (2^BUCKETS - 1)` nodes, more than any
-/// machine holds.
-const BUCKETS: usize = 40;
-
-/// The arena of a block's nodes: buckets that double in size, each allocated (not zeroed)
-/// by the first node that falls in it and never moved, and a counter that hands out
-/// slots. A slot is written once, by the thread that claimed it, before the node is
-/// linked anywhere; from then on it is only reached through shared references (its
-/// fields are a mutex and an atomic). Every claimed slot holds a node: the claim and the
-/// write are one step that cannot unwind (`Nodes::make`), so `Drop` drops exactly the
-/// slots below the counter.
-struct Nodes<V> {
-    claimed: AtomicUsize,
-    buckets: [OnceLock<Box<[Slot<V>]>>; BUCKETS],
-}
-
-type Slot<V> = UnsafeCell<MaybeUninit<Node<V>>>;
-
-// SAFETY: the arena owns its nodes, so it is `Send` when they are (`V: Send`: a node is a
-// mutex of an entry and an atomic). It is `Sync` because a slot is written only by the
-// one thread that claimed it (the counter hands each index out once), before any other
-// thread can reach the node; afterwards nodes are shared as `&Node<V>`, which is `Sync`
-// when `V: Send`, as `Mutex<V>` is.
-unsafe impl<V: Send> Send for Nodes<V> {}
-// SAFETY: as above.
-unsafe impl<V: Send> Sync for Nodes<V> {}
-
-/// Aborts the process if dropped, which only an unwind does: held across a claimed
-/// slot's write, so that no slot below the counter can be left unwritten (which `Drop`
-/// would read), and forgotten once the slot is written.
-struct AbortOnUnwind;
-
-impl Drop for AbortOnUnwind {
-    fn drop(&mut self) {
-        std::process::abort();
-    }
-}
-
-impl<V> Nodes<V> {
-    fn new() -> Self {
-        Self {
-            claimed: AtomicUsize::new(0),
-            buckets: std::array::from_fn(|_| OnceLock::new()),
-        }
-    }
-
-    /// The bucket and the place in it of slot `at`.
-    fn locate(at: usize) -> (usize, usize) {
-        let shifted = at + FIRST_BUCKET;
-        let bucket = (shifted.ilog2() - FIRST_BUCKET.ilog2()) as usize;
-        (bucket, shifted - (FIRST_BUCKET << bucket))
-    }
-
-    /// A node in the arena, not yet linked: its maker alone knows of it until a CAS (or
-    /// the publication of a new list) links it.
-    fn make(&self, txn_idx: TxnIndex, entry: Entry<V>, next: *mut Node<V>) -> *mut Node<V> {
-        let node = Node {
-            txn_idx,
-            entry: Mutex::new(entry),
-            next: AtomicPtr::new(next),
-        };
-        // Relaxed: the counter only hands out distinct slots. The node is published by
-        // the Release CAS (or the key table's Release set) that links it, and the bucket
-        // by its `OnceLock`.
-        let at = self.claimed.fetch_add(1, Ordering::Relaxed);
-        let no_unwind = AbortOnUnwind;
-        let (bucket, offset) = Self::locate(at);
-        let slots = self.buckets[bucket].get_or_init(|| {
-            // SAFETY: `UnsafeCell<MaybeUninit<_>>` is valid whatever its bytes.
-            unsafe { Box::new_uninit_slice(FIRST_BUCKET << bucket).assume_init() }
-        });
-        let slot = slots[offset].get();
-        // SAFETY: slot `at` was handed out to this call alone and is written once, here,
-        // before the node can be reached by any other thread.
-        unsafe { (*slot).write(node) };
-        // Written: nothing to guard any more (forgotten, so the normal path asks nothing).
-        std::mem::forget(no_unwind);
-        slot.cast()
-    }
-}
-
-impl<V> Drop for Nodes<V> {
-    fn drop(&mut self) {
-        if !std::mem::needs_drop::<Node<V>>() {
-            return;
-        }
-        // `&mut self`: every thread that made a node is done with the arena, and its
-        // writes happen before this (the arena was handed here through a join or a
-        // lock).
-        let claimed = self.claimed.load(Ordering::Relaxed);
-        for at in 0..claimed {
-            let (bucket, offset) = Self::locate(at);
-            let Some(slots) = self.buckets[bucket].get_mut() else {
-                break;
-            };
-            // SAFETY: every slot below the counter holds a node (`make`), dropped once.
-            unsafe { slots[offset].get_mut().assume_init_drop() };
-        }
-    }
+/// A node in the arena, not yet linked: its maker alone knows of it until a CAS (or the
+/// publication of a new list) links it.
+fn make_node<V>(
+    nodes: &Arena<Node<V>>,
+    txn_idx: TxnIndex,
+    entry: Entry<V>,
+    next: *mut Node<V>,
+) -> *mut Node<V> {
+    nodes.make(Node {
+        txn_idx,
+        entry: Mutex::new(entry),
+        next: AtomicPtr::new(next),
+    })
 }
 
 /// One key's list: its head, the node of the highest transaction that wrote the key.
@@ -187,7 +95,7 @@ impl<V> VersionList<V> {
     /// Callers guarantee that no two threads set the same transaction's entry at once
     /// (the scheduler gives a transaction's writes to one worker at a time); readers and
     /// other transactions' writers may run concurrently.
-    fn set(&self, nodes: &Nodes<V>, txn_idx: TxnIndex, entry: Entry<V>) {
+    fn set(&self, nodes: &Arena<Node<V>>, txn_idx: TxnIndex, entry: Entry<V>) {
         let mut entry = Some(entry);
         // The node made for the entry, kept across a lost CAS and linked on a retry.
         let mut made: *mut Node<V> = ptr::null_mut();
@@ -212,7 +120,7 @@ impl<V> VersionList<V> {
                 }
             }
             match entry.take() {
-                Some(entry) => made = nodes.make(txn_idx, entry, cur),
+                Some(entry) => made = make_node(nodes, txn_idx, entry, cur),
                 // SAFETY: as above, `made` is ours alone until the CAS below succeeds.
                 // Relaxed: the Release CAS that links it publishes this store too.
                 None => unsafe { &*made }.next.store(cur, Ordering::Relaxed),
@@ -278,7 +186,7 @@ impl<V> VersionList<V> {
 /// first: a list's drop follows no pointer (module docs).
 pub(crate) struct Versions<K: 'static, V: 'static> {
     lists: KeyTable<K, VersionList<V>>,
-    nodes: Nodes<V>,
+    nodes: Arena<Node<V>>,
 }
 
 impl<K, V> Versions<K, V>
@@ -290,7 +198,7 @@ where
     pub(crate) fn with_capacity(keys: usize) -> Self {
         Self {
             lists: KeyTable::with_capacity(keys),
-            nodes: Nodes::new(),
+            nodes: Arena::new(),
         }
     }
 
@@ -322,7 +230,7 @@ where
             };
             // A new key: publish a list that already holds the entry. If another writer
             // published the key first, theirs stays, and the entry goes into it.
-            let head = self.nodes.make(txn_idx, unset, ptr::null_mut());
+            let head = make_node(&self.nodes, txn_idx, unset, ptr::null_mut());
             let list = VersionList {
                 head: AtomicPtr::new(head),
             };
@@ -358,18 +266,6 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-
-    #[test]
-    fn slots_fill_each_bucket_in_turn() {
-        assert_eq!(Nodes::<u8>::locate(0), (0, 0));
-        assert_eq!(Nodes::<u8>::locate(FIRST_BUCKET - 1), (0, FIRST_BUCKET - 1));
-        assert_eq!(Nodes::<u8>::locate(FIRST_BUCKET), (1, 0));
-        assert_eq!(
-            Nodes::<u8>::locate(3 * FIRST_BUCKET - 1),
-            (1, 2 * FIRST_BUCKET - 1)
-        );
-        assert_eq!(Nodes::<u8>::locate(3 * FIRST_BUCKET), (2, 0));
-    }
 
     /// Counts its drops.
     struct Counted(Arc<StdCounter>);
