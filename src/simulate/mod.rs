@@ -89,6 +89,9 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
         .filter(|s| *s != Strategy::Sequential)
         .collect();
     let machine = Machine::detect();
+    // Read before anything is written: the charts and the first result file are tracked
+    // files, and the run itself must not make its own tree look modified.
+    let dirty = tree_dirty();
     let load_before = probes::load_average();
     let probe = args.check.then(probes::machine_probe);
     let mut evm_probes = Vec::new();
@@ -190,7 +193,7 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
     if let Some(out) = &args.out {
         let file = SimulateFile {
             machine: machine.clone(),
-            tree_dirty: tree_dirty(),
+            tree_dirty: dirty,
             command: command_line(),
             conflicts: args.conflicts,
             passes: args.passes,
@@ -205,7 +208,7 @@ pub fn run(args: &SimulateArgs) -> Result<bool, String> {
     if args.check {
         let file = CheckFile {
             machine: machine.clone(),
-            tree_dirty: tree_dirty(),
+            tree_dirty: dirty,
             command: command_line(),
             conflicts: args.conflicts,
             passes: args.passes,
