@@ -39,8 +39,8 @@
 //!   reader that meets one suspends until that transaction executes again. Two
 //!   implementations: lock-based (`locked.rs`) and one whose key index and version lists
 //!   are read without locks (`lockfree.rs` over `key_table.rs`, a table of keys sized for
-//!   the block whose slots are set once, and `version_list.rs`, whose nodes live in one
-//!   arena of the block, freed at once; each version's entry sits behind its own mutex,
+//!   the block whose slots are set once, and `version_list.rs`; keys and nodes live in
+//!   arenas of the block, `arena.rs`, freed a bucket at a time; each version's entry sits behind its own mutex,
 //!   written only by its transaction's worker). The memory keeps no copy of a write
 //!   set: its caller hands back the last one recorded.
 //!
