@@ -37,8 +37,9 @@
 
 use std::hash::{BuildHasher, Hash};
 use std::ptr;
-// Std's atomics even under loom, as `OnceLock` was here before: the table is not modelled
-// (the overflow's `scc` locks are invisible to loom; `locked.rs` says the same of its map).
+// Std's atomics even under loom, as `OnceLock` was here before: the slots' publication is
+// not modelled (the overflow's `scc` locks are invisible to loom; `locked.rs` says the same
+// of its map). Only the arena's counter, a loom atomic, is.
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 use super::arena::Arena;
@@ -126,15 +127,19 @@ where
         self.slots.len()
     }
 
-    /// The key and value `held` points to: one of this table's (a slot's or the
-    /// overflow's pointer, never null).
+    /// The key and value `held` points to.
+    ///
+    /// # Safety
+    /// `held` must be a pointer of this table's slots or overflow (non-null), loaded with
+    /// Acquire from a slot or found in the overflow: such a pointer was made by
+    /// `self.keys` (`insert`) and published with a Release CAS (slots) or the index's own
+    /// synchronisation (overflow), which the load that found it pairs with, so the key and
+    /// value it points to are written; the arena never moves or frees a value while the
+    /// table, which owns it, is alive, and values are only shared, never written, after
+    /// publication.
     #[inline]
-    fn held(&self, held: *mut (K, T)) -> &(K, T) {
-        // SAFETY: every pointer in the slots and the overflow was made by `self.keys`
-        // (`insert`) and published with a Release CAS (slots) or the index's own
-        // synchronisation (overflow), which the loads that found it pair with; the arena
-        // never moves or frees a value while the table, which owns it, is alive, and its
-        // values are only ever shared, never written, after publication.
+    unsafe fn held(&self, held: *mut (K, T)) -> &(K, T) {
+        // SAFETY: the caller's contract, above.
         unsafe { &*held }
     }
 
@@ -147,13 +152,15 @@ where
             if held.is_null() {
                 return None;
             }
-            let (k, value) = self.held(held);
+            // SAFETY: non-null, Acquire-loaded from a slot (`held`'s contract).
+            let (k, value) = unsafe { self.held(held) };
             if k == key {
                 return Some(f(value));
             }
         }
         self.overflow
-            .peek_with(key, |_, held| f(&self.held(held.0).1))
+            // SAFETY: a pointer of the overflow (`held`'s contract).
+            .peek_with(key, |_, held| f(&unsafe { self.held(held.0) }.1))
     }
 
     /// Inserts `value` for `key`, unless the table holds the key already: then `Err`, and
@@ -176,7 +183,9 @@ where
                     Err(winner) => held = winner,
                 }
             }
-            if self.held(held).0 == *key {
+            // SAFETY: non-null, Acquire-loaded from a slot or returned by the lost CAS
+            // with Acquire (`held`'s contract).
+            if unsafe { self.held(held) }.0 == *key {
                 return Err(());
             }
         }
@@ -186,7 +195,8 @@ where
     }
 }
 
-#[cfg(test)]
+// Not under loom: the arena's counter is a loom atomic there, usable only inside a model.
+#[cfg(all(test, not(stmlab_loom)))]
 mod tests {
     use super::*;
 

@@ -238,8 +238,8 @@ where
                 return;
             }
             // SAFETY: `head` is a node of the arena that no other thread reached (the
-            // table gave its list back unpublished). Its entry is taken back and
-            // `Removed` left, freed with the arena.
+            // table kept its list unpublished, in the table's arena). Its entry is taken
+            // back and `Removed` left, freed with the arena.
             let head = unsafe { &*head };
             entry = Some(std::mem::replace(&mut *lock(&head.entry), Entry::Removed));
         }

@@ -16,6 +16,9 @@ use revm::DatabaseRef;
 /// A read-only pre-block state held in hash maps.
 #[derive(Clone, Debug, Default)]
 pub struct InMemoryState {
+    /// The accounts. The code of an account with code must be in `bytecodes` under its
+    /// `code_hash` (as `insert_account` puts it there): `basic_ref` hands accounts out
+    /// without their code, which readers fetch by hash.
     pub accounts: AddressMap<AccountInfo>,
     pub storage: AddressMap<U256Map<U256>>,
     pub bytecodes: B256Map<Bytecode>,
