@@ -60,11 +60,10 @@ impl DatabaseRef for InMemoryState {
     type Error = NoError;
 
     /// The account without its code (`code: None`: revm and the executors fetch it by its
-    /// hash, `code_by_hash_ref`). Handing out the code here would clone its `Arc`, whose
-    /// counter is shared by every thread that reads the account: on a block whose
-    /// transactions all call one contract, two workers reading it from the pre-state bounced
-    /// that cache line between the cores on every read, though each takes its own copy of the
-    /// code (`code_copies.rs`) and drops the one given here at once.
+    /// hash, `code_by_hash_ref`). Handing out the code here cloned its `Arc`: two atomic
+    /// read-modify-writes, per read, on a counter shared by every thread that reads the
+    /// account, though each worker takes its own copy of the code (`code_copies.rs`) and
+    /// dropped the one given here at once.
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
         Ok(self
             .accounts
